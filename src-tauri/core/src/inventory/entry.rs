@@ -1,0 +1,605 @@
+//! The API key entry and its value types: environment, status, permission,
+//! IP rule, secret field name. Each type parses its text form at the edge and
+//! prints the same form back, so the CLI, the IPC and the database agree.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use serde::{Serialize, Serializer};
+use time::{Duration, OffsetDateTime};
+
+use crate::timefmt::serde_rfc3339;
+
+/// Where a key is used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Environment {
+    #[default]
+    Production,
+    Staging,
+    Development,
+    Test,
+}
+
+impl Environment {
+    pub const ALL: [Environment; 4] = [
+        Environment::Production,
+        Environment::Staging,
+        Environment::Development,
+        Environment::Test,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Staging => "staging",
+            Environment::Development => "development",
+            Environment::Test => "test",
+        }
+    }
+}
+
+impl FromStr for Environment {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Environment::ALL
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| "must be one of production, staging, development, test".into())
+    }
+}
+
+/// Where a key is in its life. Transitions are limited: see [`Status::can_become`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Status {
+    #[default]
+    Active,
+    /// Being replaced by a guided rotation.
+    Rotating,
+    /// Temporarily disabled on the platform; may come back.
+    Suspended,
+    /// Revoked on the platform: it can never work again.
+    Revoked,
+    /// Kept for the record only.
+    Retired,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Active,
+        Status::Rotating,
+        Status::Suspended,
+        Status::Revoked,
+        Status::Retired,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Rotating => "rotating",
+            Status::Suspended => "suspended",
+            Status::Revoked => "revoked",
+            Status::Retired => "retired",
+        }
+    }
+
+    /// Whether the key can still be used on its platform.
+    pub fn is_live(self) -> bool {
+        matches!(self, Status::Active | Status::Rotating | Status::Suspended)
+    }
+
+    /// The transitions that make sense. A revoked key cannot be made to work
+    /// again (a new key is a new entry); a retired one is final.
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::*;
+        match (self, to) {
+            (a, b) if a == b => true,
+            (Active, Rotating | Suspended | Revoked | Retired) => true,
+            (Rotating, Active | Revoked | Retired) => true,
+            (Suspended, Active | Revoked | Retired) => true,
+            (Revoked, Retired) => true,
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Status::ALL
+            .into_iter()
+            .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| "must be one of active, rotating, suspended, revoked, retired".into())
+    }
+}
+
+/// How much harm a permission can do in the wrong hands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    High,
+    Critical,
+    /// A platform's own scope we cannot judge.
+    Unknown,
+}
+
+/// A normalised scope, or a platform's own scope name kept verbatim.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    Read,
+    Trade,
+    Margin,
+    Futures,
+    Transfer,
+    Withdraw,
+    Deposit,
+    Account,
+    /// `raw:<scope>`: the platform's own name, e.g. `raw:enableVanillaOptions`.
+    Raw(String),
+}
+
+impl Permission {
+    pub const NORMALISED: [Permission; 8] = [
+        Permission::Read,
+        Permission::Trade,
+        Permission::Margin,
+        Permission::Futures,
+        Permission::Transfer,
+        Permission::Withdraw,
+        Permission::Deposit,
+        Permission::Account,
+    ];
+
+    pub fn name(&self) -> &str {
+        match self {
+            Permission::Read => "read",
+            Permission::Trade => "trade",
+            Permission::Margin => "margin",
+            Permission::Futures => "futures",
+            Permission::Transfer => "transfer",
+            Permission::Withdraw => "withdraw",
+            Permission::Deposit => "deposit",
+            Permission::Account => "account",
+            Permission::Raw(s) => s,
+        }
+    }
+
+    pub fn risk(&self) -> Risk {
+        match self {
+            Permission::Read | Permission::Deposit => Risk::Low,
+            Permission::Trade | Permission::Margin | Permission::Futures => Risk::High,
+            Permission::Transfer | Permission::Withdraw | Permission::Account => Risk::Critical,
+            Permission::Raw(_) => Risk::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Permission::Raw(s) => write!(f, "raw:{s}"),
+            p => f.write_str(p.name()),
+        }
+    }
+}
+
+impl FromStr for Permission {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(raw) = s.strip_prefix("raw:") {
+            if raw.trim().is_empty() || raw.chars().count() > 64 {
+                return Err("raw: scopes need a name of 1–64 characters".into());
+            }
+            if raw.chars().any(char::is_control) {
+                return Err("raw: scope names must be a single line".into());
+            }
+            return Ok(Permission::Raw(raw.to_owned()));
+        }
+        Permission::NORMALISED
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "unknown scope '{}' (use read, trade, margin, futures, transfer, withdraw, deposit, account, or raw:<platform scope>)",
+                    truncate_for_message(s)
+                )
+            })
+    }
+}
+
+impl Serialize for Permission {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One entry of an IP allowlist: a single address or a network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IpRule(IpNet);
+
+impl IpRule {
+    pub fn net(&self) -> IpNet {
+        self.0
+    }
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.0.contains(&addr)
+    }
+}
+
+impl FromStr for IpRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if let Ok(addr) = t.parse::<IpAddr>() {
+            return Ok(IpRule(IpNet::from(addr)));
+        }
+        let net = t.parse::<IpNet>().map_err(|_| {
+            format!(
+                "'{}' is not an IPv4/IPv6 address or CIDR",
+                truncate_for_message(s)
+            )
+        })?;
+        if net.trunc() != net {
+            return Err(format!(
+                "'{t}' has host bits set (did you mean {}?)",
+                net.trunc()
+            ));
+        }
+        Ok(IpRule(net))
+    }
+}
+
+impl fmt::Display for IpRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.prefix_len() == self.0.max_prefix_len() {
+            write!(f, "{}", self.0.addr())
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+impl Serialize for IpRule {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The name of a secret field: `[a-z0-9_]{1,32}`, e.g. `api_key`, `api_secret`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldName(String);
+
+impl FieldName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for FieldName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let ok = (1..=32).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if ok {
+            Ok(FieldName(s.to_owned()))
+        } else {
+            Err(format!(
+                "'{}' must be 1–32 characters of a-z, 0-9 and _",
+                truncate_for_message(s)
+            ))
+        }
+    }
+}
+
+impl fmt::Display for FieldName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for FieldName {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// An entry's metadata: everything but its id, status and secrets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fields {
+    pub platform: String,
+    pub account: Option<String>,
+    pub label: String,
+    pub environment: Environment,
+    pub owner: Option<String>,
+    pub purpose: Option<String>,
+    pub permissions: Vec<Permission>,
+    pub ip_allowlist: Vec<IpRule>,
+    pub ip_note: Option<String>,
+    pub rotation_days: Option<u32>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_rotated_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub key_id_hint: Option<String>,
+}
+
+impl Fields {
+    /// A blank entry created `now`; platform and label must still be set.
+    pub fn blank(now: OffsetDateTime) -> Self {
+        Fields {
+            platform: String::new(),
+            account: None,
+            label: String::new(),
+            environment: Environment::default(),
+            owner: None,
+            purpose: None,
+            permissions: Vec::new(),
+            ip_allowlist: Vec::new(),
+            ip_note: None,
+            rotation_days: None,
+            created_at: now,
+            expires_at: None,
+            last_rotated_at: None,
+            last_used_at: None,
+            last_reviewed_at: None,
+            tags: Vec::new(),
+            notes: None,
+            key_id_hint: None,
+        }
+    }
+
+    /// When the key must next be rotated: the earlier of its expiry and its
+    /// rotation period counted from the last rotation (or creation).
+    pub fn next_due_at(&self, status: Status) -> Option<OffsetDateTime> {
+        if !status.is_live() {
+            return None;
+        }
+        let by_period = self.rotation_days.and_then(|days| {
+            self.last_rotated_at
+                .unwrap_or(self.created_at)
+                .checked_add(Duration::days(i64::from(days)))
+        });
+        match (by_period, self.expires_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// An API key entry as stored, with the names (never the values) of its
+/// secret fields. Serialises to the CLI's and the IPC's JSON contract.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub id: String,
+    pub platform: String,
+    pub account: Option<String>,
+    pub label: String,
+    pub environment: Environment,
+    pub owner: Option<String>,
+    pub purpose: Option<String>,
+    pub permissions: Vec<Permission>,
+    pub ip_allowlist: Vec<IpRule>,
+    pub ip_note: Option<String>,
+    pub rotation_days: Option<u32>,
+    #[serde(with = "serde_rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "serde_rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub last_rotated_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    pub next_due_at: Option<OffsetDateTime>,
+    pub status: Status,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub key_id_hint: Option<String>,
+    pub secret_fields: Vec<FieldName>,
+    #[serde(with = "serde_rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Entry {
+    pub(crate) fn from_parts(
+        id: String,
+        fields: Fields,
+        status: Status,
+        secret_fields: Vec<FieldName>,
+        updated_at: OffsetDateTime,
+    ) -> Self {
+        let next_due_at = fields.next_due_at(status);
+        let Fields {
+            platform,
+            account,
+            label,
+            environment,
+            owner,
+            purpose,
+            permissions,
+            ip_allowlist,
+            ip_note,
+            rotation_days,
+            created_at,
+            expires_at,
+            last_rotated_at,
+            last_used_at,
+            last_reviewed_at,
+            tags,
+            notes,
+            key_id_hint,
+        } = fields;
+        Entry {
+            id,
+            platform,
+            account,
+            label,
+            environment,
+            owner,
+            purpose,
+            permissions,
+            ip_allowlist,
+            ip_note,
+            rotation_days,
+            created_at,
+            expires_at,
+            last_rotated_at,
+            last_used_at,
+            last_reviewed_at,
+            next_due_at,
+            status,
+            tags,
+            notes,
+            key_id_hint,
+            secret_fields,
+            updated_at,
+        }
+    }
+
+    /// The metadata part, for editing.
+    pub fn fields(&self) -> Fields {
+        Fields {
+            platform: self.platform.clone(),
+            account: self.account.clone(),
+            label: self.label.clone(),
+            environment: self.environment,
+            owner: self.owner.clone(),
+            purpose: self.purpose.clone(),
+            permissions: self.permissions.clone(),
+            ip_allowlist: self.ip_allowlist.clone(),
+            ip_note: self.ip_note.clone(),
+            rotation_days: self.rotation_days,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_rotated_at: self.last_rotated_at,
+            last_used_at: self.last_used_at,
+            last_reviewed_at: self.last_reviewed_at,
+            tags: self.tags.clone(),
+            notes: self.notes.clone(),
+            key_id_hint: self.key_id_hint.clone(),
+        }
+    }
+
+    /// Empty allowlist: the key works from any address.
+    pub fn is_ip_restricted(&self) -> bool {
+        !self.ip_allowlist.is_empty()
+    }
+
+    /// The first eight characters of the id: enough to name it on a command line.
+    pub fn short_id(&self) -> &str {
+        self.id.get(..8).unwrap_or(&self.id)
+    }
+}
+
+macro_rules! serialize_as_str {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    )*};
+}
+serialize_as_str!(Environment, Status);
+
+/// Echoing a bad value back helps, but never a long one (it may be a pasted
+/// secret in the wrong field).
+pub(crate) fn truncate_for_message(s: &str) -> String {
+    let mut out: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn permissions_parse_normalised_and_raw_scopes() {
+        assert_eq!("read".parse::<Permission>().unwrap(), Permission::Read);
+        assert_eq!(
+            "Withdraw".parse::<Permission>().unwrap(),
+            Permission::Withdraw
+        );
+        assert_eq!(
+            "raw:enableVanillaOptions"
+                .parse::<Permission>()
+                .unwrap()
+                .to_string(),
+            "raw:enableVanillaOptions"
+        );
+        assert!("fly".parse::<Permission>().is_err());
+        assert!("raw:".parse::<Permission>().is_err());
+    }
+
+    #[test]
+    fn ip_rules_accept_addresses_and_networks_and_refuse_host_bits() {
+        assert_eq!(
+            "203.0.113.7".parse::<IpRule>().unwrap().to_string(),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            "10.0.0.0/8".parse::<IpRule>().unwrap().to_string(),
+            "10.0.0.0/8"
+        );
+        assert_eq!(
+            "2001:db8::/32".parse::<IpRule>().unwrap().to_string(),
+            "2001:db8::/32"
+        );
+        assert_eq!("::1".parse::<IpRule>().unwrap().to_string(), "::1");
+        let e = "10.0.0.1/8".parse::<IpRule>().unwrap_err();
+        assert!(e.contains("10.0.0.0/8"), "{e}");
+        assert!("10.0.0.0/33".parse::<IpRule>().is_err());
+        assert!("example.com".parse::<IpRule>().is_err());
+    }
+
+    #[test]
+    fn revoked_keys_are_never_reactivated() {
+        assert!(!Status::Revoked.can_become(Status::Active));
+        assert!(!Status::Revoked.can_become(Status::Suspended));
+        assert!(Status::Revoked.can_become(Status::Retired));
+        assert!(!Status::Retired.can_become(Status::Active));
+        assert!(Status::Suspended.can_become(Status::Active));
+        assert!(Status::Active.can_become(Status::Revoked));
+    }
+
+    #[test]
+    fn next_due_uses_the_earlier_of_expiry_and_period() {
+        let mut f = Fields::blank(datetime!(2026-01-01 0:00 UTC));
+        assert_eq!(f.next_due_at(Status::Active), None);
+        f.rotation_days = Some(90);
+        assert_eq!(
+            f.next_due_at(Status::Active),
+            Some(datetime!(2026-04-01 0:00 UTC))
+        );
+        f.last_rotated_at = Some(datetime!(2026-03-01 0:00 UTC));
+        assert_eq!(
+            f.next_due_at(Status::Active),
+            Some(datetime!(2026-05-30 0:00 UTC))
+        );
+        f.expires_at = Some(datetime!(2026-05-01 0:00 UTC));
+        assert_eq!(
+            f.next_due_at(Status::Active),
+            Some(datetime!(2026-05-01 0:00 UTC))
+        );
+        assert_eq!(f.next_due_at(Status::Revoked), None);
+    }
+
+    #[test]
+    fn field_names_are_restricted() {
+        assert!("api_secret".parse::<FieldName>().is_ok());
+        assert!("API".parse::<FieldName>().is_err());
+        assert!("".parse::<FieldName>().is_err());
+        assert!("a".repeat(33).parse::<FieldName>().is_err());
+        assert!("a-b".parse::<FieldName>().is_err());
+    }
+}

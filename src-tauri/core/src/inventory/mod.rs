@@ -1,0 +1,693 @@
+//! The key inventory: API key entries, their metadata and their sealed
+//! secrets, and the operations on them.
+//!
+//! Every change runs in one write transaction together with its audit row,
+//! so it happens completely or not at all. Listing and searching never
+//! decrypt a secret; only [`take_secret`] does, one field at a time, and
+//! records that it did.
+
+mod draft;
+mod entry;
+mod filter;
+
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Row, Transaction};
+use time::OffsetDateTime;
+
+pub use draft::{apply, secrets, Draft, FieldError, SecretInput};
+pub use entry::{Entry, Environment, FieldName, Fields, IpRule, Permission, Risk, Status};
+pub use filter::{Filter, SearchIndex};
+
+use crate::audit::{self, Action};
+use crate::secret::SecretValue;
+use crate::timefmt;
+use crate::vault::{self, Vault};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// One or more fields failed validation; the message lists each as `field: reason`.
+    #[error("{}", join(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("id: no key matches '{0}'")]
+    NotFound(String),
+    #[error("id: '{0}' matches several keys; give more characters")]
+    Ambiguous(String),
+    #[error("status: a {from} key cannot become {to}")]
+    Transition {
+        from: &'static str,
+        to: &'static str,
+    },
+    #[error("secret field: '{0}' is not stored for this key")]
+    NoSuchSecret(String),
+    #[error("entry {id}: its stored {field} is unreadable")]
+    Unreadable { id: String, field: &'static str },
+    #[error(transparent)]
+    Vault(#[from] vault::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn join(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Vault(e.into())
+    }
+}
+
+impl From<Vec<FieldError>> for Error {
+    fn from(e: Vec<FieldError>) -> Self {
+        Error::Invalid(e)
+    }
+}
+
+/// Why a secret is being taken out of the vault; each is audited as itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretUse {
+    Reveal,
+    Copy,
+}
+
+/// Changes to an entry's secrets in an edit.
+#[derive(Debug, Default)]
+pub struct SecretChanges {
+    /// Fields to add or replace.
+    pub set: Vec<SecretInput>,
+    /// Fields to remove.
+    pub remove: Vec<String>,
+}
+
+/// Adds an entry. Platform and label are required; everything else has a
+/// default (production, active, created now).
+pub fn add(
+    vault: &mut Vault,
+    draft: &Draft,
+    secret_inputs: Vec<SecretInput>,
+    now: OffsetDateTime,
+) -> Result<Entry> {
+    let mut fields = Fields::blank(now);
+    let mut errors = apply(draft, &mut fields, now).err().unwrap_or_default();
+    let secrets = match secrets(secret_inputs) {
+        Ok(s) => s,
+        Err(mut e) => {
+            errors.append(&mut e);
+            Vec::new()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let origin = vault.origin();
+    let sealed = seal_all(vault, &id, &secrets)?;
+    let tx = vault.write()?;
+    insert_entry(&tx, &id, &fields, Status::Active, now)?;
+    for (position, (name, blob, fp)) in sealed.iter().enumerate() {
+        upsert_secret(&tx, &id, name, position as i64, blob, fp, now)?;
+    }
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::EntryCreate,
+        Some(&id),
+        &serde_json::json!({
+            "platform": fields.platform,
+            "label": fields.label,
+            "secret_fields": secrets.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        }),
+    )?;
+    tx.commit()?;
+    get(vault, &id)
+}
+
+/// Edits an entry's metadata and secrets. Only what the draft and the
+/// changes name is touched; the audit row lists the changed field names.
+pub fn edit(
+    vault: &mut Vault,
+    id: &str,
+    draft: &Draft,
+    changes: SecretChanges,
+    now: OffsetDateTime,
+) -> Result<Entry> {
+    let current = get(vault, id)?;
+    let id = current.id.clone();
+    let mut fields = current.fields();
+    let mut errors = apply(draft, &mut fields, now).err().unwrap_or_default();
+    let to_set = match secrets(changes.set) {
+        Ok(s) => s,
+        Err(mut e) => {
+            errors.append(&mut e);
+            Vec::new()
+        }
+    };
+    let mut to_remove = Vec::new();
+    for name in &changes.remove {
+        match name.parse::<FieldName>() {
+            Ok(n) if current.secret_fields.contains(&n) => to_remove.push(n),
+            Ok(n) => errors.push(FieldError {
+                field: "secret field",
+                reason: format!("'{n}' is not stored for this key"),
+            }),
+            Err(r) => errors.push(FieldError {
+                field: "secret field",
+                reason: r,
+            }),
+        }
+    }
+    if to_set.iter().any(|(n, _)| to_remove.contains(n)) {
+        errors.push(FieldError {
+            field: "secret field",
+            reason: "cannot set and remove the same field".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors));
+    }
+    let changed = changed_fields(&current.fields(), &fields);
+    let sealed = seal_all(vault, &id, &to_set)?;
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    update_entry(&tx, &id, &fields, now)?;
+    let mut next_position: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(position), -1) + 1 FROM secrets WHERE entry_id = ?1",
+        [&id],
+        |r| r.get(0),
+    )?;
+    for (name, blob, fp) in &sealed {
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT position FROM secrets WHERE entry_id = ?1 AND field = ?2",
+                params![id, name.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let position = existing.unwrap_or_else(|| {
+            next_position += 1;
+            next_position - 1
+        });
+        upsert_secret(&tx, &id, name, position, blob, fp, now)?;
+    }
+    for name in &to_remove {
+        tx.execute(
+            "DELETE FROM secrets WHERE entry_id = ?1 AND field = ?2",
+            params![id, name.as_str()],
+        )?;
+    }
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::EntryEdit,
+        Some(&id),
+        &serde_json::json!({
+            "fields": changed,
+            "secrets_set": to_set.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            "secrets_removed": to_remove.iter().map(FieldName::as_str).collect::<Vec<_>>(),
+        }),
+    )?;
+    tx.commit()?;
+    get(vault, &id)
+}
+
+/// Moves an entry to another status, if the transition makes sense.
+/// Setting the status it already has changes nothing and records nothing.
+pub fn set_status(vault: &mut Vault, id: &str, to: Status, now: OffsetDateTime) -> Result<Entry> {
+    let current = get(vault, id)?;
+    if current.status == to {
+        return Ok(current);
+    }
+    if !current.status.can_become(to) {
+        return Err(Error::Transition {
+            from: current.status.as_str(),
+            to: to.as_str(),
+        });
+    }
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    tx.execute(
+        "UPDATE entries SET status = ?2, updated_at = ?3 WHERE id = ?1",
+        params![current.id, to.as_str(), timefmt::format(now)],
+    )?;
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::EntryStatus,
+        Some(&current.id),
+        &serde_json::json!({ "from": current.status.as_str(), "to": to.as_str() }),
+    )?;
+    tx.commit()?;
+    get(vault, &current.id)
+}
+
+/// Deletes an entry and its sealed secrets (overwritten on disk: the
+/// database runs with `secure_delete`).
+pub fn delete(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<()> {
+    let current = get(vault, id)?;
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    tx.execute("DELETE FROM entries WHERE id = ?1", [&current.id])?;
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::EntryDelete,
+        Some(&current.id),
+        &serde_json::json!({ "platform": current.platform, "label": current.label }),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Decrypts one secret field, checks it belongs to this entry and field,
+/// and records the use in the audit log (the row commits before the value
+/// is handed out).
+pub fn take_secret(
+    vault: &mut Vault,
+    id: &str,
+    field: &str,
+    purpose: SecretUse,
+    now: OffsetDateTime,
+) -> Result<SecretValue> {
+    let entry_id = resolve_id(vault, id)?;
+    let name = field.parse::<FieldName>().map_err(|r| {
+        Error::Invalid(vec![FieldError {
+            field: "secret field",
+            reason: r,
+        }])
+    })?;
+    let sealed: Option<Vec<u8>> = vault
+        .conn()
+        .query_row(
+            "SELECT sealed FROM secrets WHERE entry_id = ?1 AND field = ?2",
+            params![entry_id, name.as_str()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let sealed = sealed.ok_or_else(|| Error::NoSuchSecret(name.to_string()))?;
+    let value = vault.open_sealed(&sealed, &entry_id, name.as_str())?;
+    let action = match purpose {
+        SecretUse::Reveal => Action::SecretReveal,
+        SecretUse::Copy => Action::SecretCopy,
+    };
+    audit::record(
+        vault,
+        now,
+        action,
+        Some(&entry_id),
+        &serde_json::json!({ "field": name.as_str() }),
+    )?;
+    Ok(value)
+}
+
+/// One stored secret field, named without its value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SecretRef {
+    pub entry_id: String,
+    pub field: String,
+}
+
+/// Groups of entries that hold the same secret value (by keyed
+/// fingerprint; nothing is decrypted).
+pub fn shared_secrets(vault: &Vault) -> Result<Vec<Vec<SecretRef>>> {
+    let mut stmt = vault.conn().prepare(
+        "SELECT fingerprint, entry_id, field FROM secrets
+         WHERE fingerprint IN (SELECT fingerprint FROM secrets GROUP BY fingerprint HAVING count(*) > 1)
+         ORDER BY fingerprint, entry_id, field",
+    )?;
+    let mut groups: Vec<(Vec<u8>, Vec<SecretRef>)> = Vec::new();
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (fp, entry_id, field) = row?;
+        let member = SecretRef { entry_id, field };
+        match groups.last_mut() {
+            Some((last, members)) if *last == fp => members.push(member),
+            _ => groups.push((fp, vec![member])),
+        }
+    }
+    Ok(groups.into_iter().map(|(_, m)| m).collect())
+}
+
+/// Finds the full id for an id or a unique prefix of at least 4 characters.
+pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
+    let given = given.trim().to_ascii_lowercase();
+    let shown = entry::truncate_for_message(&given);
+    if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(Error::NotFound(shown));
+    }
+    let mut stmt = vault
+        .conn()
+        .prepare("SELECT id FROM entries WHERE substr(id, 1, ?2) = ?1 LIMIT 2")?;
+    let ids: Vec<String> = stmt
+        .query_map(params![given, given.len() as i64], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    match ids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::NotFound(shown)),
+        _ => Err(Error::Ambiguous(shown)),
+    }
+}
+
+/// One entry by id or unique id prefix.
+pub fn get(vault: &Vault, id: &str) -> Result<Entry> {
+    let id = resolve_id(vault, id)?;
+    let mut stmt = vault
+        .conn()
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE id = ?1"))?;
+    let row = stmt
+        .query_row([&id], read_row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(id.clone()))?;
+    let mut fields_stmt = vault
+        .conn()
+        .prepare_cached("SELECT field FROM secrets WHERE entry_id = ?1 ORDER BY position")?;
+    let names = fields_stmt
+        .query_map([&id], |r| r.get::<_, String>(0))?
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    row.into_entry(secret_names(&id, names)?)
+}
+
+/// Every entry, by platform then label (case-insensitive).
+pub fn list(vault: &Vault) -> Result<Vec<Entry>> {
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    {
+        let mut stmt = vault
+            .conn()
+            .prepare_cached("SELECT entry_id, field FROM secrets ORDER BY entry_id, position")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, field) = row?;
+            names.entry(id).or_default().push(field);
+        }
+    }
+    let mut stmt = vault.conn().prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM entries ORDER BY platform COLLATE NOCASE, label COLLATE NOCASE, id"
+    ))?;
+    let rows = stmt.query_map([], read_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        let fields = names.remove(&row.id).unwrap_or_default();
+        let id = row.id.clone();
+        out.push(row.into_entry(secret_names(&id, fields)?)?);
+    }
+    Ok(out)
+}
+
+fn secret_names(id: &str, names: Vec<String>) -> Result<Vec<FieldName>> {
+    names
+        .into_iter()
+        .map(|n| {
+            n.parse::<FieldName>().map_err(|_| Error::Unreadable {
+                id: id.to_owned(),
+                field: "secret field name",
+            })
+        })
+        .collect()
+}
+
+/// A field name with its sealed value and its fingerprint, ready to store.
+type SealedField = (FieldName, Vec<u8>, [u8; 32]);
+
+fn seal_all(
+    vault: &Vault,
+    id: &str,
+    secrets: &[(FieldName, SecretValue)],
+) -> Result<Vec<SealedField>> {
+    secrets
+        .iter()
+        .map(|(name, value)| {
+            let blob = vault::seal(vault.recipient(), id, name.as_str(), value)?;
+            let fp = vault.fingerprint(value)?;
+            Ok((name.clone(), blob, fp))
+        })
+        .collect()
+}
+
+const COLUMNS: &str = "id, platform, account, label, environment, owner, purpose, permissions, \
+    ip_allowlist, ip_note, rotation_days, created_at, expires_at, last_rotated_at, last_used_at, \
+    last_reviewed_at, status, tags, notes, key_id_hint, updated_at";
+
+/// A row as stored, before its text columns are parsed back into types.
+struct RawRow {
+    id: String,
+    platform: String,
+    account: Option<String>,
+    label: String,
+    environment: String,
+    owner: Option<String>,
+    purpose: Option<String>,
+    permissions: String,
+    ip_allowlist: String,
+    ip_note: Option<String>,
+    rotation_days: Option<i64>,
+    created_at: String,
+    expires_at: Option<String>,
+    last_rotated_at: Option<String>,
+    last_used_at: Option<String>,
+    last_reviewed_at: Option<String>,
+    status: String,
+    tags: String,
+    notes: Option<String>,
+    key_id_hint: Option<String>,
+    updated_at: String,
+}
+
+fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok(RawRow {
+        id: r.get(0)?,
+        platform: r.get(1)?,
+        account: r.get(2)?,
+        label: r.get(3)?,
+        environment: r.get(4)?,
+        owner: r.get(5)?,
+        purpose: r.get(6)?,
+        permissions: r.get(7)?,
+        ip_allowlist: r.get(8)?,
+        ip_note: r.get(9)?,
+        rotation_days: r.get(10)?,
+        created_at: r.get(11)?,
+        expires_at: r.get(12)?,
+        last_rotated_at: r.get(13)?,
+        last_used_at: r.get(14)?,
+        last_reviewed_at: r.get(15)?,
+        status: r.get(16)?,
+        tags: r.get(17)?,
+        notes: r.get(18)?,
+        key_id_hint: r.get(19)?,
+        updated_at: r.get(20)?,
+    })
+}
+
+impl RawRow {
+    fn into_entry(self, secret_fields: Vec<FieldName>) -> Result<Entry> {
+        let id = self.id;
+        let bad = |field: &'static str| Error::Unreadable {
+            id: id.clone(),
+            field,
+        };
+        let time = |field: &'static str, v: &str| timefmt::parse_rfc3339(v).map_err(|_| bad(field));
+        let opt_time = |field: &'static str, v: Option<String>| {
+            v.map(|s| timefmt::parse_rfc3339(&s).map_err(|_| bad(field)))
+                .transpose()
+        };
+        let list = |field: &'static str, v: &str| {
+            serde_json::from_str::<Vec<String>>(v).map_err(|_| bad(field))
+        };
+        let fields = Fields {
+            platform: self.platform,
+            account: self.account,
+            label: self.label,
+            environment: self.environment.parse().map_err(|_| bad("environment"))?,
+            owner: self.owner,
+            purpose: self.purpose,
+            permissions: list("permissions", &self.permissions)?
+                .iter()
+                .map(|p| p.parse::<Permission>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| bad("permissions"))?,
+            ip_allowlist: list("ip_allowlist", &self.ip_allowlist)?
+                .iter()
+                .map(|p| p.parse::<IpRule>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| bad("ip_allowlist"))?,
+            ip_note: self.ip_note,
+            rotation_days: self
+                .rotation_days
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|_| bad("rotation_days"))?,
+            created_at: time("created_at", &self.created_at)?,
+            expires_at: opt_time("expires_at", self.expires_at)?,
+            last_rotated_at: opt_time("last_rotated_at", self.last_rotated_at)?,
+            last_used_at: opt_time("last_used_at", self.last_used_at)?,
+            last_reviewed_at: opt_time("last_reviewed_at", self.last_reviewed_at)?,
+            tags: list("tags", &self.tags)?,
+            notes: self.notes,
+            key_id_hint: self.key_id_hint,
+        };
+        let status = self.status.parse().map_err(|_| bad("status"))?;
+        let updated_at = time("updated_at", &self.updated_at)?;
+        Ok(Entry::from_parts(
+            id,
+            fields,
+            status,
+            secret_fields,
+            updated_at,
+        ))
+    }
+}
+
+fn json_list<T: ToString>(items: &[T]) -> String {
+    serde_json::Value::from(items.iter().map(ToString::to_string).collect::<Vec<_>>()).to_string()
+}
+
+fn opt_time(t: Option<OffsetDateTime>) -> Option<String> {
+    t.map(timefmt::format)
+}
+
+fn insert_entry(
+    tx: &Transaction<'_>,
+    id: &str,
+    f: &Fields,
+    status: Status,
+    now: OffsetDateTime,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO entries ({COLUMNS}) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+        ),
+        params![
+            id,
+            f.platform,
+            f.account,
+            f.label,
+            f.environment.as_str(),
+            f.owner,
+            f.purpose,
+            json_list(&f.permissions),
+            json_list(&f.ip_allowlist),
+            f.ip_note,
+            f.rotation_days,
+            timefmt::format(f.created_at),
+            opt_time(f.expires_at),
+            opt_time(f.last_rotated_at),
+            opt_time(f.last_used_at),
+            opt_time(f.last_reviewed_at),
+            status.as_str(),
+            json_list(&f.tags),
+            f.notes,
+            f.key_id_hint,
+            timefmt::format(now),
+        ],
+    )?;
+    Ok(())
+}
+
+fn update_entry(
+    tx: &Transaction<'_>,
+    id: &str,
+    f: &Fields,
+    now: OffsetDateTime,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE entries SET platform = ?2, account = ?3, label = ?4, environment = ?5, owner = ?6,
+            purpose = ?7, permissions = ?8, ip_allowlist = ?9, ip_note = ?10, rotation_days = ?11,
+            created_at = ?12, expires_at = ?13, last_rotated_at = ?14, last_used_at = ?15,
+            last_reviewed_at = ?16, tags = ?17, notes = ?18, key_id_hint = ?19, updated_at = ?20
+         WHERE id = ?1",
+        params![
+            id,
+            f.platform,
+            f.account,
+            f.label,
+            f.environment.as_str(),
+            f.owner,
+            f.purpose,
+            json_list(&f.permissions),
+            json_list(&f.ip_allowlist),
+            f.ip_note,
+            f.rotation_days,
+            timefmt::format(f.created_at),
+            opt_time(f.expires_at),
+            opt_time(f.last_rotated_at),
+            opt_time(f.last_used_at),
+            opt_time(f.last_reviewed_at),
+            json_list(&f.tags),
+            f.notes,
+            f.key_id_hint,
+            timefmt::format(now),
+        ],
+    )?;
+    Ok(())
+}
+
+fn upsert_secret(
+    tx: &Transaction<'_>,
+    id: &str,
+    name: &FieldName,
+    position: i64,
+    sealed: &[u8],
+    fingerprint: &[u8; 32],
+    now: OffsetDateTime,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO secrets (entry_id, field, position, sealed, fingerprint, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(entry_id, field) DO UPDATE SET
+            sealed = excluded.sealed, fingerprint = excluded.fingerprint, updated_at = excluded.updated_at",
+        params![
+            id,
+            name.as_str(),
+            position,
+            sealed,
+            fingerprint.as_slice(),
+            timefmt::format(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// The names of the metadata fields that differ, for the audit row.
+fn changed_fields(a: &Fields, b: &Fields) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    macro_rules! cmp {
+        ($($f:ident),*) => {$( if a.$f != b.$f { out.push(stringify!($f)); } )*};
+    }
+    cmp!(
+        platform,
+        account,
+        label,
+        environment,
+        owner,
+        purpose,
+        permissions,
+        ip_allowlist,
+        ip_note,
+        rotation_days,
+        created_at,
+        expires_at,
+        last_rotated_at,
+        last_used_at,
+        last_reviewed_at,
+        tags,
+        notes,
+        key_id_hint
+    );
+    out
+}

@@ -1,0 +1,17 @@
+//! Keyward's core: the encrypted vault, the API key inventory and the audit
+//! log, with no user interface and no wall clock.
+//!
+//! The desktop app and the CLI are thin adapters over this crate, so every
+//! behaviour is tested once, here, against real SQLCipher files. Functions
+//! that depend on time take `now`, so tests can travel in time. Nothing here
+//! logs, prints or panics on input a user or a file controls; secrets live in
+//! the redacting, zeroizing types of [`secret`].
+
+pub mod audit;
+pub mod inventory;
+pub mod secret;
+pub mod timefmt;
+pub mod vault;
+
+pub use secret::{Passphrase, SecretValue};
+pub use vault::{KdfParams, Origin, Vault, VaultDir};

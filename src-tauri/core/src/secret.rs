@@ -1,0 +1,118 @@
+//! Types that hold secret material.
+//!
+//! Each is named for what it holds, prints `[redacted]` under `Debug`, has no
+//! `Display` and no `Serialize`, and wipes its bytes when dropped. Reading the
+//! value needs an explicit `expose_*` call, which callers mark with an
+//! `// EXPOSE:` comment saying why, so every place a secret leaves its box can
+//! be found with one search.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretBox, SecretString};
+use zeroize::Zeroizing;
+
+/// The passphrase that unwraps `vault.key`.
+pub struct Passphrase(SecretString);
+
+impl Passphrase {
+    /// Takes ownership of the string; the caller's copy is moved, not cloned.
+    pub fn new(value: String) -> Self {
+        Self(SecretString::from(value))
+    }
+
+    /// The passphrase as text, for the KDF and the strength estimator only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub(crate) fn to_secret_string(&self) -> SecretString {
+        // EXPOSE: age's scrypt recipient takes its own SecretString copy.
+        SecretString::from(self.0.expose_secret().to_owned())
+    }
+}
+
+impl fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Passphrase([redacted])")
+    }
+}
+
+/// One secret value of an entry: an API key, an API secret, a passphrase, a
+/// private key PEM. Arbitrary bytes (1 byte – 16 KiB), usually UTF-8.
+pub struct SecretValue(SecretBox<[u8]>);
+
+impl SecretValue {
+    /// Largest accepted value: comfortably more than an RSA-4096 PEM.
+    pub const MAX_LEN: usize = 16 * 1024;
+
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(SecretBox::new(bytes.into_boxed_slice()))
+    }
+
+    /// Copies from a buffer the caller keeps wiping itself.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        Self(SecretBox::new(Box::from(bytes)))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.expose_secret().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The raw bytes, for sealing, fingerprinting, the clipboard or `reveal`.
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue([redacted])")
+    }
+}
+
+/// Key material derived from the vault identity; 32 bytes, wiped on drop.
+pub(crate) struct DerivedKey(Zeroizing<[u8; 32]>);
+
+impl DerivedKey {
+    pub(crate) fn new(bytes: Zeroizing<[u8; 32]>) -> Self {
+        Self(bytes)
+    }
+
+    pub(crate) fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DerivedKey([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_contains_the_secret() {
+        let p = Passphrase::new("hunter2-correct-horse".into());
+        let v = SecretValue::new(b"sk_live_abcdef".to_vec());
+        let k = DerivedKey::new(Zeroizing::new([7u8; 32]));
+        let all = format!("{p:?} {v:?} {k:?} {:#?}", (&p, &v));
+        assert!(!all.contains("hunter2"), "{all}");
+        assert!(!all.contains("sk_live"), "{all}");
+        assert!(!all.contains("7, 7"), "{all}");
+        assert_eq!(format!("{v:?}"), "SecretValue([redacted])");
+    }
+
+    #[test]
+    fn secret_value_keeps_its_bytes() {
+        let v = SecretValue::from_slice(b"\x00\xffabc");
+        assert_eq!(v.expose(), b"\x00\xffabc");
+        assert_eq!(v.len(), 5);
+    }
+}

@@ -1,0 +1,174 @@
+//! The SQLCipher database: opening with a raw key, pragmas, and the schema's
+//! migrations.
+//!
+//! The schema version lives in SQLite's `user_version`; each migration runs
+//! in the same transaction as the version bump, so a crash leaves the file at
+//! one version or the next, never between.
+
+use std::path::Path;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use zeroize::Zeroizing;
+
+use super::{Error, Result};
+use crate::secret::DerivedKey;
+
+/// Every schema the vault has had, oldest first. Never edit a published
+/// migration: add a new one.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE entries (
+        id               TEXT PRIMARY KEY,
+        platform         TEXT NOT NULL,
+        account          TEXT,
+        label            TEXT NOT NULL,
+        environment      TEXT NOT NULL,
+        owner            TEXT,
+        purpose          TEXT,
+        permissions      TEXT NOT NULL, -- JSON array of scope strings
+        ip_allowlist     TEXT NOT NULL, -- JSON array of addresses / CIDRs
+        ip_note          TEXT,
+        rotation_days    INTEGER,
+        created_at       TEXT NOT NULL, -- RFC 3339, UTC
+        expires_at       TEXT,
+        last_rotated_at  TEXT,
+        last_used_at     TEXT,
+        last_reviewed_at TEXT,
+        status           TEXT NOT NULL,
+        tags             TEXT NOT NULL, -- JSON array
+        notes            TEXT,
+        key_id_hint      TEXT,
+        updated_at       TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE secrets (
+        entry_id    TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        field       TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        sealed      BLOB NOT NULL,     -- age, to the vault recipient, bound to (entry_id, field)
+        fingerprint BLOB NOT NULL,     -- HMAC-SHA256 under the fingerprint key
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (entry_id, field)
+    ) STRICT;
+    CREATE INDEX secrets_by_fingerprint ON secrets(fingerprint);
+
+    CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        origin    TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        entry_id  TEXT,
+        detail    TEXT NOT NULL,       -- JSON object; never a secret value
+        prev_hash BLOB NOT NULL,
+        hash      BLOB NOT NULL
+    ) STRICT;
+    CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Opens (or, with `create`, creates) the database with the raw key, and
+/// proves the key right with a first real read.
+pub(crate) fn open(path: &Path, key: &DerivedKey, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    } else if !path.exists() {
+        return Err(Error::DatabaseMissing);
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(map_open)?;
+    // HMAC failures would otherwise be logged to stderr by SQLCipher itself.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")
+        .map_err(map_open)?;
+    let pragma = Zeroizing::new(format!(
+        "PRAGMA key = \"x'{}'\";",
+        // EXPOSE: SQLCipher takes its raw key as hex in a pragma.
+        Zeroizing::new(hex::encode(key.expose())).as_str()
+    ));
+    conn.execute_batch(&pragma).map_err(map_open)?;
+    // A wrong key or a damaged first page only shows at the first real read.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(map_open)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA busy_timeout = 5000;",
+    )
+    .map_err(map_open)?;
+    Ok(conn)
+}
+
+/// Brings the schema up to `SCHEMA_VERSION`, one migration per transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Like `migrate`, but stops at `target` (tests build old schemas with it).
+pub(crate) fn migrate_to(conn: &mut Connection, target: u32) -> Result<u32> {
+    let current: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(Error::from)?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for version in current..target.min(SCHEMA_VERSION) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let sql = MIGRATIONS.get(version as usize).ok_or(Error::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        })?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", version + 1))?;
+        tx.commit()?;
+    }
+    Ok(target.min(SCHEMA_VERSION).max(current))
+}
+
+fn map_open(e: rusqlite::Error) -> Error {
+    match e.sqlite_error_code() {
+        // The passphrase already proved right: a key SQLCipher rejects means
+        // the file's first page (salt, header, HMAC) was changed.
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => Error::DatabaseDamaged,
+        _ => Error::from(e),
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+                Error::DatabaseDamaged
+            }
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => Error::Busy,
+            Some(ErrorCode::DiskFull) => Error::DiskFull,
+            Some(ErrorCode::ReadOnly) | Some(ErrorCode::PermissionDenied) => Error::ReadOnly,
+            Some(ErrorCode::CannotOpen) => Error::DatabaseUnreadable,
+            // Messages from SQLite name tables and constraints, never values:
+            // values are always bound parameters.
+            _ => Error::Storage(e.to_string()),
+        }
+    }
+}
