@@ -13,5 +13,7 @@ pub mod secret;
 pub mod timefmt;
 pub mod vault;
 
+#[doc(hidden)]
+pub use rusqlite;
 pub use secret::{Passphrase, SecretValue};
 pub use vault::{KdfParams, Origin, Vault, VaultDir};

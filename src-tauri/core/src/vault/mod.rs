@@ -475,6 +475,21 @@ impl Vault {
         &self.conn
     }
 
+    /// The open database itself, bypassing validation and the audit log.
+    /// For tests that play an attacker editing the file, and for repair
+    /// tools; the app and the CLI never call it.
+    #[doc(hidden)]
+    pub fn raw_connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Locks the vault: closes the database (checkpointing the WAL into
+    /// `vault.db`) and wipes every key from memory.
+    pub fn lock(self) -> Result<()> {
+        let Vault { conn, .. } = self;
+        conn.close().map_err(|(_, e)| Error::from(e))
+    }
+
     /// Starts a write transaction that takes the database lock at once, so
     /// the audit chain's head cannot move under us.
     pub(crate) fn write(&mut self) -> Result<Transaction<'_>> {

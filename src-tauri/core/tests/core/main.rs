@@ -1,0 +1,12 @@
+//! Integration tests of keyward-core against real SQLCipher files.
+//! One binary, themed modules.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit_log;
+mod common;
+mod inventory_ops;
+mod migrations;
+mod on_disk;
+mod tamper;
+mod validation;
+mod vault_lifecycle;
