@@ -1,0 +1,748 @@
+//! The command line: `keyward [--vault DIR] COMMAND`.
+//!
+//! A thin adapter over `keyward-core`, for scripts, cron jobs and tests. The
+//! contract: passphrase from `KEYWARD_PASSPHRASE` or a prompt; secret values
+//! only from standard input or a prompt, never from arguments; `--json` for
+//! machine-readable output; exit 0 on success, 1 with a one-line `error: …`
+//! on stderr for a refused operation, 2 for a usage error.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use keyward_core::inventory::{self, Draft, Entry, SecretChanges, SecretInput, SecretUse, Status};
+use keyward_core::vault::{self, KdfParams};
+use keyward_core::{audit, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// Environment variable with the vault passphrase, for scripts.
+const ENV_PASSPHRASE: &str = "KEYWARD_PASSPHRASE";
+/// Environment variable with the new passphrase for `passwd`, for scripts.
+const ENV_NEW_PASSPHRASE: &str = "KEYWARD_NEW_PASSPHRASE";
+/// Lowers the scrypt work factor of `init`/`passwd` (2^N). Tests only: a
+/// vault made with it falls to a cheap guessing attack.
+const ENV_INSECURE_KDF: &str = "KEYWARD_INSECURE_TEST_KDF";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "keyward",
+    version,
+    about = "A vault and control tower for exchange, broker and custody API keys",
+    long_about = "A vault and control tower for exchange, broker and custody API keys.\n\n\
+        Without a command, opens the desktop app. The passphrase comes from \
+        KEYWARD_PASSPHRASE or a prompt; secret values only from standard input \
+        or a prompt, never from arguments.",
+    after_help = "Exit status: 0 success, 1 refused (wrong passphrase, invalid input, not found), 2 usage error."
+)]
+struct Cli {
+    /// Vault directory [default: the platform's data dir, e.g. ~/.local/share/keyward]
+    #[arg(long, global = true, value_name = "DIR", env = "KEYWARD_VAULT")]
+    vault: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a new vault (asks for the passphrase twice)
+    Init,
+    /// Add a key; prints its id. Secret values are read from stdin, one line
+    /// per --secret in order (a single --secret takes all of stdin, so a PEM
+    /// key can be piped in), or prompted without echo on a terminal
+    Add(EntryArgs),
+    /// List every key
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one key's details (never its secret values)
+    Show {
+        /// Id or unique id prefix (at least 4 characters)
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a key: given flags replace the field; an empty value clears it
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: EntryArgs,
+        /// Remove every permission
+        #[arg(long)]
+        clear_perms: bool,
+        /// Remove every IP allowlist entry (the key becomes unrestricted)
+        #[arg(long)]
+        clear_ips: bool,
+        /// Remove every tag
+        #[arg(long)]
+        clear_tags: bool,
+        /// Remove a stored secret field
+        #[arg(long, value_name = "FIELD")]
+        remove_secret: Vec<String>,
+    },
+    /// Change a key's status
+    SetStatus {
+        id: String,
+        #[arg(value_parser = ["active", "suspended", "revoked", "retired"])]
+        status: String,
+    },
+    /// Delete a key and its secrets (asks first on a terminal)
+    Delete {
+        id: String,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Print one secret value to stdout, for piping into a tool (audited)
+    Reveal { id: String, field: String },
+    /// Show the audit log
+    Audit {
+        #[arg(long)]
+        json: bool,
+        /// Verify the hash chain; exit 1 naming the first broken entry
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Change the vault passphrase (new one from KEYWARD_NEW_PASSPHRASE or a prompt)
+    Passwd,
+    /// Full integrity check: every page's HMAC, SQLite's structure, the audit chain
+    Check,
+}
+
+/// The entry fields shared by `add` and `edit`. Values are checked by the
+/// core, so a bad value is a validation error (exit 1) with the field named.
+#[derive(Args, Debug, Default)]
+struct EntryArgs {
+    /// Platform, e.g. binance, kraken, or any name
+    #[arg(long)]
+    platform: Option<String>,
+    /// A name you recognise the key by (1–200 characters)
+    #[arg(long)]
+    label: Option<String>,
+    /// production | staging | development | test [add default: production]
+    #[arg(long = "env", value_name = "ENV")]
+    environment: Option<String>,
+    /// Account or sub-account
+    #[arg(long)]
+    account: Option<String>,
+    #[arg(long)]
+    owner: Option<String>,
+    /// What uses the key (bot, integration)
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Permission: read trade margin futures transfer withdraw deposit account, or raw:<scope>. Repeat or separate with commas
+    #[arg(long = "perm", value_name = "SCOPE", value_delimiter = ',')]
+    permissions: Vec<String>,
+    /// Allowed address or CIDR. Repeat or separate with commas
+    #[arg(long = "ip", value_name = "CIDR", value_delimiter = ',')]
+    ips: Vec<String>,
+    /// A note about the IP allowlist
+    #[arg(long)]
+    ip_note: Option<String>,
+    /// Rotation period in days (1–3650)
+    #[arg(long = "rotate-days", value_name = "N")]
+    rotation_days: Option<String>,
+    /// Creation date, YYYY-MM-DD or RFC 3339 [add default: now]
+    #[arg(long = "created", value_name = "DATE")]
+    created_at: Option<String>,
+    /// Expiry date
+    #[arg(long = "expires", value_name = "DATE")]
+    expires_at: Option<String>,
+    /// Date of the last rotation
+    #[arg(long = "last-rotated", value_name = "DATE")]
+    last_rotated_at: Option<String>,
+    /// Date the key was last used
+    #[arg(long = "last-used", value_name = "DATE")]
+    last_used_at: Option<String>,
+    /// Tag. Repeat or separate with commas
+    #[arg(long = "tag", value_name = "TAG", value_delimiter = ',')]
+    tags: Vec<String>,
+    #[arg(long = "note", value_name = "TEXT")]
+    notes: Option<String>,
+    /// Last characters of the public key id, to recognise the key
+    #[arg(long = "key-hint", value_name = "HINT")]
+    key_id_hint: Option<String>,
+    /// Secret field to read from stdin (e.g. api_key, api_secret, passphrase). Repeatable
+    #[arg(long = "secret", value_name = "FIELD")]
+    secrets: Vec<String>,
+}
+
+impl EntryArgs {
+    fn draft(&self) -> Draft {
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        Draft {
+            platform: self.platform.clone(),
+            account: self.account.clone(),
+            label: self.label.clone(),
+            environment: self.environment.clone(),
+            owner: self.owner.clone(),
+            purpose: self.purpose.clone(),
+            permissions: list(&self.permissions),
+            ip_allowlist: list(&self.ips),
+            ip_note: self.ip_note.clone(),
+            rotation_days: self.rotation_days.clone(),
+            created_at: self.created_at.clone(),
+            expires_at: self.expires_at.clone(),
+            last_rotated_at: self.last_rotated_at.clone(),
+            last_used_at: self.last_used_at.clone(),
+            last_reviewed_at: None,
+            tags: list(&self.tags),
+            notes: self.notes.clone(),
+            key_id_hint: self.key_id_hint.clone(),
+        }
+    }
+}
+
+/// A refused operation: printed as one `error: …` line, exit status 1.
+#[derive(Debug)]
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+/// Parses the command line and runs it. Without a subcommand, opens the app.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and version exit 0; usage errors exit 2 (clap's convention).
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let dir = match vault_dir(cli.vault.clone()) {
+        Ok(d) => d,
+        Err(f) => return fail(f),
+    };
+    let Some(command) = cli.command else {
+        return match crate::run_app(dir.path().to_path_buf()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(Failure(format!("could not start the app: {e}"))),
+        };
+    };
+    match run(command, &dir) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
+    }
+}
+
+fn fail(f: Failure) -> ExitCode {
+    // One line, whatever the message holds.
+    let line = f.0.replace(['\n', '\r'], " ");
+    eprintln!("error: {line}");
+    ExitCode::from(1)
+}
+
+fn vault_dir(given: Option<PathBuf>) -> Result<VaultDir, Failure> {
+    match given {
+        Some(p) if p.as_os_str().is_empty() => Err(Failure("--vault: must not be empty".into())),
+        Some(p) => Ok(VaultDir::new(p)),
+        None => dirs::data_dir()
+            .map(|d| VaultDir::new(d.join("keyward")))
+            .ok_or_else(|| {
+                Failure("no data directory on this system; use --vault DIR or KEYWARD_VAULT".into())
+            }),
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn run(command: Command, dir: &VaultDir) -> Outcome {
+    match command {
+        Command::Init => init(dir),
+        Command::Add(args) => add(dir, &args),
+        Command::List { json } => list(dir, json),
+        Command::Show { id, json } => show(dir, &id, json),
+        Command::Edit {
+            id,
+            fields,
+            clear_perms,
+            clear_ips,
+            clear_tags,
+            remove_secret,
+        } => {
+            let mut draft = fields.draft();
+            if clear_perms {
+                conflict(&fields.permissions, "--clear-perms", "--perm")?;
+                draft.permissions = Some(Vec::new());
+            }
+            if clear_ips {
+                conflict(&fields.ips, "--clear-ips", "--ip")?;
+                draft.ip_allowlist = Some(Vec::new());
+            }
+            if clear_tags {
+                conflict(&fields.tags, "--clear-tags", "--tag")?;
+                draft.tags = Some(Vec::new());
+            }
+            edit(dir, &id, &draft, &fields.secrets, remove_secret)
+        }
+        Command::SetStatus { id, status } => {
+            let status: Status = status
+                .parse()
+                .map_err(|r| Failure(format!("status: {r}")))?;
+            let mut vault = unlock(dir)?;
+            let e = inventory::set_status(&mut vault, &id, status, now())?;
+            println!("{} is {}", e.short_id(), e.status.as_str());
+            Ok(())
+        }
+        Command::Delete { id, yes } => delete(dir, &id, yes),
+        Command::Reveal { id, field } => reveal(dir, &id, &field),
+        Command::Audit { json, verify } => audit_log(dir, json, verify),
+        Command::Passwd => passwd(dir),
+        Command::Check => check(dir),
+    }
+}
+
+fn conflict(list: &[String], flag: &str, other: &str) -> Outcome {
+    if list.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(format!("{flag} cannot be used with {other}")))
+    }
+}
+
+fn kdf() -> Result<KdfParams, Failure> {
+    match std::env::var(ENV_INSECURE_KDF) {
+        Err(_) => Ok(KdfParams::default()),
+        Ok(v) => {
+            let log_n = v
+                .parse::<u8>()
+                .map_err(|_| Failure(format!("{ENV_INSECURE_KDF}: must be a number")))?;
+            eprintln!(
+                "warning: {ENV_INSECURE_KDF} lowers the passphrase work factor to 2^{log_n}: for tests only"
+            );
+            Ok(KdfParams::insecure_for_tests(log_n)?)
+        }
+    }
+}
+
+/// The passphrase from the environment, else a prompt without echo.
+fn passphrase(env: &str, prompt: &str) -> Result<Passphrase, Failure> {
+    if let Ok(p) = std::env::var(env) {
+        return Ok(Passphrase::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure(format!(
+            "passphrase: set {env} or run in a terminal to be asked"
+        )));
+    }
+    rpassword::prompt_password(prompt)
+        .map(Passphrase::new)
+        .map_err(|e| Failure(format!("passphrase: could not read it: {e}")))
+}
+
+/// A new passphrase: from the environment, or asked twice.
+fn new_passphrase(env: &str) -> Result<Passphrase, Failure> {
+    if std::env::var_os(env).is_some() {
+        return passphrase(env, "");
+    }
+    let first = passphrase(env, "New passphrase: ")?;
+    let second = passphrase(env, "Repeat passphrase: ")?;
+    if first.expose() != second.expose() {
+        return Err(vault::Error::PassphraseMismatch.into());
+    }
+    Ok(first)
+}
+
+fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
+    ensure_exists(dir)?;
+    let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
+    Ok(Vault::unlock(dir, &pass, now(), Origin::Cli)?)
+}
+
+fn ensure_exists(dir: &VaultDir) -> Outcome {
+    if dir.exists() {
+        Ok(())
+    } else {
+        Err(vault::Error::NoVault {
+            path: dir.path().to_path_buf(),
+        }
+        .into())
+    }
+}
+
+fn init(dir: &VaultDir) -> Outcome {
+    if dir.exists() {
+        return Err(vault::Error::AlreadyExists {
+            path: dir.path().to_path_buf(),
+        }
+        .into());
+    }
+    let kdf = kdf()?;
+    let pass = new_passphrase(ENV_PASSPHRASE)?;
+    let vault = Vault::init(dir, &pass, kdf, now(), Origin::Cli)?;
+    vault.lock()?;
+    println!("created a vault in {}", dir.path().display());
+    Ok(())
+}
+
+fn add(dir: &VaultDir, args: &EntryArgs) -> Outcome {
+    let draft = args.draft();
+    // Check the metadata before asking for secrets or the passphrase.
+    let mut probe = inventory::Fields::blank(now());
+    inventory::apply(&draft, &mut probe, now()).map_err(inventory::Error::Invalid)?;
+    let secrets = read_secrets(&args.secrets)?;
+    let mut vault = unlock(dir)?;
+    let entry = inventory::add(&mut vault, &draft, secrets, now())?;
+    println!("{}", entry.id);
+    Ok(())
+}
+
+fn edit(
+    dir: &VaultDir,
+    id: &str,
+    draft: &Draft,
+    secret_fields: &[String],
+    remove: Vec<String>,
+) -> Outcome {
+    let set = read_secrets(secret_fields)?;
+    let mut vault = unlock(dir)?;
+    let e = inventory::edit(&mut vault, id, draft, SecretChanges { set, remove }, now())?;
+    println!("{}", e.id);
+    Ok(())
+}
+
+/// Reads one value per field: from a prompt without echo on a terminal,
+/// else from stdin (one line per field; a single field takes all of stdin).
+fn read_secrets(fields: &[String]) -> Result<Vec<SecretInput>, Failure> {
+    if fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    if std::io::stdin().is_terminal() {
+        return fields
+            .iter()
+            .map(|f| {
+                let value =
+                    Zeroizing::new(rpassword::prompt_password(format!("{f}: ")).map_err(|e| {
+                        Failure(format!("secret field: could not read '{f}': {e}"))
+                    })?);
+                Ok(SecretInput {
+                    field: f.clone(),
+                    value: SecretValue::from_slice(value.as_bytes()),
+                })
+            })
+            .collect();
+    }
+    // Enough for every field at its 16 KiB limit plus line ends; more is refused.
+    let limit = (fields.len() * (SecretValue::MAX_LEN + 2) + 1) as u64;
+    let mut input = Zeroizing::new(Vec::with_capacity(4096));
+    std::io::stdin()
+        .lock()
+        .take(limit)
+        .read_to_end(&mut input)
+        .map_err(|e| Failure(format!("stdin: {e}")))?;
+    if input.len() as u64 >= limit {
+        return Err(Failure(
+            "stdin: secret values are limited to 16 KiB each".into(),
+        ));
+    }
+    let values: Vec<&[u8]> = if fields.len() == 1 {
+        vec![strip_line_end(&input)]
+    } else {
+        let body = strip_line_end(&input);
+        let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').map(strip_cr).collect();
+        if body.is_empty() || lines.len() != fields.len() {
+            return Err(Failure(format!(
+                "stdin: expected {} lines, one per --secret ({}), got {}",
+                fields.len(),
+                fields.join(", "),
+                if body.is_empty() { 0 } else { lines.len() }
+            )));
+        }
+        lines
+    };
+    Ok(fields
+        .iter()
+        .zip(values)
+        .map(|(f, v)| SecretInput {
+            field: f.clone(),
+            value: SecretValue::from_slice(v),
+        })
+        .collect())
+}
+
+fn strip_line_end(b: &[u8]) -> &[u8] {
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    strip_cr(b)
+}
+
+fn strip_cr(b: &[u8]) -> &[u8] {
+    b.strip_suffix(b"\r").unwrap_or(b)
+}
+
+fn list(dir: &VaultDir, json: bool) -> Outcome {
+    let vault = unlock(dir)?;
+    let entries = inventory::list(&vault)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(());
+    }
+    if entries.is_empty() {
+        println!(
+            "no keys yet: add one with `keyward add --platform P --label L --secret api_secret`"
+        );
+        return Ok(());
+    }
+    let rows: Vec<[String; 8]> = entries
+        .iter()
+        .map(|e| {
+            [
+                e.short_id().to_owned(),
+                clip(&e.platform, 16),
+                clip(&e.label, 36),
+                e.environment.as_str().to_owned(),
+                e.status.as_str().to_owned(),
+                clip(
+                    &e.permissions
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    28,
+                ),
+                if e.is_ip_restricted() {
+                    format!("{} ip", e.ip_allowlist.len())
+                } else {
+                    "any".into()
+                },
+                e.next_due_at
+                    .map(|d| keyward_core::timefmt::format(d)[..10].to_owned())
+                    .unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = [
+        "ID",
+        "PLATFORM",
+        "LABEL",
+        "ENV",
+        "STATUS",
+        "PERMISSIONS",
+        "IP",
+        "NEXT DUE",
+    ];
+    let mut widths = header.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.push_str(&" ".repeat(w - c.chars().count() + 2));
+            }
+        }
+        s
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", line(&header))?;
+    for r in &rows {
+        writeln!(out, "{}", line(&r.each_ref().map(String::as_str)))?;
+    }
+    Ok(())
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut c: String = s.chars().take(max - 1).collect();
+        c.push('…');
+        c
+    }
+}
+
+fn show(dir: &VaultDir, id: &str, json: bool) -> Outcome {
+    let vault = unlock(dir)?;
+    let e = inventory::get(&vault, id)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+    } else {
+        print_entry(&e);
+    }
+    Ok(())
+}
+
+fn print_entry(e: &Entry) {
+    let date = |d: Option<OffsetDateTime>| {
+        d.map(keyward_core::timefmt::format)
+            .unwrap_or_else(|| "-".into())
+    };
+    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+    let join = |v: Vec<String>| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(", ")
+        }
+    };
+    let rows = [
+        ("id", e.id.clone()),
+        ("platform", e.platform.clone()),
+        ("account", opt(&e.account)),
+        ("label", e.label.clone()),
+        ("environment", e.environment.as_str().into()),
+        ("status", e.status.as_str().into()),
+        ("owner", opt(&e.owner)),
+        ("purpose", opt(&e.purpose)),
+        (
+            "permissions",
+            join(e.permissions.iter().map(ToString::to_string).collect()),
+        ),
+        (
+            "ip allowlist",
+            if e.ip_allowlist.is_empty() {
+                "none (usable from any address)".into()
+            } else {
+                join(e.ip_allowlist.iter().map(ToString::to_string).collect())
+            },
+        ),
+        ("ip note", opt(&e.ip_note)),
+        (
+            "rotation",
+            e.rotation_days
+                .map(|d| format!("every {d} days"))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        ("next due", date(e.next_due_at)),
+        ("created", date(Some(e.created_at))),
+        ("expires", date(e.expires_at)),
+        ("last rotated", date(e.last_rotated_at)),
+        ("last used", date(e.last_used_at)),
+        ("last reviewed", date(e.last_reviewed_at)),
+        ("key id hint", opt(&e.key_id_hint)),
+        ("tags", join(e.tags.clone())),
+        (
+            "secret fields",
+            join(e.secret_fields.iter().map(ToString::to_string).collect()),
+        ),
+        ("updated", date(Some(e.updated_at))),
+    ];
+    for (k, v) in rows {
+        println!("{k:<14} {v}");
+    }
+    if let Some(n) = &e.notes {
+        println!("notes:");
+        for l in n.lines() {
+            println!("  {l}");
+        }
+    }
+}
+
+fn delete(dir: &VaultDir, id: &str, yes: bool) -> Outcome {
+    let mut vault = unlock(dir)?;
+    let e = inventory::get(&vault, id)?;
+    if !yes && std::io::stdin().is_terminal() {
+        eprint!(
+            "Delete {} / {} ({}) and its secrets? This cannot be undone. [y/N] ",
+            e.platform,
+            e.label,
+            e.short_id()
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err(Failure("delete: not confirmed; nothing was deleted".into()));
+        }
+    }
+    inventory::delete(&mut vault, &e.id, now())?;
+    println!("deleted {}", e.short_id());
+    Ok(())
+}
+
+fn reveal(dir: &VaultDir, id: &str, field: &str) -> Outcome {
+    let mut vault = unlock(dir)?;
+    let value = inventory::take_secret(&mut vault, id, field, SecretUse::Reveal, now())?;
+    let mut out = std::io::stdout().lock();
+    // EXPOSE: `reveal` exists to hand the value to the user's pipe.
+    out.write_all(value.expose())?;
+    if std::io::stdout().is_terminal() {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn audit_log(dir: &VaultDir, json: bool, verify: bool) -> Outcome {
+    let vault = unlock(dir)?;
+    if verify {
+        let n = audit::verify(&vault)?;
+        if json {
+            println!("{}", serde_json::json!({ "ok": true, "entries": n }));
+        } else {
+            println!("audit log: {n} entries, chain intact");
+        }
+        return Ok(());
+    }
+    let records = audit::list(&vault)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&records)?);
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    for r in records {
+        let entry = r
+            .entry_id
+            .as_deref()
+            .map(|id| id.get(..8).unwrap_or(id))
+            .unwrap_or("-");
+        writeln!(
+            out,
+            "{:>5}  {}  {:<4} {:<24} {:<8} {}",
+            r.seq,
+            keyward_core::timefmt::format(r.at),
+            r.origin,
+            r.action,
+            entry,
+            r.detail
+        )?;
+    }
+    Ok(())
+}
+
+fn passwd(dir: &VaultDir) -> Outcome {
+    let kdf = kdf()?;
+    ensure_exists(dir)?;
+    let current = passphrase(ENV_PASSPHRASE, "Current passphrase: ")?;
+    let mut vault = Vault::unlock(dir, &current, now(), Origin::Cli)?;
+    let new = new_passphrase(ENV_NEW_PASSPHRASE)?;
+    vault.change_passphrase(&current, &new, kdf, now())?;
+    println!("passphrase changed");
+    Ok(())
+}
+
+fn check(dir: &VaultDir) -> Outcome {
+    let vault = unlock(dir)?;
+    let report = vault.check()?;
+    if report.is_ok() {
+        let n = report.audit.as_ref().copied().unwrap_or(0);
+        println!("vault ok: every page authenticated, structure intact, audit chain of {n} entries intact");
+        return Ok(());
+    }
+    for p in &report.cipher_problems {
+        println!("page authentication: {p}");
+    }
+    for p in &report.sqlite_problems {
+        println!("structure: {p}");
+    }
+    if let Err(e) = &report.audit {
+        println!("audit log: {e}");
+    }
+    Err(Failure("the vault is damaged (see above)".into()))
+}
