@@ -284,10 +284,9 @@ impl FromStr for FieldName {
         if ok {
             Ok(FieldName(s.to_owned()))
         } else {
-            Err(format!(
-                "'{}' must be 1–32 characters of a-z, 0-9 and _",
-                truncate_for_message(s)
-            ))
+            // Never echoed: a value typed where a name belongs
+            // (`--secret api_secret=…`) must not reach a terminal or a log.
+            Err("names must be 1–32 characters of a-z, 0-9 and _ (values are read from stdin, never from arguments)".into())
         }
     }
 }

@@ -330,7 +330,12 @@ fn secret_fields_are_checked_by_name_and_size() {
     let cases: Vec<(Vec<SecretInput>, &str)> = vec![
         (
             vec![secret("API_KEY", b"x")],
-            "'API_KEY' must be 1–32 characters of a-z, 0-9 and _",
+            "names must be 1–32 characters of a-z, 0-9 and _",
+        ),
+        // A value typed where the name belongs is refused and never echoed.
+        (
+            vec![secret("api_secret=hunter2", b"x")],
+            "never from arguments",
         ),
         (vec![secret("", b"x")], "must be 1–32"),
         (vec![secret(&"k".repeat(33), b"x")], "must be 1–32"),

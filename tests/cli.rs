@@ -1,0 +1,790 @@
+//! The CLI contract, as transcripts: each test runs the real `keyward`
+//! binary against a real vault in a temp dir and checks exit status, stdout
+//! and stderr. Secrets go in on stdin only; no output but `reveal` may hold one.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const PASS: &str = "orbit lantern cobalt meadow 42";
+/// Every secret used below; checked against every output but `reveal`'s.
+const SECRETS: [&str; 4] = [
+    "AKIA-kraken-public-7788",
+    "kr4ken-s3cret-Zq9",
+    "pem-line-two-XYZ",
+    "okx-passphrase-Lm3",
+];
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    #[track_caller]
+    fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    /// A refused operation: exit 1 and exactly one `error: …` line.
+    #[track_caller]
+    fn refused(&self, message: &str) -> &Self {
+        assert_eq!(
+            self.code, 1,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("warning:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "one line expected: {:?}", self.stderr);
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(message),
+            "expected `error: …{message}…`, got {:?}",
+            lines[0]
+        );
+        self
+    }
+    #[track_caller]
+    fn usage_error(&self) -> &Self {
+        assert_eq!(self.code, 2, "stderr: {}", self.stderr);
+        self
+    }
+}
+
+/// A throwaway vault and the environment every run gets.
+struct Kw {
+    _tmp: tempfile::TempDir,
+    vault: PathBuf,
+    home: PathBuf,
+    outputs: std::cell::RefCell<Vec<String>>,
+}
+
+impl Kw {
+    fn new() -> Kw {
+        let kw = Kw::empty();
+        kw.run(&["init"], "").ok();
+        kw
+    }
+
+    fn empty() -> Kw {
+        let tmp = tempfile::tempdir().unwrap();
+        let vault = tmp.path().join("vault");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Kw {
+            _tmp: tmp,
+            vault,
+            home,
+            outputs: Default::default(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keyward"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_DATA_HOME", self.home.join("data"))
+            .env("KEYWARD_VAULT", &self.vault)
+            .env("KEYWARD_PASSPHRASE", PASS)
+            .env("KEYWARD_INSECURE_TEST_KDF", "10")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Out {
+        self.run_cmd(self.cmd(args), stdin)
+    }
+
+    fn run_cmd(&self, mut c: Command, stdin: &str) -> Out {
+        let is_reveal = c.get_args().any(|a| a == "reveal");
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code().expect("killed by a signal");
+        assert_ne!(
+            code,
+            101,
+            "panicked: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let o = Out {
+            code,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        // `reveal`'s stdout is the one place a secret may appear.
+        if !is_reveal {
+            self.outputs.borrow_mut().push(o.stdout.clone());
+        }
+        self.outputs.borrow_mut().push(o.stderr.clone());
+        o
+    }
+
+    fn add_kraken(&self) -> String {
+        let out = self.run(
+            &[
+                "add",
+                "--platform",
+                "Kraken",
+                "--label",
+                "grid bot",
+                "--perm",
+                "read,trade",
+                "--ip",
+                "203.0.113.7",
+                "--ip",
+                "198.51.100.0/24",
+                "--rotate-days",
+                "90",
+                "--created",
+                "2026-11-01",
+                "--tag",
+                "bot",
+                "--secret",
+                "api_key",
+                "--secret",
+                "api_secret",
+            ],
+            &format!("{}\n{}\n", SECRETS[0], SECRETS[1]),
+        );
+        out.ok();
+        let id = out.stdout.trim().to_owned();
+        assert_eq!(id.len(), 36, "add prints the new id: {id:?}");
+        id
+    }
+
+    fn list_json(&self) -> Vec<serde_json::Value> {
+        let out = self.run(&["list", "--json"], "");
+        out.ok();
+        serde_json::from_str(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Kw {
+    /// No command's output but `reveal` ever carries a secret value.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        for text in self.outputs.borrow().iter() {
+            for s in SECRETS {
+                assert!(!text.contains(s), "a secret leaked into output: {text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn init_creates_a_vault_once() {
+    let kw = Kw::empty();
+    let out = kw.run(&["init"], "");
+    out.ok();
+    assert!(out.stdout.contains("created a vault in"));
+    assert!(out.stderr.contains("warning: KEYWARD_INSECURE_TEST_KDF"));
+    for f in ["vault.db", "vault.key"] {
+        assert!(kw.vault.join(f).exists(), "{f}");
+    }
+    kw.run(&["init"], "").refused("a vault already exists in");
+}
+
+#[test]
+fn init_refuses_a_weak_passphrase() {
+    let kw = Kw::empty();
+    let mut c = kw.cmd(&["init"]);
+    c.env("KEYWARD_PASSPHRASE", "password123");
+    kw.run_cmd(c, "").refused("passphrase: too weak: ");
+    assert!(!kw.vault.join("vault.key").exists());
+}
+
+#[test]
+fn without_a_passphrase_or_a_terminal_it_says_how_to_give_one() {
+    let kw = Kw::new();
+    let mut c = kw.cmd(&["list"]);
+    c.env_remove("KEYWARD_PASSPHRASE");
+    kw.run_cmd(c, "")
+        .refused("passphrase: set KEYWARD_PASSPHRASE or run in a terminal");
+}
+
+#[test]
+fn commands_on_a_missing_vault_say_how_to_make_one() {
+    let kw = Kw::empty();
+    kw.run(&["list"], "").refused("no vault in");
+    kw.run(&["list"], "").refused("run `keyward init`");
+}
+
+#[test]
+fn wrong_passphrase_says_only_that() {
+    let kw = Kw::new();
+    let mut c = kw.cmd(&["list"]);
+    c.env("KEYWARD_PASSPHRASE", "orbit lantern cobalt meadow 41");
+    let out = kw.run_cmd(c, "");
+    out.refused("wrong passphrase");
+    assert_eq!(out.stderr.trim(), "error: wrong passphrase");
+    // …and it is in the audit log after the next unlock.
+    let audit = kw.run(&["audit", "--json"], "");
+    audit.ok();
+    assert!(audit.stdout.contains("vault.unlock_failed"));
+}
+
+#[test]
+fn add_list_show_round_trip_with_the_json_contract() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+
+    let list = kw.run(&["list"], "");
+    list.ok();
+    let mut lines = list.stdout.lines();
+    assert!(lines.next().unwrap().starts_with("ID"));
+    let row = lines.next().unwrap();
+    for cell in [
+        &id[..8],
+        "Kraken",
+        "grid bot",
+        "production",
+        "active",
+        "read,trade",
+        "2 ip",
+        "2027-01-30",
+    ] {
+        assert!(row.contains(cell), "{cell} in {row}");
+    }
+
+    let entries = kw.list_json();
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    let mut keys: Vec<&str> = e.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    for want in [
+        "id",
+        "platform",
+        "account",
+        "label",
+        "environment",
+        "owner",
+        "purpose",
+        "permissions",
+        "ip_allowlist",
+        "ip_note",
+        "rotation_days",
+        "created_at",
+        "expires_at",
+        "last_rotated_at",
+        "last_used_at",
+        "last_reviewed_at",
+        "next_due_at",
+        "status",
+        "tags",
+        "notes",
+        "secret_fields",
+    ] {
+        assert!(keys.contains(&want), "{want} missing from {keys:?}");
+    }
+    assert_eq!(e["id"], id);
+    assert_eq!(e["permissions"], serde_json::json!(["read", "trade"]));
+    assert_eq!(
+        e["ip_allowlist"],
+        serde_json::json!(["203.0.113.7", "198.51.100.0/24"])
+    );
+    assert_eq!(
+        e["secret_fields"],
+        serde_json::json!(["api_key", "api_secret"])
+    );
+    assert_eq!(e["rotation_days"], 90);
+    assert_eq!(e["created_at"], "2026-11-01T00:00:00Z");
+    assert_eq!(e["next_due_at"], "2027-01-30T00:00:00Z");
+    assert_eq!(e["account"], serde_json::Value::Null);
+
+    let show = kw.run(&["show", &id[..8], "--json"], "");
+    show.ok();
+    let one: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(&one, e);
+
+    let human = kw.run(&["show", &id], "");
+    human.ok();
+    assert!(human.stdout.contains("secret fields  api_key, api_secret"));
+    assert!(human
+        .stdout
+        .contains("ip allowlist   203.0.113.7, 198.51.100.0/24"));
+}
+
+#[test]
+fn empty_list_says_how_to_add() {
+    let kw = Kw::new();
+    let out = kw.run(&["list"], "");
+    out.ok();
+    assert!(out.stdout.contains("no keys yet"));
+    assert_eq!(kw.list_json().len(), 0);
+}
+
+#[test]
+fn validation_errors_name_the_field_and_store_nothing() {
+    let kw = Kw::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["add", "--label", "x"], "platform: is required"),
+        (&["add", "--platform", "Kraken"], "label: is required"),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--ip",
+                "10.0.0.300",
+            ],
+            "ip_allowlist: '10.0.0.300' is not an IPv4/IPv6 address or CIDR",
+        ),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--ip",
+                "10.1.0.0/8",
+            ],
+            "did you mean 10.0.0.0/8?",
+        ),
+        (
+            &["add", "--platform", "K", "--label", "x", "--env", "live"],
+            "environment: must be one of production, staging, development, test",
+        ),
+        (
+            &["add", "--platform", "K", "--label", "x", "--perm", "admin"],
+            "permissions: unknown scope 'admin'",
+        ),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--rotate-days",
+                "0",
+            ],
+            "rotation_days: must be a whole number of days from 1 to 3650",
+        ),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--rotate-days",
+                "soon",
+            ],
+            "rotation_days:",
+        ),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--expires",
+                "2026-13-01",
+            ],
+            "expires_at: expected a real date as YYYY-MM-DD",
+        ),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--created",
+                "2026-05-01",
+                "--expires",
+                "2026-04-01",
+            ],
+            "expires_at: must not be before created_at",
+        ),
+        (
+            &[
+                "add",
+                "--platform",
+                "K",
+                "--label",
+                "x",
+                "--tag",
+                "two words",
+            ],
+            "tags:",
+        ),
+    ];
+    for (args, message) in cases {
+        kw.run(args, "").refused(message);
+    }
+    assert_eq!(kw.list_json().len(), 0);
+}
+
+#[test]
+fn secrets_come_from_stdin_one_line_per_field() {
+    let kw = Kw::new();
+    let args = [
+        "add",
+        "--platform",
+        "OKX",
+        "--label",
+        "hedge",
+        "--secret",
+        "api_key",
+        "--secret",
+        "passphrase",
+    ];
+    kw.run(&args, &format!("{}\n", SECRETS[0]))
+        .refused("stdin: expected 2 lines, one per --secret (api_key, passphrase), got 1");
+    kw.run(&args, "").refused("got 0");
+    kw.run(&args, "a\nb\nc\n").refused("got 3");
+    kw.run(
+        &[
+            "add",
+            "--platform",
+            "OKX",
+            "--label",
+            "x",
+            "--secret",
+            "api_key",
+        ],
+        "",
+    )
+    .refused("secret field: 'api_key' is empty");
+    assert_eq!(kw.list_json().len(), 0);
+
+    let out = kw.run(&args, &format!("{}\r\n{}\r\n", SECRETS[0], SECRETS[3]));
+    out.ok();
+    let id = out.stdout.trim();
+    let v = kw.run(&["reveal", id, "passphrase"], "");
+    v.ok();
+    assert_eq!(
+        v.stdout, SECRETS[3],
+        "CRLF input is trimmed, output has no newline"
+    );
+}
+
+#[test]
+fn a_value_typed_as_an_argument_is_refused_and_not_echoed() {
+    let kw = Kw::new();
+    let secret_arg = format!("api_secret={}", SECRETS[1]);
+    let out = kw.run(
+        &[
+            "add",
+            "--platform",
+            "K",
+            "--label",
+            "x",
+            "--secret",
+            &secret_arg,
+        ],
+        "ignored\n",
+    );
+    out.refused("values are read from stdin, never from arguments");
+    assert!(!out.stderr.contains(SECRETS[1]));
+}
+
+#[test]
+fn a_single_secret_field_takes_all_of_stdin_so_a_pem_fits() {
+    let kw = Kw::new();
+    let pem = format!(
+        "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+        SECRETS[2]
+    );
+    let out = kw.run(
+        &[
+            "add",
+            "--platform",
+            "Coinbase",
+            "--label",
+            "cdp",
+            "--secret",
+            "private_key",
+        ],
+        &pem,
+    );
+    out.ok();
+    let id = out.stdout.trim().to_owned();
+    let v = kw.run(&["reveal", &id, "private_key"], "");
+    v.ok();
+    assert_eq!(v.stdout, pem.trim_end_matches('\n'));
+}
+
+#[test]
+fn reveal_prints_the_exact_value_and_is_audited() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let v = kw.run(&["reveal", &id, "api_secret"], "");
+    v.ok();
+    assert_eq!(v.stdout, SECRETS[1]);
+    kw.run(&["reveal", &id, "nope"], "")
+        .refused("secret field: 'nope' is not stored for this key");
+    kw.run(&["reveal", "ffffffff", "api_secret"], "")
+        .refused("id: no key matches 'ffffffff'");
+    let audit = kw.run(&["audit", "--json"], "");
+    audit.ok();
+    let log: Vec<serde_json::Value> = serde_json::from_str(&audit.stdout).unwrap();
+    let reveals: Vec<_> = log
+        .iter()
+        .filter(|r| r["action"] == "secret.reveal")
+        .collect();
+    assert_eq!(reveals.len(), 1);
+    assert_eq!(reveals[0]["detail"]["field"], "api_secret");
+    assert_eq!(reveals[0]["origin"], "cli");
+    assert_eq!(reveals[0]["entry_id"], id);
+}
+
+#[test]
+fn edit_replaces_given_fields_and_clears_empty_ones() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    kw.run(
+        &[
+            "edit",
+            &id[..6],
+            "--label",
+            "grid bot v2",
+            "--owner",
+            "alice",
+            "--clear-ips",
+            "--tag",
+            "grid,eu",
+        ],
+        "",
+    )
+    .ok();
+    let e = &kw.list_json()[0];
+    assert_eq!(e["label"], "grid bot v2");
+    assert_eq!(e["owner"], "alice");
+    assert_eq!(e["ip_allowlist"], serde_json::json!([]));
+    assert_eq!(e["tags"], serde_json::json!(["grid", "eu"]));
+    assert_eq!(e["platform"], "Kraken", "untouched");
+
+    kw.run(&["edit", &id, "--owner", "", "--rotate-days", ""], "")
+        .ok();
+    let e = &kw.list_json()[0];
+    assert_eq!(e["owner"], serde_json::Value::Null);
+    assert_eq!(e["rotation_days"], serde_json::Value::Null);
+    assert_eq!(e["next_due_at"], serde_json::Value::Null);
+
+    kw.run(
+        &[
+            "edit",
+            &id,
+            "--secret",
+            "api_secret",
+            "--remove-secret",
+            "api_key",
+        ],
+        "rotated-value\n",
+    )
+    .ok();
+    let e = &kw.list_json()[0];
+    assert_eq!(e["secret_fields"], serde_json::json!(["api_secret"]));
+
+    kw.run(&["edit", &id, "--clear-ips", "--ip", "1.2.3.4"], "")
+        .refused("--clear-ips cannot be used with --ip");
+    kw.run(&["edit", &id, "--ip", "nope"], "")
+        .refused("ip_allowlist:");
+    kw.run(&["edit", "0123abcd", "--label", "x"], "")
+        .refused("id: no key matches '0123abcd'");
+    kw.run(&["edit", "ab", "--label", "x"], "")
+        .refused("id: no key matches 'ab'");
+}
+
+#[test]
+fn status_follows_the_lifecycle() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let out = kw.run(&["set-status", &id, "suspended"], "");
+    out.ok();
+    assert_eq!(out.stdout.trim(), format!("{} is suspended", &id[..8]));
+    kw.run(&["set-status", &id, "revoked"], "").ok();
+    kw.run(&["set-status", &id, "active"], "")
+        .refused("status: a revoked key cannot become active");
+    kw.run(&["set-status", &id, "retired"], "").ok();
+    kw.run(&["set-status", &id, "rotating"], "").usage_error();
+    kw.run(&["set-status", &id, "bogus"], "").usage_error();
+    assert_eq!(kw.list_json()[0]["status"], "retired");
+}
+
+#[test]
+fn delete_removes_the_key() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let out = kw.run(&["delete", &id], "");
+    out.ok();
+    assert_eq!(out.stdout.trim(), format!("deleted {}", &id[..8]));
+    assert_eq!(kw.list_json().len(), 0);
+    kw.run(&["delete", &id], "").refused("id: no key matches");
+}
+
+#[test]
+fn audit_lists_every_action_and_verifies_the_chain() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    kw.run(&["edit", &id, "--owner", "bob"], "").ok();
+    kw.run(&["set-status", &id, "suspended"], "").ok();
+    kw.run(&["delete", &id], "").ok();
+    let out = kw.run(&["audit", "--json"], "");
+    out.ok();
+    let log: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let actions: Vec<&str> = log.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| !a.starts_with("vault.unlock"))
+            .copied()
+            .collect::<Vec<_>>(),
+        [
+            "vault.init",
+            "entry.create",
+            "entry.edit",
+            "entry.status",
+            "entry.delete"
+        ]
+    );
+    for (i, r) in log.iter().enumerate() {
+        assert_eq!(r["seq"], i as u64 + 1);
+        assert_eq!(r["hash"].as_str().unwrap().len(), 64);
+    }
+    let human = kw.run(&["audit"], "");
+    human.ok();
+    assert!(human.stdout.contains("entry.status"));
+    let v = kw.run(&["audit", "--verify"], "");
+    v.ok();
+    assert!(v.stdout.starts_with("audit log: ") && v.stdout.contains("chain intact"));
+    let c = kw.run(&["check"], "");
+    c.ok();
+    assert!(c.stdout.starts_with("vault ok"));
+}
+
+#[test]
+fn passwd_changes_the_passphrase() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let new = "velvet harbour quartz tundra 7";
+    let mut c = kw.cmd(&["passwd"]);
+    c.env("KEYWARD_NEW_PASSPHRASE", "weak");
+    kw.run_cmd(c, "").refused("passphrase: too weak");
+    let mut c = kw.cmd(&["passwd"]);
+    c.env("KEYWARD_NEW_PASSPHRASE", new);
+    let out = kw.run_cmd(c, "");
+    out.ok();
+    assert_eq!(out.stdout.trim(), "passphrase changed");
+    kw.run(&["list"], "").refused("wrong passphrase");
+    let mut c = kw.cmd(&["show", &id, "--json"]);
+    c.env("KEYWARD_PASSPHRASE", new);
+    kw.run_cmd(c, "").ok();
+}
+
+#[test]
+fn vault_is_taken_from_the_flag_anywhere_then_the_environment_then_the_data_dir() {
+    let kw = Kw::new();
+    let other = kw.home.join("other-vault");
+    let other = other.to_str().unwrap();
+    let mut c = kw.cmd(&["--vault", other, "init"]);
+    c.env_remove("KEYWARD_VAULT");
+    kw.run_cmd(c, "").ok();
+    // After the subcommand too.
+    let mut c = kw.cmd(&[
+        "add",
+        "--platform",
+        "Bybit",
+        "--label",
+        "x",
+        "--vault",
+        other,
+    ]);
+    c.env_remove("KEYWARD_VAULT");
+    kw.run_cmd(c, "").ok();
+    let mut c = kw.cmd(&["list", "--json", "--vault", other]);
+    c.env_remove("KEYWARD_VAULT");
+    let out = kw.run_cmd(c, "");
+    out.ok();
+    assert!(out.stdout.contains("Bybit"));
+    assert_eq!(
+        kw.list_json().len(),
+        0,
+        "the KEYWARD_VAULT vault is another one"
+    );
+
+    // Neither flag nor variable: the platform data dir.
+    let mut c = kw.cmd(&["init"]);
+    c.env_remove("KEYWARD_VAULT");
+    let out = kw.run_cmd(c, "");
+    out.ok();
+    assert!(
+        Path::new(&kw.home.join("data/keyward/vault.key")).exists(),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_and_version_exit_0() {
+    let kw = Kw::new();
+    kw.run(&["bogus"], "").usage_error();
+    kw.run(&["show"], "").usage_error();
+    kw.run(&["add", "--platform"], "").usage_error();
+    kw.run(&["list", "--frobnicate"], "").usage_error();
+    let v = kw.run(&["--version"], "");
+    v.ok();
+    assert_eq!(
+        v.stdout.trim(),
+        format!("keyward {}", env!("CARGO_PKG_VERSION"))
+    );
+    let h = kw.run(&["--help"], "");
+    h.ok();
+    for cmd in [
+        "init",
+        "add",
+        "list",
+        "show",
+        "edit",
+        "set-status",
+        "delete",
+        "reveal",
+        "audit",
+        "passwd",
+    ] {
+        assert!(h.stdout.contains(cmd), "{cmd} missing from help");
+    }
+}
+
+#[test]
+fn a_damaged_vault_is_a_one_line_error_not_a_panic() {
+    let kw = Kw::new();
+    kw.add_kraken();
+    let db = kw.vault.join("vault.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    for b in &mut bytes[0..16] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    kw.run(&["list"], "")
+        .refused("vault.db is damaged or was modified outside Keyward");
+    std::fs::write(kw.vault.join("vault.key"), b"garbage").unwrap();
+    kw.run(&["list"], "").refused("vault.key is damaged");
+}
