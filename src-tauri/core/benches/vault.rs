@@ -1,1 +1,161 @@
-fn main() {}
+//! Benchmarks at 10,000 keys: unlock (the passphrase KDF and everything
+//! else, apart), list all, build the search index, filter by text, add one
+//! key, reveal one secret.
+//!
+//! `cargo bench -p keyward-core --bench vault` (figures in docs/benchmarks.md).
+//! The vault uses the production KDF work factor, so the KDF figure is real.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use keyward_core::inventory::{self, Draft, Filter, SearchIndex, SecretInput, SecretUse};
+use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const KEYS: usize = 10_000;
+const NOW: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+const PASS: &str = "bench harbour quartz lantern 5";
+const PLATFORMS: [&str; 9] = [
+    "Binance", "Coinbase", "Kraken", "OKX", "Bybit", "Bitstamp", "Gemini", "KuCoin", "Deribit",
+];
+
+fn secret(field: &str, value: String) -> SecretInput {
+    SecretInput {
+        field: field.into(),
+        value: SecretValue::new(value.into_bytes()),
+    }
+}
+
+fn draft(i: usize) -> Draft {
+    let perms: &[&str] = match i % 4 {
+        0 => &["read"],
+        1 => &["read", "trade"],
+        2 => &["read", "trade", "futures"],
+        _ => &["read", "withdraw"],
+    };
+    Draft {
+        platform: Some(PLATFORMS[i % PLATFORMS.len()].into()),
+        label: Some(format!(
+            "{} bot {i}",
+            ["grid", "arb", "mm", "treasury"][i % 4]
+        )),
+        account: Some(format!("sub-{}", i % 37)),
+        environment: Some(["production", "staging", "development", "test"][i % 4].into()),
+        owner: Some(format!("trader{}@desk", i % 12)),
+        purpose: Some("automated strategy".into()),
+        permissions: Some(perms.iter().map(|p| p.to_string()).collect()),
+        ip_allowlist: Some(if i % 3 == 0 {
+            vec![]
+        } else {
+            vec![format!("203.0.113.{}", i % 250)]
+        }),
+        rotation_days: Some(["30", "60", "90"][i % 3].into()),
+        created_at: Some(format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28)),
+        tags: Some(vec![format!("desk{}", i % 5), "bot".into()]),
+        notes: Some(format!("note for key {i}: rotate with the ops runbook")),
+        ..Draft::default()
+    }
+}
+
+/// A vault with 10,000 keys (two secrets each), made once per run.
+fn build_vault(dir: &VaultDir) {
+    let started = Instant::now();
+    let mut vault = Vault::init(
+        dir,
+        &Passphrase::new(PASS.into()),
+        KdfParams::default(),
+        NOW,
+        Origin::Test,
+    )
+    .unwrap();
+    for i in 0..KEYS {
+        let secrets = vec![
+            secret("api_key", format!("key-{i:08}-{}", "k".repeat(48))),
+            secret("api_secret", format!("secret-{i:08}-{}", "s".repeat(80))),
+        ];
+        inventory::add(&mut vault, &draft(i), secrets, NOW).unwrap();
+    }
+    vault.lock().unwrap();
+    let size = std::fs::metadata(dir.db_path()).unwrap().len();
+    eprintln!(
+        "setup: {KEYS} keys in {:.1}s, vault.db {:.1} MiB",
+        started.elapsed().as_secs_f64(),
+        size as f64 / (1024.0 * 1024.0)
+    );
+}
+
+fn benches(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = VaultDir::new(tmp.path().join("vault"));
+    build_vault(&dir);
+    let pass = Passphrase::new(PASS.into());
+
+    let mut g = c.benchmark_group("unlock_10k");
+    g.sample_size(10).measurement_time(Duration::from_secs(12));
+    g.bench_function("kdf (scrypt 2^18, vault.key)", |b| {
+        b.iter(|| black_box(dir.unwrap_identity(&pass).unwrap()))
+    });
+    let identity = dir.unwrap_identity(&pass).unwrap();
+    g.sample_size(50).measurement_time(Duration::from_secs(5));
+    g.bench_function("everything else (open, migrate, audit)", |b| {
+        b.iter_batched(
+            || identity.clone(),
+            |id| black_box(Vault::open(&dir, id, NOW, Origin::Test).unwrap()),
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+
+    let mut vault = Vault::open(&dir, identity, NOW, Origin::Test).unwrap();
+    let mut g = c.benchmark_group("inventory_10k");
+    g.sample_size(30);
+    g.bench_function("list all", |b| {
+        b.iter(|| black_box(inventory::list(&vault).unwrap()))
+    });
+    let entries = inventory::list(&vault).unwrap();
+    assert_eq!(entries.len(), KEYS);
+    g.bench_function("build search index", |b| {
+        b.iter(|| black_box(SearchIndex::new(&entries)))
+    });
+    let index = SearchIndex::new(&entries);
+    let text = Filter {
+        text: "grid desk3".into(),
+        ..Filter::default()
+    };
+    let hits = index.filter(&entries, &text, NOW).len();
+    assert!(hits > 0 && hits < KEYS);
+    g.bench_function("filter by text", |b| {
+        b.iter(|| black_box(index.filter(&entries, &text, NOW)))
+    });
+    let one_char = Filter {
+        text: "k".into(),
+        ..Filter::default()
+    };
+    g.bench_function("filter by one character", |b| {
+        b.iter(|| black_box(index.filter(&entries, &one_char, NOW)))
+    });
+    let mut n = KEYS;
+    g.bench_function("add one key", |b| {
+        b.iter(|| {
+            n += 1;
+            let secrets = vec![secret("api_secret", format!("new-secret-{n}"))];
+            black_box(inventory::add(&mut vault, &draft(n), secrets, NOW).unwrap())
+        })
+    });
+    let target = entries[KEYS / 2].id.clone();
+    g.bench_function("reveal one secret", |b| {
+        b.iter(|| {
+            black_box(
+                inventory::take_secret(&mut vault, &target, "api_secret", SecretUse::Reveal, NOW)
+                    .unwrap(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(vault, benches);
+criterion_main!(vault);

@@ -10,8 +10,6 @@ mod draft;
 mod entry;
 mod filter;
 
-use std::collections::HashMap;
-
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use time::OffsetDateTime;
 
@@ -365,46 +363,66 @@ pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
 /// One entry by id or unique id prefix.
 pub fn get(vault: &Vault, id: &str) -> Result<Entry> {
     let id = resolve_id(vault, id)?;
-    let mut stmt = vault
-        .conn()
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE id = ?1"))?;
-    let row = stmt
-        .query_row([&id], read_row)
-        .optional()?
-        .ok_or_else(|| Error::NotFound(id.clone()))?;
     let mut fields_stmt = vault
         .conn()
         .prepare_cached("SELECT field FROM secrets WHERE entry_id = ?1 ORDER BY position")?;
     let names = fields_stmt
         .query_map([&id], |r| r.get::<_, String>(0))?
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    row.into_entry(secret_names(&id, names)?)
+    let names = secret_names(&id, names)?;
+    let mut stmt = vault
+        .conn()
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE id = ?1"))?;
+    let mut rows = stmt.query([&id])?;
+    match rows.next()? {
+        Some(row) => entry_from_row(row, names),
+        None => Err(Error::NotFound(id.clone())),
+    }
 }
 
 /// Every entry, by platform then label (case-insensitive).
 pub fn list(vault: &Vault) -> Result<Vec<Entry>> {
-    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    // Field names come from the covering index on secrets, never from the
+    // pages holding the sealed values.
+    // (entry id, field names), in id order, for a binary search below.
+    let mut names: Vec<(String, Vec<String>)> = Vec::new();
     {
         let mut stmt = vault
             .conn()
             .prepare_cached("SELECT entry_id, field FROM secrets ORDER BY entry_id, position")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (id, field) = row?;
-            names.entry(id).or_default().push(field);
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let id = row.get_ref(0)?.as_str().unwrap_or_default();
+            let field = row.get::<_, String>(1)?;
+            match names.last_mut() {
+                Some((last, fields)) if last == id => fields.push(field),
+                _ => names.push((id.to_owned(), vec![field])),
+            }
         }
     }
-    let mut stmt = vault.conn().prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM entries ORDER BY platform COLLATE NOCASE, label COLLATE NOCASE, id"
-    ))?;
-    let rows = stmt.query_map([], read_row)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let row = row?;
-        let fields = names.remove(&row.id).unwrap_or_default();
-        let id = row.id.clone();
-        out.push(row.into_entry(secret_names(&id, fields)?)?);
+    // A table scan in storage order, sorted here: cheaper than walking an
+    // index and fetching each row.
+    let mut stmt = vault
+        .conn()
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM entries"))?;
+    let mut out = Vec::with_capacity(names.len());
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let id = row.get_ref(0)?.as_str().unwrap_or_default();
+        let fields = match names.binary_search_by(|(k, _)| k.as_str().cmp(id)) {
+            Ok(i) => std::mem::take(&mut names[i].1),
+            Err(_) => Vec::new(),
+        };
+        let fields = secret_names(id, fields)?;
+        out.push(entry_from_row(row, fields)?);
     }
+    out.sort_by_cached_key(|e| {
+        (
+            e.platform.to_lowercase(),
+            e.label.to_lowercase(),
+            e.id.clone(),
+        )
+    });
     Ok(out)
 }
 
@@ -442,114 +460,70 @@ const COLUMNS: &str = "id, platform, account, label, environment, owner, purpose
     ip_allowlist, ip_note, rotation_days, created_at, expires_at, last_rotated_at, last_used_at, \
     last_reviewed_at, status, tags, notes, key_id_hint, updated_at";
 
-/// A row as stored, before its text columns are parsed back into types.
-struct RawRow {
-    id: String,
-    platform: String,
-    account: Option<String>,
-    label: String,
-    environment: String,
-    owner: Option<String>,
-    purpose: Option<String>,
-    permissions: String,
-    ip_allowlist: String,
-    ip_note: Option<String>,
-    rotation_days: Option<i64>,
-    created_at: String,
-    expires_at: Option<String>,
-    last_rotated_at: Option<String>,
-    last_used_at: Option<String>,
-    last_reviewed_at: Option<String>,
-    status: String,
-    tags: String,
-    notes: Option<String>,
-    key_id_hint: Option<String>,
-    updated_at: String,
-}
-
-fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok(RawRow {
-        id: r.get(0)?,
-        platform: r.get(1)?,
-        account: r.get(2)?,
-        label: r.get(3)?,
-        environment: r.get(4)?,
-        owner: r.get(5)?,
-        purpose: r.get(6)?,
-        permissions: r.get(7)?,
-        ip_allowlist: r.get(8)?,
-        ip_note: r.get(9)?,
-        rotation_days: r.get(10)?,
-        created_at: r.get(11)?,
-        expires_at: r.get(12)?,
-        last_rotated_at: r.get(13)?,
-        last_used_at: r.get(14)?,
-        last_reviewed_at: r.get(15)?,
-        status: r.get(16)?,
-        tags: r.get(17)?,
-        notes: r.get(18)?,
-        key_id_hint: r.get(19)?,
-        updated_at: r.get(20)?,
-    })
-}
-
-impl RawRow {
-    fn into_entry(self, secret_fields: Vec<FieldName>) -> Result<Entry> {
-        let id = self.id;
-        let bad = |field: &'static str| Error::Unreadable {
-            id: id.clone(),
-            field,
-        };
-        let time = |field: &'static str, v: &str| timefmt::parse_rfc3339(v).map_err(|_| bad(field));
-        let opt_time = |field: &'static str, v: Option<String>| {
-            v.map(|s| timefmt::parse_rfc3339(&s).map_err(|_| bad(field)))
-                .transpose()
-        };
-        let list = |field: &'static str, v: &str| {
-            serde_json::from_str::<Vec<String>>(v).map_err(|_| bad(field))
-        };
-        let fields = Fields {
-            platform: self.platform,
-            account: self.account,
-            label: self.label,
-            environment: self.environment.parse().map_err(|_| bad("environment"))?,
-            owner: self.owner,
-            purpose: self.purpose,
-            permissions: list("permissions", &self.permissions)?
-                .iter()
-                .map(|p| p.parse::<Permission>())
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|_| bad("permissions"))?,
-            ip_allowlist: list("ip_allowlist", &self.ip_allowlist)?
-                .iter()
-                .map(|p| p.parse::<IpRule>())
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|_| bad("ip_allowlist"))?,
-            ip_note: self.ip_note,
-            rotation_days: self
-                .rotation_days
-                .map(u32::try_from)
-                .transpose()
-                .map_err(|_| bad("rotation_days"))?,
-            created_at: time("created_at", &self.created_at)?,
-            expires_at: opt_time("expires_at", self.expires_at)?,
-            last_rotated_at: opt_time("last_rotated_at", self.last_rotated_at)?,
-            last_used_at: opt_time("last_used_at", self.last_used_at)?,
-            last_reviewed_at: opt_time("last_reviewed_at", self.last_reviewed_at)?,
-            tags: list("tags", &self.tags)?,
-            notes: self.notes,
-            key_id_hint: self.key_id_hint,
-        };
-        let status = self.status.parse().map_err(|_| bad("status"))?;
-        let updated_at = time("updated_at", &self.updated_at)?;
-        Ok(Entry::from_parts(
-            id,
-            fields,
-            status,
-            secret_fields,
-            updated_at,
-        ))
+/// Parses one `entries` row (columns as in [`COLUMNS`]), reading text
+/// columns in place so only the strings kept are allocated.
+fn entry_from_row(r: &Row<'_>, secret_fields: Vec<FieldName>) -> Result<Entry> {
+    let id: String = r.get(0)?;
+    let bad = |field: &'static str| Error::Unreadable {
+        id: id.clone(),
+        field,
+    };
+    let text = |i: usize, field: &'static str| -> Result<&str> {
+        r.get_ref(i)?.as_str().map_err(|_| bad(field))
+    };
+    let opt_text = |i: usize, field: &'static str| -> Result<Option<&str>> {
+        r.get_ref(i)?.as_str_or_null().map_err(|_| bad(field))
+    };
+    let time = |i: usize, field: &'static str| -> Result<OffsetDateTime> {
+        timefmt::parse_stored(text(i, field)?).map_err(|_| bad(field))
+    };
+    let opt_time = |i: usize, field: &'static str| -> Result<Option<OffsetDateTime>> {
+        opt_text(i, field)?
+            .map(|s| timefmt::parse_stored(s).map_err(|_| bad(field)))
+            .transpose()
+    };
+    fn parsed_list<T: std::str::FromStr>(json: &str) -> Option<Vec<T>> {
+        let items: Vec<String> = serde_json::from_str(json).ok()?;
+        items.iter().map(|s| s.parse().ok()).collect()
     }
+    let list = |i: usize, field: &'static str| -> Result<Vec<String>> {
+        serde_json::from_str(text(i, field)?).map_err(|_| bad(field))
+    };
+    let fields = Fields {
+        platform: text(1, "platform")?.to_owned(),
+        account: opt_text(2, "account")?.map(str::to_owned),
+        label: text(3, "label")?.to_owned(),
+        environment: text(4, "environment")?
+            .parse()
+            .map_err(|_| bad("environment"))?,
+        owner: opt_text(5, "owner")?.map(str::to_owned),
+        purpose: opt_text(6, "purpose")?.map(str::to_owned),
+        permissions: parsed_list(text(7, "permissions")?).ok_or_else(|| bad("permissions"))?,
+        ip_allowlist: parsed_list(text(8, "ip_allowlist")?).ok_or_else(|| bad("ip_allowlist"))?,
+        ip_note: opt_text(9, "ip_note")?.map(str::to_owned),
+        rotation_days: r
+            .get::<_, Option<i64>>(10)?
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| bad("rotation_days"))?,
+        created_at: time(11, "created_at")?,
+        expires_at: opt_time(12, "expires_at")?,
+        last_rotated_at: opt_time(13, "last_rotated_at")?,
+        last_used_at: opt_time(14, "last_used_at")?,
+        last_reviewed_at: opt_time(15, "last_reviewed_at")?,
+        tags: list(17, "tags")?,
+        notes: opt_text(18, "notes")?.map(str::to_owned),
+        key_id_hint: opt_text(19, "key_id_hint")?.map(str::to_owned),
+    };
+    let status = text(16, "status")?.parse().map_err(|_| bad("status"))?;
+    let updated_at = time(20, "updated_at")?;
+    Ok(Entry::from_parts(
+        id,
+        fields,
+        status,
+        secret_fields,
+        updated_at,
+    ))
 }
 
 fn json_list<T: ToString>(items: &[T]) -> String {

@@ -73,6 +73,9 @@ const LABEL_DB_KEY: &[u8] = b"keyward v1 sqlcipher page key";
 const LABEL_FINGERPRINT: &[u8] = b"keyward v1 secret fingerprint key";
 
 /// The vault's age X25519 identity. Never written anywhere unencrypted.
+/// `Clone` lets a caller keep it across a lock (the OS keyring, a benchmark);
+/// every copy wipes itself on drop.
+#[derive(Clone)]
 pub struct VaultIdentity {
     identity: age::x25519::Identity,
 }

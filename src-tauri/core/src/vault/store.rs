@@ -57,6 +57,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (entry_id, field)
     ) STRICT;
     CREATE INDEX secrets_by_fingerprint ON secrets(fingerprint);
+    -- Covers listing field names without reading the sealed blobs' pages.
+    CREATE INDEX secrets_names ON secrets(entry_id, position, field);
 
     CREATE TABLE audit (
         seq       INTEGER PRIMARY KEY,
@@ -112,7 +114,8 @@ pub(crate) fn open(path: &Path, key: &DerivedKey, create: bool) -> Result<Connec
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
-         PRAGMA busy_timeout = 5000;",
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -65536;",
     )
     .map_err(map_open)?;
     Ok(conn)

@@ -46,6 +46,21 @@ fn text_is_stored_exactly_as_given() {
 }
 
 #[test]
+fn lists_with_quotes_and_backslashes_round_trip() {
+    let (_fx, mut vault) = Fixture::new();
+    let d = Draft {
+        permissions: Some(vec![r#"raw:Query "Funds" \ ledger"#.into()]),
+        tags: Some(vec![r#"q"uote"#.into(), r"back\slash".into(), "ünï".into()]),
+        ..draft("Kraken", "x")
+    };
+    let e = inventory::add(&mut vault, &d, vec![], NOW).unwrap();
+    let listed = inventory::list(&vault).unwrap().pop().unwrap();
+    assert_eq!(listed.permissions, e.permissions);
+    assert_eq!(listed.permissions[0].to_string(), r#"raw:Query "Funds" \ ledger"#);
+    assert_eq!(listed.tags, [r#"q"uote"#, r"back\slash", "ünï"]);
+}
+
+#[test]
 fn full_entry_round_trips_through_the_database() {
     let (_fx, mut vault) = Fixture::new();
     let d = Draft {
