@@ -535,6 +535,21 @@ impl Vault {
                 }
             }
         }
+        {
+            // Each entry's copy of its secret field names matches the secrets table.
+            let mut stmt = self.conn.prepare(
+                "SELECT id FROM entries WHERE secret_fields != coalesce(
+                    (SELECT group_concat(field, char(10) ORDER BY position)
+                     FROM secrets WHERE entry_id = entries.id), '')",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                sqlite_problems.push(format!(
+                    "entry {id}: its list of secret fields is out of step"
+                ));
+            }
+        }
         let audit = match audit::verify(self) {
             Ok(n) => Ok(n),
             Err(audit::Error::Broken { seq, why }) => Err(format!("entry #{seq}: {why}")),

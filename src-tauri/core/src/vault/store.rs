@@ -31,8 +31,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         environment      TEXT NOT NULL,
         owner            TEXT,
         purpose          TEXT,
-        permissions      TEXT NOT NULL, -- JSON array of scope strings
-        ip_allowlist     TEXT NOT NULL, -- JSON array of addresses / CIDRs
+        permissions      TEXT NOT NULL, -- one scope per line
+        ip_allowlist     TEXT NOT NULL, -- one address or CIDR per line
         ip_note          TEXT,
         rotation_days    INTEGER,
         created_at       TEXT NOT NULL, -- RFC 3339, UTC
@@ -41,10 +41,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         last_used_at     TEXT,
         last_reviewed_at TEXT,
         status           TEXT NOT NULL,
-        tags             TEXT NOT NULL, -- JSON array
+        tags             TEXT NOT NULL, -- one tag per line
         notes            TEXT,
         key_id_hint      TEXT,
-        updated_at       TEXT NOT NULL
+        updated_at       TEXT NOT NULL,
+        secret_fields    TEXT NOT NULL DEFAULT '' -- names only, one per line, in
+                                                  -- position order: a copy of what
+                                                  -- `secrets` holds, so listing never
+                                                  -- reads that table
     ) STRICT;
 
     CREATE TABLE secrets (
@@ -57,8 +61,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (entry_id, field)
     ) STRICT;
     CREATE INDEX secrets_by_fingerprint ON secrets(fingerprint);
-    -- Covers listing field names without reading the sealed blobs' pages.
-    CREATE INDEX secrets_names ON secrets(entry_id, position, field);
 
     CREATE TABLE audit (
         seq       INTEGER PRIMARY KEY,

@@ -56,7 +56,10 @@ fn lists_with_quotes_and_backslashes_round_trip() {
     let e = inventory::add(&mut vault, &d, vec![], NOW).unwrap();
     let listed = inventory::list(&vault).unwrap().pop().unwrap();
     assert_eq!(listed.permissions, e.permissions);
-    assert_eq!(listed.permissions[0].to_string(), r#"raw:Query "Funds" \ ledger"#);
+    assert_eq!(
+        listed.permissions[0].to_string(),
+        r#"raw:Query "Funds" \ ledger"#
+    );
     assert_eq!(listed.tags, [r#"q"uote"#, r"back\slash", "ünï"]);
 }
 

@@ -241,3 +241,23 @@ fn rusqlite_params<'a>(
 ) -> impl keyward_core::rusqlite::Params + 'a {
     (id, f, v)
 }
+
+#[test]
+fn the_check_notices_a_list_of_secret_fields_out_of_step() {
+    let (_fx, mut vault) = Fixture::new();
+    let id = add_key(&mut vault, "Kraken", "a", b"s");
+    assert!(vault.check().unwrap().is_ok());
+    vault
+        .raw_connection()
+        .execute(
+            "UPDATE entries SET secret_fields = 'api_key' WHERE id = ?1",
+            [&id],
+        )
+        .unwrap();
+    let report = vault.check().unwrap();
+    assert!(!report.is_ok());
+    assert!(
+        report.sqlite_problems[0].contains("out of step"),
+        "{report:?}"
+    );
+}
