@@ -108,6 +108,18 @@ impl Kw {
         self.run_cmd(self.cmd(args), stdin)
     }
 
+    /// Runs with some variables changed: `Some(value)` sets, `None` removes.
+    fn run_env(&self, args: &[&str], env: &[(&str, Option<&str>)], stdin: &str) -> Out {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        self.run_cmd(c, stdin)
+    }
+
     fn run_cmd(&self, mut c: Command, stdin: &str) -> Out {
         let is_reveal = c.get_args().any(|a| a == "reveal");
         let mut child = c.spawn().unwrap();
@@ -208,18 +220,19 @@ fn init_creates_a_vault_once() {
 #[test]
 fn init_refuses_a_weak_passphrase() {
     let kw = Kw::empty();
-    let mut c = kw.cmd(&["init"]);
-    c.env("KEYWARD_PASSPHRASE", "password123");
-    kw.run_cmd(c, "").refused("passphrase: too weak: ");
+    kw.run_env(
+        &["init"],
+        &[("KEYWARD_PASSPHRASE", Some("password123"))],
+        "",
+    )
+    .refused("passphrase: too weak: ");
     assert!(!kw.vault.join("vault.key").exists());
 }
 
 #[test]
 fn without_a_passphrase_or_a_terminal_it_says_how_to_give_one() {
     let kw = Kw::new();
-    let mut c = kw.cmd(&["list"]);
-    c.env_remove("KEYWARD_PASSPHRASE");
-    kw.run_cmd(c, "")
+    kw.run_env(&["list"], &[("KEYWARD_PASSPHRASE", None)], "")
         .refused("passphrase: set KEYWARD_PASSPHRASE or run in a terminal");
 }
 
@@ -233,9 +246,11 @@ fn commands_on_a_missing_vault_say_how_to_make_one() {
 #[test]
 fn wrong_passphrase_says_only_that() {
     let kw = Kw::new();
-    let mut c = kw.cmd(&["list"]);
-    c.env("KEYWARD_PASSPHRASE", "orbit lantern cobalt meadow 41");
-    let out = kw.run_cmd(c, "");
+    let out = kw.run_env(
+        &["list"],
+        &[("KEYWARD_PASSPHRASE", Some("orbit lantern cobalt meadow 41"))],
+        "",
+    );
     out.refused("wrong passphrase");
     assert_eq!(out.stderr.trim(), "error: wrong passphrase");
     // …and it is in the audit log after the next unlock.
@@ -685,18 +700,18 @@ fn passwd_changes_the_passphrase() {
     let kw = Kw::new();
     let id = kw.add_kraken();
     let new = "velvet harbour quartz tundra 7";
-    let mut c = kw.cmd(&["passwd"]);
-    c.env("KEYWARD_NEW_PASSPHRASE", "weak");
-    kw.run_cmd(c, "").refused("passphrase: too weak");
-    let mut c = kw.cmd(&["passwd"]);
-    c.env("KEYWARD_NEW_PASSPHRASE", new);
-    let out = kw.run_cmd(c, "");
+    kw.run_env(&["passwd"], &[("KEYWARD_NEW_PASSPHRASE", Some("weak"))], "")
+        .refused("passphrase: too weak");
+    let out = kw.run_env(&["passwd"], &[("KEYWARD_NEW_PASSPHRASE", Some(new))], "");
     out.ok();
     assert_eq!(out.stdout.trim(), "passphrase changed");
     kw.run(&["list"], "").refused("wrong passphrase");
-    let mut c = kw.cmd(&["show", &id, "--json"]);
-    c.env("KEYWARD_PASSPHRASE", new);
-    kw.run_cmd(c, "").ok();
+    kw.run_env(
+        &["show", &id, "--json"],
+        &[("KEYWARD_PASSPHRASE", Some(new))],
+        "",
+    )
+    .ok();
 }
 
 #[test]
@@ -704,24 +719,28 @@ fn vault_is_taken_from_the_flag_anywhere_then_the_environment_then_the_data_dir(
     let kw = Kw::new();
     let other = kw.home.join("other-vault");
     let other = other.to_str().unwrap();
-    let mut c = kw.cmd(&["--vault", other, "init"]);
-    c.env_remove("KEYWARD_VAULT");
-    kw.run_cmd(c, "").ok();
+    kw.run_env(&["--vault", other, "init"], &[("KEYWARD_VAULT", None)], "")
+        .ok();
     // After the subcommand too.
-    let mut c = kw.cmd(&[
-        "add",
-        "--platform",
-        "Bybit",
-        "--label",
-        "x",
-        "--vault",
-        other,
-    ]);
-    c.env_remove("KEYWARD_VAULT");
-    kw.run_cmd(c, "").ok();
-    let mut c = kw.cmd(&["list", "--json", "--vault", other]);
-    c.env_remove("KEYWARD_VAULT");
-    let out = kw.run_cmd(c, "");
+    kw.run_env(
+        &[
+            "add",
+            "--platform",
+            "Bybit",
+            "--label",
+            "x",
+            "--vault",
+            other,
+        ],
+        &[("KEYWARD_VAULT", None)],
+        "",
+    )
+    .ok();
+    let out = kw.run_env(
+        &["list", "--json", "--vault", other],
+        &[("KEYWARD_VAULT", None)],
+        "",
+    );
     out.ok();
     assert!(out.stdout.contains("Bybit"));
     assert_eq!(
@@ -731,9 +750,7 @@ fn vault_is_taken_from_the_flag_anywhere_then_the_environment_then_the_data_dir(
     );
 
     // Neither flag nor variable: the platform data dir.
-    let mut c = kw.cmd(&["init"]);
-    c.env_remove("KEYWARD_VAULT");
-    let out = kw.run_cmd(c, "");
+    let out = kw.run_env(&["init"], &[("KEYWARD_VAULT", None)], "");
     out.ok();
     assert!(
         Path::new(&kw.home.join("data/keyward/vault.key")).exists(),
