@@ -117,7 +117,8 @@ pub(crate) fn open(path: &Path, key: &DerivedKey, create: bool) -> Result<Connec
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
          PRAGMA busy_timeout = 5000;
-         PRAGMA cache_size = -65536;",
+         PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(map_open)?;
     Ok(conn)

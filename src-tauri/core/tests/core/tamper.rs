@@ -111,6 +111,17 @@ fn a_flipped_byte_anywhere_in_vault_db_is_an_error_never_garbage() {
             offsets.push(p * page + o);
         }
     }
+    // And a different handful of random offsets on every run.
+    let mut seed = std::collections::hash_map::RandomState::new();
+    for i in 0..48u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = seed.build_hasher();
+        h.write_u64(i);
+        offsets.push((h.finish() % len as u64) as usize);
+        if i % 16 == 15 {
+            seed = std::collections::hash_map::RandomState::new();
+        }
+    }
     offsets.sort();
     offsets.dedup();
     let mut checked = 0;
