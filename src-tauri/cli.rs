@@ -436,7 +436,9 @@ fn read_secrets(fields: &[String]) -> Result<Vec<SecretInput>, Failure> {
     }
     // Enough for every field at its 16 KiB limit plus line ends; more is refused.
     let limit = (fields.len() * (SecretValue::MAX_LEN + 2) + 1) as u64;
-    let mut input = Zeroizing::new(Vec::with_capacity(4096));
+    // Allocated once at its largest: a growing Vec would leave unwiped
+    // copies of the secrets behind in freed memory.
+    let mut input = Zeroizing::new(Vec::with_capacity(limit as usize + 1));
     std::io::stdin()
         .lock()
         .take(limit)

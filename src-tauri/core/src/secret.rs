@@ -9,7 +9,7 @@
 use std::fmt;
 
 use secrecy::{ExposeSecret, SecretBox, SecretString};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The passphrase that unwraps `vault.key`.
 pub struct Passphrase(SecretString);
@@ -45,8 +45,12 @@ impl SecretValue {
     /// Largest accepted value: comfortably more than an RSA-4096 PEM.
     pub const MAX_LEN: usize = 16 * 1024;
 
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(SecretBox::new(bytes.into_boxed_slice()))
+    /// Takes the bytes and wipes the vector (spare capacity included), so
+    /// no copy is left behind by a shrinking reallocation.
+    pub fn new(mut bytes: Vec<u8>) -> Self {
+        let value = Self::from_slice(&bytes);
+        bytes.zeroize();
+        value
     }
 
     /// Copies from a buffer the caller keeps wiping itself.

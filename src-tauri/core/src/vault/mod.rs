@@ -367,7 +367,13 @@ impl Vault {
 
     fn ingest_failed_unlocks_and_record_unlock(&mut self, now: OffsetDateTime) -> Result<()> {
         let pending = self.dir.pending_path();
-        let text = fs::read_to_string(&pending).unwrap_or_default();
+        // Each record is ~600 bytes; a file far larger was not written by us.
+        let oversized = fs::metadata(&pending).is_ok_and(|m| m.len() > 4 * 1024 * 1024);
+        let text = if oversized {
+            String::from("oversized\n")
+        } else {
+            fs::read_to_string(&pending).unwrap_or_default()
+        };
         let mut failures = Vec::new();
         let mut unreadable = 0u32;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
