@@ -1,8 +1,27 @@
 //! Tauri's build step. Capabilities live under src-tauri/capabilities; every
-//! app command must be listed here so that it has to be granted explicitly
+//! app command is listed here so that it must be granted explicitly
 //! (`allow-<command>`) in a capability — otherwise every window could call it.
 
-const COMMANDS: &[&str] = &[];
+const COMMANDS: &[&str] = &[
+    "get_vault_status",
+    "rate_passphrase",
+    "create_vault",
+    "unlock_vault",
+    "lock_vault",
+    "list_entries",
+    "filter_entries",
+    "add_entry",
+    "edit_entry",
+    "set_entry_status",
+    "delete_entry",
+    "copy_secret",
+    "reveal_secret",
+    "get_settings",
+    "save_settings",
+    "list_platforms",
+    "note_activity",
+    "report_first_paint",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

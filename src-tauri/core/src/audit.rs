@@ -48,6 +48,7 @@ pub enum Action {
     EntryDelete,
     SecretReveal,
     SecretCopy,
+    SettingsChange,
 }
 
 impl Action {
@@ -63,15 +64,18 @@ impl Action {
             Action::EntryDelete => "entry.delete",
             Action::SecretReveal => "secret.reveal",
             Action::SecretCopy => "secret.copy",
+            Action::SettingsChange => "settings.change",
         }
     }
 }
 
 /// One row of the log as read back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Record {
+    #[ts(type = "number")]
     pub seq: u64,
     #[serde(with = "timefmt::serde_rfc3339")]
+    #[ts(type = "string")]
     pub at: OffsetDateTime,
     pub origin: String,
     pub action: String,

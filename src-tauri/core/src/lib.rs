@@ -9,7 +9,9 @@
 
 pub mod audit;
 pub mod inventory;
+pub mod platforms;
 pub mod secret;
+pub mod settings;
 pub mod timefmt;
 pub mod vault;
 

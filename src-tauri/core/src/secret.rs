@@ -78,6 +78,44 @@ impl fmt::Debug for SecretValue {
     }
 }
 
+/// Recognises a value later without keeping it: a salted SHA-256 of it.
+/// Used to clear the clipboard only if it still holds what Keyward put there.
+pub struct Witness {
+    salt: [u8; 16],
+    digest: [u8; 32],
+}
+
+impl Witness {
+    pub fn of(value: &[u8]) -> Self {
+        let mut salt = [0u8; 16];
+        // Without OS randomness the salt stays zero: the witness still works,
+        // it is only a plain hash then.
+        let _ = getrandom::getrandom(&mut salt);
+        let digest = Self::digest(&salt, value);
+        Witness { salt, digest }
+    }
+
+    /// Whether `value` is the value this witness was made of (constant time).
+    pub fn matches(&self, value: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        Self::digest(&self.salt, value).ct_eq(&self.digest).into()
+    }
+
+    fn digest(salt: &[u8; 16], value: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(salt);
+        h.update(value);
+        h.finalize().into()
+    }
+}
+
+impl fmt::Debug for Witness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Witness([redacted])")
+    }
+}
+
 /// Key material derived from the vault identity; 32 bytes, wiped on drop.
 pub(crate) struct DerivedKey(Zeroizing<[u8; 32]>);
 
@@ -111,6 +149,15 @@ mod tests {
         assert!(!all.contains("sk_live"), "{all}");
         assert!(!all.contains("7, 7"), "{all}");
         assert_eq!(format!("{v:?}"), "SecretValue([redacted])");
+    }
+
+    #[test]
+    fn a_witness_recognises_its_value_and_nothing_else() {
+        let w = Witness::of(b"api-secret-1");
+        assert!(w.matches(b"api-secret-1"));
+        assert!(!w.matches(b"api-secret-2"));
+        assert!(!w.matches(b""));
+        assert_ne!(Witness::of(b"x").salt, Witness::of(b"x").salt);
     }
 
     #[test]

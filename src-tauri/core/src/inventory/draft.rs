@@ -7,13 +7,14 @@ use std::fmt;
 
 use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
+use ts_rs::TS;
 
 use super::entry::{truncate_for_message, Environment, FieldName, Fields, IpRule, Permission};
 use crate::secret::SecretValue;
 use crate::timefmt;
 
 /// One bad field: `label: must be 1–200 characters`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, TS)]
 pub struct FieldError {
     pub field: &'static str,
     pub reason: String,
@@ -34,8 +35,9 @@ fn err(field: &'static str, reason: impl Into<String>) -> FieldError {
 
 /// An entry's metadata as typed. `None` leaves a field as it is (on edit) or
 /// at its default (on add); `Some("")` clears an optional field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(default, deny_unknown_fields)]
+#[ts(optional_fields)]
 pub struct Draft {
     pub platform: Option<String>,
     pub account: Option<String>,

@@ -9,11 +9,13 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
 use time::{Duration, OffsetDateTime};
+use ts_rs::TS;
 
 use crate::timefmt::serde_rfc3339;
 
 /// Where a key is used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS)]
+#[ts(rename_all = "lowercase")]
 pub enum Environment {
     #[default]
     Production,
@@ -50,7 +52,8 @@ impl FromStr for Environment {
 }
 
 /// Where a key is in its life. Transitions are limited: see [`Status::can_become`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS)]
+#[ts(rename_all = "lowercase")]
 pub enum Status {
     #[default]
     Active,
@@ -113,7 +116,7 @@ impl FromStr for Status {
 }
 
 /// How much harm a permission can do in the wrong hands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
     Low,
@@ -371,7 +374,7 @@ impl Fields {
 
 /// An API key entry as stored, with the names (never the values) of its
 /// secret fields. Serialises to the CLI's and the IPC's JSON contract.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 pub struct Entry {
     pub id: String,
     pub platform: String,
@@ -380,28 +383,40 @@ pub struct Entry {
     pub environment: Environment,
     pub owner: Option<String>,
     pub purpose: Option<String>,
+    /// `read`, `trade`, … or `raw:<platform scope>`.
+    #[ts(type = "Array<string>")]
     pub permissions: Vec<Permission>,
+    #[ts(type = "Array<string>")]
     pub ip_allowlist: Vec<IpRule>,
     pub ip_note: Option<String>,
     pub rotation_days: Option<u32>,
     #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
     #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub expires_at: Option<OffsetDateTime>,
     #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_rotated_at: Option<OffsetDateTime>,
     #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_used_at: Option<OffsetDateTime>,
     #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_reviewed_at: Option<OffsetDateTime>,
     #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub next_due_at: Option<OffsetDateTime>,
     pub status: Status,
     pub tags: Vec<String>,
     pub notes: Option<String>,
     pub key_id_hint: Option<String>,
+    /// Names only, never values.
+    #[ts(type = "Array<string>")]
     pub secret_fields: Vec<FieldName>,
     #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
     pub updated_at: OffsetDateTime,
 }
 

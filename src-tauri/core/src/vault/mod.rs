@@ -209,7 +209,7 @@ pub fn check_passphrase_strength(passphrase: &Passphrase) -> Result<()> {
 
 /// How strong a candidate passphrase is, for a strength meter: the score
 /// (0–4, 3 needed) and the estimator's advice.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PassphraseVerdict {
     pub score: u8,
     pub acceptable: bool,

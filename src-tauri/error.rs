@@ -1,0 +1,179 @@
+//! The one error that crosses IPC: `{ code, message, fields }`.
+//!
+//! A small closed set of codes the UI branches on; the message is one line
+//! for people; `fields` carries validation errors so the form can show each
+//! next to its field. Nothing here carries a value the user typed into a
+//! secret field, and a failed unlock says only "wrong passphrase".
+
+use keyward_core::inventory::{self, FieldError};
+use keyward_core::{settings, vault};
+use serde::Serialize;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
+pub enum ErrorCode {
+    WrongPassphrase,
+    WeakPassphrase,
+    Locked,
+    Invalid,
+    NotFound,
+    NoVault,
+    AlreadyExists,
+    /// The entry list the UI holds is older than the session's.
+    Stale,
+    Damaged,
+    Busy,
+    Clipboard,
+    Internal,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct IpcError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub fields: Vec<FieldError>,
+}
+
+pub type IpcResult<T> = Result<T, IpcError>;
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        IpcError {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn locked() -> Self {
+        IpcError::new(ErrorCode::Locked, "the vault is locked")
+    }
+
+    pub fn invalid(fields: Vec<FieldError>) -> Self {
+        let message = fields
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        IpcError {
+            code: ErrorCode::Invalid,
+            message,
+            fields,
+        }
+    }
+}
+
+impl From<vault::Error> for IpcError {
+    fn from(e: vault::Error) -> Self {
+        use vault::Error as E;
+        let code = match &e {
+            // Whatever failed while unwrapping vault.key, the user hears one thing.
+            E::WrongPassphrase | E::KeyFileDamaged | E::ExcessiveWork { .. } => {
+                return IpcError::new(ErrorCode::WrongPassphrase, "wrong passphrase")
+            }
+            E::WeakPassphrase { reason } => {
+                return IpcError {
+                    code: ErrorCode::WeakPassphrase,
+                    message: e.to_string(),
+                    fields: vec![FieldError {
+                        field: "passphrase",
+                        reason: format!("too weak: {reason}"),
+                    }],
+                }
+            }
+            E::PassphraseMismatch => {
+                return IpcError {
+                    code: ErrorCode::Invalid,
+                    message: e.to_string(),
+                    fields: vec![FieldError {
+                        field: "confirm",
+                        reason: "the two entries do not match".into(),
+                    }],
+                }
+            }
+            E::NoVault { .. } => ErrorCode::NoVault,
+            E::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            E::DatabaseMissing
+            | E::DatabaseDamaged
+            | E::NewerSchema { .. }
+            | E::SecretDamaged { .. }
+            | E::SecretMisplaced { .. } => ErrorCode::Damaged,
+            E::Busy => ErrorCode::Busy,
+            _ => ErrorCode::Internal,
+        };
+        IpcError::new(code, e.to_string())
+    }
+}
+
+impl From<inventory::Error> for IpcError {
+    fn from(e: inventory::Error) -> Self {
+        use inventory::Error as E;
+        match e {
+            E::Invalid(fields) => IpcError::invalid(fields),
+            E::Vault(v) => v.into(),
+            E::NotFound(_) | E::Ambiguous(_) | E::NoSuchSecret(_) => {
+                IpcError::new(ErrorCode::NotFound, e.to_string())
+            }
+            E::Transition { .. } => IpcError {
+                code: ErrorCode::Invalid,
+                message: e.to_string(),
+                fields: vec![FieldError {
+                    field: "status",
+                    reason: e.to_string().trim_start_matches("status: ").to_owned(),
+                }],
+            },
+            E::Unreadable { .. } => IpcError::new(ErrorCode::Damaged, e.to_string()),
+        }
+    }
+}
+
+impl From<settings::Error> for IpcError {
+    fn from(e: settings::Error) -> Self {
+        match e {
+            settings::Error::Invalid(fields) => IpcError::invalid(fields),
+            settings::Error::Vault(v) => v.into(),
+        }
+    }
+}
+
+impl From<keyward_core::audit::Error> for IpcError {
+    fn from(e: keyward_core::audit::Error) -> Self {
+        match e {
+            keyward_core::audit::Error::Vault(v) => v.into(),
+            other => IpcError::new(ErrorCode::Damaged, other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_unlock_says_only_wrong_passphrase() {
+        for e in [
+            vault::Error::WrongPassphrase,
+            vault::Error::KeyFileDamaged,
+            vault::Error::ExcessiveWork { max: 20 },
+        ] {
+            let ipc = IpcError::from(e);
+            assert_eq!(ipc.code, ErrorCode::WrongPassphrase);
+            assert_eq!(ipc.message, "wrong passphrase");
+        }
+    }
+
+    #[test]
+    fn validation_errors_keep_their_fields() {
+        let e = inventory::Error::Invalid(vec![FieldError {
+            field: "ip_allowlist",
+            reason: "'x' is not an IPv4/IPv6 address or CIDR".into(),
+        }]);
+        let ipc = IpcError::from(e);
+        assert_eq!(ipc.code, ErrorCode::Invalid);
+        assert_eq!(ipc.fields[0].field, "ip_allowlist");
+        let json = serde_json::to_value(&ipc).unwrap();
+        assert_eq!(json["code"], "invalid");
+    }
+}

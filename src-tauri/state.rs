@@ -1,0 +1,184 @@
+//! The app's state: one vault directory and one session over it, locked or
+//! unlocked. Locking drops the `Vault` — closing the database and wiping
+//! every key — and clears the clipboard if it still holds a copied secret.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use keyward_core::inventory::{Entry, SearchIndex};
+use keyward_core::settings::Settings;
+use keyward_core::{Vault, VaultDir};
+
+use crate::error::{IpcError, IpcResult};
+use crate::platform::clipboard::SecretClipboard;
+
+/// The entries last sent to the window, with their search index. Filters
+/// answer with positions in this list, tagged by `version`.
+pub struct Listing {
+    pub version: u64,
+    pub entries: Vec<Entry>,
+    pub index: SearchIndex,
+}
+
+pub struct Unlocked {
+    pub vault: Vault,
+    pub settings: Settings,
+    pub listing: Option<Listing>,
+}
+
+pub enum Session {
+    Locked,
+    Unlocked(Box<Unlocked>),
+}
+
+/// Why the session was locked, for the window to say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
+pub enum LockReason {
+    User,
+    Idle,
+}
+
+pub struct AppState {
+    pub dir: VaultDir,
+    session: Mutex<Session>,
+    last_activity: Mutex<Instant>,
+    listing_version: Mutex<u64>,
+    pub clipboard: SecretClipboard,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    pub fn new(dir: VaultDir) -> Self {
+        AppState {
+            dir,
+            session: Mutex::new(Session::Locked),
+            last_activity: Mutex::new(Instant::now()),
+            listing_version: Mutex::new(0),
+            clipboard: SecretClipboard::default(),
+        }
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        matches!(*lock(&self.session), Session::Unlocked(_))
+    }
+
+    /// The user did something: the idle timer starts again.
+    pub fn touch(&self) {
+        *lock(&self.last_activity) = Instant::now();
+    }
+
+    /// Runs `f` on the unlocked session (and counts as activity).
+    pub fn with_unlocked<T>(&self, f: impl FnOnce(&mut Unlocked) -> IpcResult<T>) -> IpcResult<T> {
+        self.touch();
+        let mut session = lock(&self.session);
+        match &mut *session {
+            Session::Unlocked(u) => f(u),
+            Session::Locked => Err(IpcError::locked()),
+        }
+    }
+
+    pub fn set_unlocked(&self, vault: Vault, settings: Settings) {
+        self.touch();
+        *lock(&self.session) = Session::Unlocked(Box::new(Unlocked {
+            vault,
+            settings,
+            listing: None,
+        }));
+    }
+
+    pub fn next_listing_version(&self) -> u64 {
+        let mut v = lock(&self.listing_version);
+        *v += 1;
+        *v
+    }
+
+    /// Locks now. Returns whether it was unlocked.
+    pub fn lock(&self) -> bool {
+        let previous = std::mem::replace(&mut *lock(&self.session), Session::Locked);
+        self.clipboard.clear_if_ours();
+        match previous {
+            Session::Unlocked(u) => {
+                // Closing checkpoints the WAL; the keys are wiped on drop either way.
+                let _ = u.vault.lock();
+                true
+            }
+            Session::Locked => false,
+        }
+    }
+
+    /// Locks if the session has been idle longer than its auto-lock setting.
+    pub fn lock_if_idle(&self, now: Instant) -> bool {
+        let limit = match &*lock(&self.session) {
+            Session::Unlocked(u) => idle_limit(&u.settings),
+            Session::Locked => return false,
+        };
+        let idle = now.saturating_duration_since(*lock(&self.last_activity));
+        idle >= limit && self.lock()
+    }
+}
+
+pub fn idle_limit(settings: &Settings) -> Duration {
+    Duration::from_secs(u64::from(settings.auto_lock_minutes) * 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_core::{KdfParams, Origin, Passphrase};
+
+    fn unlocked_state() -> (tempfile::TempDir, AppState) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = VaultDir::new(tmp.path().join("v"));
+        let vault = Vault::init(
+            &dir,
+            &Passphrase::new("orbit lantern cobalt meadow 42".into()),
+            KdfParams::insecure_for_tests(10).unwrap(),
+            time::OffsetDateTime::UNIX_EPOCH,
+            Origin::Test,
+        )
+        .unwrap();
+        let state = AppState::new(dir);
+        state.set_unlocked(vault, Settings::default());
+        (tmp, state)
+    }
+
+    #[test]
+    fn an_idle_session_locks_after_its_setting_and_not_before() {
+        let (_tmp, state) = unlocked_state();
+        let start = *lock(&state.last_activity);
+        assert!(!state.lock_if_idle(start + Duration::from_secs(4 * 60 + 59)));
+        assert!(state.is_unlocked());
+        assert!(state.lock_if_idle(start + Duration::from_secs(5 * 60)));
+        assert!(!state.is_unlocked());
+        assert!(matches!(
+            state.with_unlocked(|_| Ok(())),
+            Err(IpcError {
+                code: crate::error::ErrorCode::Locked,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn activity_restarts_the_idle_timer() {
+        let (_tmp, state) = unlocked_state();
+        std::thread::sleep(Duration::from_millis(20));
+        let before_touch = Instant::now();
+        state.touch();
+        assert!(!state
+            .lock_if_idle(before_touch + Duration::from_secs(5 * 60) - Duration::from_millis(10)));
+        assert!(state.is_unlocked());
+    }
+
+    #[test]
+    fn locking_twice_is_harmless() {
+        let (_tmp, state) = unlocked_state();
+        assert!(state.lock());
+        assert!(!state.lock());
+    }
+}
