@@ -26,6 +26,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::inventory::FilterInput::export_all(&cfg)?;
     crate::commands::inventory::SecretFieldInput::export_all(&cfg)?;
     crate::commands::secrets::CopyReceipt::export_all(&cfg)?;
+    crate::commands::platforms::PermissionInfo::export_all(&cfg)?;
     crate::commands::secrets::RevealedSecret::export_all(&cfg)?;
     Ok(())
 }

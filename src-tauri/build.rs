@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "save_settings",
     "list_platforms",
+    "list_permissions",
     "note_activity",
     "report_first_paint",
 ];

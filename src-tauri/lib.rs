@@ -68,6 +68,7 @@ pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::platforms::list_platforms,
+            commands::platforms::list_permissions,
             commands::session::note_activity,
             commands::session::report_first_paint,
         ])

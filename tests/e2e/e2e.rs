@@ -1,0 +1,614 @@
+//! End to end, on the real window: the built app under Xvfb, driven through
+//! WebDriver (tauri-driver + WebKitWebDriver), inside a private D-Bus
+//! session with a throwaway HOME. This binary starts all of that itself:
+//! run without `WEBDRIVER_URL`, it re-runs itself under
+//! `dbus-run-session -- scripts/with-desktop.sh`, which starts and stops
+//! every helper.
+//!
+//! Flows: create vault → add three keys → search and filter → copy a secret
+//! (the X clipboard holds it, then no longer does) → reveal and auto-hide →
+//! lock → wrong passphrase → unlock → an invalid CIDR shows its field error
+//! and saves nothing. Afterwards every file the app could have written is
+//! searched for the secrets' bytes. Screenshots go to docs/screenshots/.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+
+const PASS: &str = "orbit lantern cobalt meadow 42";
+
+struct Key {
+    platform: &'static str,
+    label: &'static str,
+    environment: &'static str,
+    permissions: &'static [&'static str],
+    ips: &'static [&'static str],
+    rotate_days: &'static str,
+    created: &'static str,
+    secrets: &'static [(&'static str, &'static str)],
+}
+
+const KEYS: [Key; 3] = [
+    Key {
+        platform: "Kraken",
+        label: "Grid bot",
+        environment: "production",
+        permissions: &["read", "trade"],
+        ips: &["203.0.113.7"],
+        rotate_days: "90",
+        created: "",
+        secrets: &[
+            ("api_key", "E2E-KRAKEN-PUBLIC-4d1c"),
+            ("private_key", "E2E-SECRET-KRAKEN-7f3a9c"),
+        ],
+    },
+    Key {
+        platform: "Binance",
+        label: "Treasury sweep",
+        environment: "production",
+        permissions: &["read", "withdraw"],
+        ips: &[],
+        rotate_days: "90",
+        created: "2026-08-01",
+        secrets: &[
+            ("api_key", "E2E-BINANCE-PUBLIC-88aa"),
+            ("api_secret", "E2E-SECRET-BINANCE-51e0d2"),
+        ],
+    },
+    Key {
+        platform: "OKX",
+        label: "Hedge (staging)",
+        environment: "staging",
+        permissions: &["read", "trade", "futures"],
+        ips: &["198.51.100.0/24"],
+        rotate_days: "30",
+        created: "2026-11-01",
+        secrets: &[
+            ("api_key", "E2E-OKX-PUBLIC-0b7e"),
+            ("api_secret", "E2E-SECRET-OKX-93c4aa"),
+            ("passphrase", "E2E-SECRET-OKXPASS-2210"),
+        ],
+    },
+];
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn main() {
+    // `cargo test NAME` passes NAME on: honour a filter that excludes us.
+    if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-')) {
+        if !"e2e_real_window".contains(filter.as_str()) {
+            return;
+        }
+    }
+    if std::env::var_os("WEBDRIVER_URL").is_none() {
+        // Start the desktop and run this binary again inside it.
+        let status = Command::new("dbus-run-session")
+            .arg("--")
+            .arg(repo().join("scripts/with-desktop.sh"))
+            .arg(std::env::current_exe().unwrap())
+            .status()
+            .expect("dbus-run-session (package dbus) must be installed: run scripts/bootstrap");
+        std::process::exit(status.code().unwrap_or(1));
+    }
+    let app = repo().join("target/debug/keyward");
+    assert!(
+        app.exists(),
+        "build the app first: cargo build --bin keyward (scripts/test does)"
+    );
+    let _ = std::fs::remove_file(repo().join("docs/screenshots/failure.png"));
+    println!("test e2e_real_window ...");
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run(&app));
+    let desktop = PathBuf::from(std::env::var("KEYWARD_DESKTOP_DIR").unwrap());
+    no_secret_on_disk(&desktop);
+    println!(
+        "test e2e_real_window ... ok ({:.1}s)",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+async fn run(app: &Path) {
+    // No browserName: WebKitWebDriver only matches when the client leaves it
+    // out (tauri-driver reports "wry" itself). An incognito webview cannot
+    // be automated, which is why the window keeps WebKit's default storage.
+    let caps = serde_json::json!({
+        "tauri:options": { "application": app.to_str().unwrap() }
+    });
+    let url = std::env::var("WEBDRIVER_URL").unwrap();
+    let client = ClientBuilder::native()
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&url)
+        .await
+        .expect("a WebDriver session with the app");
+    let ui = Ui { c: client.clone() };
+    let result = flows(&ui).await;
+    if result.is_err() {
+        ui.shot("failure").await;
+    }
+    client.close().await.ok();
+    // The app exits with its window; give it a moment to checkpoint and close.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+type Step = Result<(), String>;
+
+async fn flows(ui: &Ui) -> Step {
+    create_vault(ui).await?;
+    for k in &KEYS {
+        add_key(ui, k).await?;
+    }
+    search_and_filter(ui).await?;
+    settings(ui).await?;
+    copy_and_reveal(ui).await?;
+    lock_and_unlock(ui).await?;
+    invalid_cidr_saves_nothing(ui).await?;
+    Ok(())
+}
+
+async fn create_vault(ui: &Ui) -> Step {
+    ui.wait("form[aria-label='Create vault']").await?;
+    ui.shot("01-create-vault").await;
+    ui.typ("#new-pass", "password").await?;
+    ui.until("the meter to call 'password' weak", || async {
+        let v = ui.attr("[role=meter]", "aria-valuenow").await;
+        matches!(v.as_deref(), Some("0") | Some("1"))
+    })
+    .await?;
+    ui.clear("#new-pass").await?;
+    ui.typ("#new-pass", PASS).await?;
+    ui.typ("#confirm-pass", PASS).await?;
+    ui.until("the meter to accept the passphrase", || async {
+        matches!(
+            ui.attr("[role=meter]", "aria-valuenow").await.as_deref(),
+            Some("3") | Some("4")
+        )
+    })
+    .await?;
+    ui.shot("02-create-vault-strong").await;
+    ui.click("form[aria-label='Create vault'] button[type=submit]")
+        .await?;
+    ui.wait("input[aria-label='Search keys']").await?;
+    ui.wait_text(".empty h2", "No keys yet").await?;
+    Ok(())
+}
+
+async fn add_key(ui: &Ui, k: &Key) -> Step {
+    ui.click("button[title='New key (Ctrl+N)']").await?;
+    ui.wait("#f-platform").await?;
+    ui.typ("#f-platform", k.platform).await?;
+    // Leaving the field commits it: the form suggests the platform's secret fields.
+    ui.click("#f-label").await?;
+    ui.typ("#f-label", k.label).await?;
+    ui.c.find(Locator::Css("#f-env"))
+        .await
+        .map_err(|e| e.to_string())?
+        .select_by_value(k.environment)
+        .await
+        .map_err(|e| e.to_string())?;
+    for p in k.permissions {
+        ui.click_xpath(&format!(
+            "//label[contains(@class,'check')][normalize-space()='{p}']/input"
+        ))
+        .await?;
+    }
+    if !k.ips.is_empty() {
+        ui.typ("#f-ips", &k.ips.join("\u{E007}")).await?;
+    }
+    ui.typ("#f-rotate", k.rotate_days).await?;
+    if !k.created.is_empty() {
+        ui.typ("#f-created", k.created).await?;
+    }
+    for (field, value) in k.secrets {
+        ui.wait(&format!("input[aria-label='Value of {field}']"))
+            .await?;
+        ui.typ(&format!("input[aria-label='Value of {field}']"), value)
+            .await?;
+    }
+    if k.platform == "OKX" {
+        ui.shot("04-add-key").await;
+    }
+    ui.click("button[form='entry-form'][type=submit]").await?;
+    ui.gone("#entry-form").await?;
+    ui.until(&format!("'{}' in the table", k.label), || async {
+        ui.texts("[role=row] .label-text")
+            .await
+            .iter()
+            .any(|t| t == k.label)
+    })
+    .await
+}
+
+async fn search_and_filter(ui: &Ui) -> Step {
+    ui.wait_count(3).await?;
+    ui.typ("input[aria-label='Search keys']", "grid").await?;
+    ui.wait_text(".count", "1 of 3 keys").await?;
+    ui.expect_rows(&["Grid bot"]).await?;
+    ui.clear("input[aria-label='Search keys']").await?;
+    // Instant search: every word must match, across fields.
+    ui.typ("input[aria-label='Search keys']", "okx hedge")
+        .await?;
+    ui.expect_rows(&["Hedge (staging)"]).await?;
+    ui.clear("input[aria-label='Search keys']").await?;
+    ui.wait_count(3).await?;
+
+    ui.select("select[aria-label='Filter by environment']", "staging")
+        .await?;
+    ui.expect_rows(&["Hedge (staging)"]).await?;
+    ui.click_xpath("//button[normalize-space()='Clear filters']")
+        .await?;
+    ui.select("select[aria-label='Filter by permission']", "withdraw")
+        .await?;
+    ui.expect_rows(&["Treasury sweep"]).await?;
+    ui.click_xpath("//button[normalize-space()='Clear filters']")
+        .await?;
+    ui.wait_count(3).await?;
+
+    // Sort by label, descending on the second click.
+    ui.click("button[aria-label='Sort by Label']").await?;
+    ui.click("button[aria-label='Sort by Label']").await?;
+    ui.until("rows sorted by label, descending", || async {
+        ui.texts("[role=row] .label-text").await
+            == ["Treasury sweep", "Hedge (staging)", "Grid bot"]
+    })
+    .await?;
+    ui.click("button[aria-label='Sort by Platform']").await?;
+    ui.until_within("the toasts to fade", Duration::from_secs(6), || async {
+        ui.texts(".toast").await.is_empty()
+    })
+    .await?;
+    ui.shot("03-inventory").await;
+    Ok(())
+}
+
+async fn settings(ui: &Ui) -> Step {
+    ui.click("button[aria-label='Settings']").await?;
+    ui.wait("#s-clip").await?;
+    ui.until("settings loaded", || async {
+        ui.value("#s-clip").await.as_deref() == Some("20")
+    })
+    .await?;
+    ui.clear("#s-clip").await?;
+    ui.typ("#s-clip", "2").await?;
+    ui.click("button[form='settings-form']").await?;
+    ui.wait_text(".field-error", "must be from 5 to 600 seconds")
+        .await?;
+    ui.clear("#s-clip").await?;
+    ui.typ("#s-clip", "5").await?;
+    ui.shot("07-settings").await;
+    ui.click("button[form='settings-form']").await?;
+    ui.gone("#settings-form").await
+}
+
+fn clipboard() -> Option<String> {
+    let out = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn copy_and_reveal(ui: &Ui) -> Step {
+    let secret = KEYS[0].secrets[1].1;
+    ui.click_xpath("//div[@role='row'][.//span[normalize-space()='Grid bot']]")
+        .await?;
+    ui.wait("aside[aria-label='Key details']").await?;
+    ui.shot("05-detail").await;
+
+    ui.click("button[aria-label='Copy private_key']").await?;
+    let copied = Instant::now();
+    ui.until("the X clipboard to hold the secret", || async {
+        clipboard().as_deref() == Some(secret)
+    })
+    .await?;
+    // Cleared after the 5 s set above, not before.
+    ui.until_within(
+        "the clipboard to be cleared",
+        Duration::from_secs(12),
+        || async { clipboard().as_deref() != Some(secret) },
+    )
+    .await?;
+    let cleared = copied.elapsed();
+    if cleared < Duration::from_secs(4) {
+        return Err(format!(
+            "the clipboard was cleared too early, after {cleared:?}"
+        ));
+    }
+
+    ui.click("button[aria-label='Reveal private_key']").await?;
+    let revealed = Instant::now();
+    ui.wait_text("[data-testid=revealed-value]", secret).await?;
+    ui.until_within(
+        "the revealed value to hide itself",
+        Duration::from_secs(40),
+        || async {
+            ui.c.find(Locator::Css("[data-testid=revealed-value]"))
+                .await
+                .is_err()
+        },
+    )
+    .await?;
+    let shown = revealed.elapsed();
+    if !(Duration::from_secs(28)..Duration::from_secs(36)).contains(&shown) {
+        return Err(format!(
+            "the revealed value hid after {shown:?}, not about 30 s"
+        ));
+    }
+    Ok(())
+}
+
+async fn lock_and_unlock(ui: &Ui) -> Step {
+    // Ctrl+L locks.
+    let search = ui.find("input[aria-label='Search keys']").await?;
+    search
+        .send_keys("\u{E009}l\u{E009}")
+        .await
+        .map_err(|e| e.to_string())?;
+    ui.wait("form[aria-label='Unlock vault']").await?;
+    ui.typ("#unlock-pass", "orbit lantern cobalt meadow 41\u{E007}")
+        .await?;
+    ui.wait_text("#unlock-error", "Wrong passphrase.").await?;
+    ui.shot("06-unlock-wrong-passphrase").await;
+    ui.typ("#unlock-pass", &format!("{PASS}\u{E007}")).await?;
+    ui.wait("input[aria-label='Search keys']").await?;
+    ui.wait_count(3).await
+}
+
+async fn invalid_cidr_saves_nothing(ui: &Ui) -> Step {
+    ui.click("button[title='New key (Ctrl+N)']").await?;
+    ui.typ("#f-platform", "Bybit").await?;
+    ui.click("#f-label").await?;
+    ui.typ("#f-label", "Bad allowlist").await?;
+    // Enter starts a new line in the allowlist (it does not submit).
+    ui.typ("#f-ips", "203.0.113.9\u{E007}10.0.0.300").await?;
+    ui.typ(
+        "input[aria-label='Value of api_secret']",
+        "E2E-SECRET-BYBIT-never-saved",
+    )
+    .await?;
+    ui.click("button[form='entry-form'][type=submit]").await?;
+    ui.wait_text(
+        "#err-ip_allowlist",
+        "'10.0.0.300' is not an IPv4/IPv6 address or CIDR",
+    )
+    .await?;
+    if ui.attr("#f-ips", "aria-invalid").await.as_deref() != Some("true") {
+        return Err("the IP field is not marked invalid".into());
+    }
+    ui.shot("08-field-error").await;
+    ui.click_xpath("//footer/button[normalize-space()='Cancel']")
+        .await?;
+    ui.gone("#entry-form").await?;
+    ui.wait_count(3).await?;
+    if ui
+        .texts("[role=row] .label-text")
+        .await
+        .iter()
+        .any(|t| t == "Bad allowlist")
+    {
+        return Err("the invalid key was saved".into());
+    }
+    Ok(())
+}
+
+/// Every file the app could have written — vault, data, cache, config,
+/// WebView storage under HOME, temp — must hold none of the secrets' bytes.
+fn no_secret_on_disk(desktop: &Path) {
+    let mut secrets: Vec<&str> = KEYS
+        .iter()
+        .flat_map(|k| k.secrets.iter().map(|s| s.1))
+        .collect();
+    secrets.push("E2E-SECRET-BYBIT-never-saved");
+    let mut files = 0;
+    let mut stack = vec![desktop.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.is_file() {
+                let Ok(bytes) = std::fs::read(&p) else {
+                    continue;
+                };
+                files += 1;
+                for s in &secrets {
+                    assert!(
+                        !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                        "{} holds a secret's bytes",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        desktop.join("vault/vault.db").exists(),
+        "the vault was written where expected"
+    );
+    println!(
+        "  searched {files} files for {} secrets: none found",
+        secrets.len()
+    );
+}
+
+/// Small helpers over the WebDriver client: find with waiting, type, click.
+struct Ui {
+    c: Client,
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+impl Ui {
+    async fn find(&self, css: &str) -> Result<Element, String> {
+        self.c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .map_err(|e| format!("{css}: {e}"))
+    }
+    async fn wait(&self, css: &str) -> Step {
+        self.find(css).await.map(|_| ())
+    }
+    async fn click(&self, css: &str) -> Step {
+        self.find(css)
+            .await?
+            .click()
+            .await
+            .map_err(|e| format!("click {css}: {e}"))
+    }
+    async fn click_xpath(&self, xpath: &str) -> Step {
+        let el = self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::XPath(xpath))
+            .await
+            .map_err(|e| format!("{xpath}: {e}"))?;
+        el.click().await.map_err(|e| format!("click {xpath}: {e}"))
+    }
+    async fn typ(&self, css: &str, text: &str) -> Step {
+        self.find(css)
+            .await?
+            .send_keys(text)
+            .await
+            .map_err(|e| format!("type into {css}: {e}"))
+    }
+    async fn clear(&self, css: &str) -> Step {
+        let el = self.find(css).await?;
+        // Select all and delete, so the page sees input events.
+        el.send_keys("\u{E009}a\u{E009}\u{E003}")
+            .await
+            .map_err(|e| format!("clear {css}: {e}"))
+    }
+    async fn select(&self, css: &str, value: &str) -> Step {
+        self.find(css)
+            .await?
+            .select_by_value(value)
+            .await
+            .map_err(|e| format!("select {css}: {e}"))
+    }
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .attr(name)
+            .await
+            .ok()?
+    }
+    async fn value(&self, css: &str) -> Option<String> {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .ok()?
+            .prop("value")
+            .await
+            .ok()?
+    }
+    /// The text of every element matching `css`, read in one script call
+    /// (element-by-element reads race with re-renders).
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent.trim());";
+        match self.c.execute(script, vec![serde_json::json!(css)]).await {
+            Ok(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    async fn until<F, Fut>(&self, what: &str, check: F) -> Step
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        self.until_within(what, WAIT, check).await
+    }
+    async fn until_within<F, Fut>(&self, what: &str, limit: Duration, mut check: F) -> Step
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if check().await {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("timed out waiting for {what}"))
+    }
+    async fn wait_text(&self, css: &str, text: &str) -> Step {
+        self.until(&format!("{css} to read {text:?}"), || async {
+            self.texts(css).await.iter().any(|t| t.contains(text))
+        })
+        .await
+    }
+    async fn gone(&self, css: &str) -> Step {
+        self.until(&format!("{css} to close"), || async {
+            self.c.find(Locator::Css(css)).await.is_err()
+        })
+        .await
+    }
+    async fn wait_count(&self, n: usize) -> Step {
+        self.wait_text(".count", &format!("{n} keys")).await?;
+        self.until(&format!("{n} rows"), || async {
+            self.texts("[role=row] .label-text").await.len() == n
+        })
+        .await
+    }
+    async fn expect_rows(&self, labels: &[&str]) -> Step {
+        self.until(&format!("rows {labels:?}"), || async {
+            self.texts("[role=row] .label-text").await == labels
+        })
+        .await
+    }
+    /// Saves a screenshot of the window to docs/screenshots/NAME.png, after
+    /// two frames so the last change is painted.
+    async fn shot(&self, name: &str) {
+        let _ = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        match self.c.screenshot().await {
+            Ok(png) => {
+                let dir = repo().join("docs/screenshots");
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+            }
+            Err(e) => eprintln!("  screenshot {name} failed: {e}"),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/**
+ * The only module that calls `invoke`: one typed function per command,
+ * named as in Rust. Types come from ./bindings, generated from the Rust
+ * types (never written here by hand). Every failure becomes an `IpcFailure`
+ * carrying the backend's `{ code, message, fields }`.
+ */
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { CopyReceipt } from "./bindings/CopyReceipt";
+import type { Draft } from "./bindings/Draft";
+import type { Entry } from "./bindings/Entry";
+import type { EntryList } from "./bindings/EntryList";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import type { FieldError } from "./bindings/FieldError";
+import type { FilterInput } from "./bindings/FilterInput";
+import type { IpcError } from "./bindings/IpcError";
+import type { LockReason } from "./bindings/LockReason";
+import type { PassphraseVerdict } from "./bindings/PassphraseVerdict";
+import type { PermissionInfo } from "./bindings/PermissionInfo";
+import type { Platform } from "./bindings/Platform";
+import type { RevealedSecret } from "./bindings/RevealedSecret";
+import type { SecretFieldInput } from "./bindings/SecretFieldInput";
+import type { Settings } from "./bindings/Settings";
+import type { VaultStatus } from "./bindings/VaultStatus";
+
+export type {
+  CopyReceipt,
+  Draft,
+  Entry,
+  EntryList,
+  ErrorCode,
+  FieldError,
+  FilterInput,
+  LockReason,
+  PassphraseVerdict,
+  PermissionInfo,
+  Platform,
+  RevealedSecret,
+  SecretFieldInput,
+  Settings,
+  VaultStatus,
+};
+
+export class IpcFailure extends Error {
+  readonly code: ErrorCode;
+  readonly fields: FieldError[];
+  constructor(e: IpcError) {
+    super(e.message);
+    this.code = e.code;
+    this.fields = e.fields;
+  }
+  /** The backend's reason for one field, if it named that field. */
+  field(name: string): string | undefined {
+    return this.fields.find((f) => f.field === name)?.reason;
+  }
+}
+
+function isIpcError(e: unknown): e is IpcError {
+  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    if (isIpcError(e)) throw new IpcFailure({ ...e, fields: e.fields ?? [] });
+    throw new IpcFailure({ code: "internal", message: String(e), fields: [] });
+  }
+}
+
+export const ipc = {
+  getVaultStatus: () => call<VaultStatus>("get_vault_status"),
+  ratePassphrase: (passphrase: string) => call<PassphraseVerdict>("rate_passphrase", { passphrase }),
+  createVault: (passphrase: string, confirm: string) => call<void>("create_vault", { passphrase, confirm }),
+  unlockVault: (passphrase: string) => call<void>("unlock_vault", { passphrase }),
+  lockVault: () => call<void>("lock_vault"),
+  listEntries: () => call<EntryList>("list_entries"),
+  filterEntries: (version: number, filter: FilterInput) => call<number[]>("filter_entries", { version, filter }),
+  addEntry: (draft: Draft, secrets: SecretFieldInput[]) => call<Entry>("add_entry", { draft, secrets }),
+  editEntry: (id: string, draft: Draft, setSecrets: SecretFieldInput[], removeSecrets: string[]) =>
+    call<Entry>("edit_entry", { id, draft, setSecrets, removeSecrets }),
+  setEntryStatus: (id: string, status: string) => call<Entry>("set_entry_status", { id, status }),
+  deleteEntry: (id: string) => call<void>("delete_entry", { id }),
+  copySecret: (id: string, field: string) => call<CopyReceipt>("copy_secret", { id, field }),
+  revealSecret: (id: string, field: string) => call<RevealedSecret>("reveal_secret", { id, field }),
+  getSettings: () => call<Settings>("get_settings"),
+  saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+  listPlatforms: () => call<Platform[]>("list_platforms"),
+  listPermissions: () => call<PermissionInfo[]>("list_permissions"),
+  noteActivity: () => call<void>("note_activity"),
+  reportFirstPaint: () => call<void>("report_first_paint"),
+  /** Called when the backend locks the session (idle timer or another window). */
+  onLocked: (handler: (reason: LockReason) => void): Promise<UnlistenFn> =>
+    listen<LockReason>("vault-locked", (e) => handler(e.payload)),
+};

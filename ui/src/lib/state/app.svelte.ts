@@ -1,0 +1,195 @@
+/**
+ * The window's state, in one place: which screen shows, the entry list the
+ * backend last sent, the filter and sort, the selection, and short-lived
+ * messages. Secrets are never kept here (a revealed value lives only in the
+ * detail pane while it is shown).
+ */
+import { ipc, IpcFailure, type Entry, type LockReason, type PermissionInfo, type Platform } from "../ipc";
+
+export type Screen = "loading" | "create" | "unlock" | "inventory";
+export type SortKey = "platform" | "label" | "environment" | "permissions" | "ip" | "next_due_at" | "status";
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: "info" | "error";
+}
+
+export interface FilterState {
+  text: string;
+  platform: string;
+  environment: string;
+  status: string;
+  permission: string;
+  dueSoon: boolean;
+}
+
+const emptyFilter = (): FilterState => ({
+  text: "",
+  platform: "",
+  environment: "",
+  status: "",
+  permission: "",
+  dueSoon: false,
+});
+
+/** Keys due within this many days count as "due soon". */
+export const DUE_SOON_DAYS = 30;
+
+class AppState {
+  screen = $state<Screen>("loading");
+  vaultPath = $state("");
+  lockMessage = $state("");
+  entries = $state.raw<Entry[]>([]);
+  version = $state(0);
+  matches = $state.raw<number[]>([]);
+  filter = $state<FilterState>(emptyFilter());
+  sortKey = $state<SortKey>("platform");
+  sortAscending = $state(true);
+  selectedId = $state<string | null>(null);
+  toasts = $state<Toast[]>([]);
+  platforms = $state.raw<Platform[]>([]);
+  permissions = $state.raw<PermissionInfo[]>([]);
+  /** Which dialog is open over the inventory. */
+  dialog = $state<null | { kind: "add" } | { kind: "edit"; id: string } | { kind: "settings" } | { kind: "delete"; id: string }>(null);
+
+  #filterSeq = 0;
+  #toastSeq = 0;
+
+  selected = $derived(this.entries.find((e) => e.id === this.selectedId));
+
+  /** The matching entries, sorted as the table shows them. */
+  rows = $derived.by(() => {
+    const rows = this.matches.map((i) => this.entries[i]).filter((e): e is Entry => e !== undefined);
+    const dir = this.sortAscending ? 1 : -1;
+    const key = this.sortKey;
+    return rows.sort((a, b) => dir * compare(sortValue(a, key), sortValue(b, key)));
+  });
+
+  /** Platforms present in the vault, for the filter. */
+  presentPlatforms = $derived([...new Set(this.entries.map((e) => e.platform))].sort((a, b) => a.localeCompare(b)));
+
+  async start() {
+    const [status] = await Promise.all([ipc.getVaultStatus(), this.loadCatalogues()]);
+    this.vaultPath = status.path;
+    if (status.unlocked) await this.enterInventory();
+    else this.screen = status.exists ? "unlock" : "create";
+  }
+
+  async loadCatalogues() {
+    const [platforms, permissions] = await Promise.all([ipc.listPlatforms(), ipc.listPermissions()]);
+    this.platforms = platforms;
+    this.permissions = permissions;
+  }
+
+  async enterInventory() {
+    this.lockMessage = "";
+    this.screen = "inventory";
+    await this.reload();
+  }
+
+  /** Fetches the list again (after any change) and re-applies the filter. */
+  async reload() {
+    const list = await ipc.listEntries();
+    this.entries = list.entries;
+    this.version = list.version;
+    await this.applyFilter();
+    if (this.selectedId && !this.entries.some((e) => e.id === this.selectedId)) this.selectedId = null;
+  }
+
+  /** Asks the backend which entries match; a newer keystroke wins. */
+  async applyFilter() {
+    const seq = ++this.#filterSeq;
+    const f = this.filter;
+    try {
+      const matches = await ipc.filterEntries(this.version, {
+        text: f.text,
+        platform: f.platform || undefined,
+        environment: f.environment || undefined,
+        status: f.status || undefined,
+        permission: f.permission || undefined,
+        due_within_days: f.dueSoon ? DUE_SOON_DAYS : undefined,
+      });
+      if (seq === this.#filterSeq) this.matches = matches;
+    } catch (e) {
+      if (e instanceof IpcFailure && e.code === "stale") await this.reload();
+      else this.handle(e);
+    }
+  }
+
+  resetFilter() {
+    this.filter = emptyFilter();
+    void this.applyFilter();
+  }
+
+  sortBy(key: SortKey) {
+    if (this.sortKey === key) this.sortAscending = !this.sortAscending;
+    else {
+      this.sortKey = key;
+      this.sortAscending = true;
+    }
+  }
+
+  async lock() {
+    await ipc.lockVault();
+    this.locked("user");
+  }
+
+  /** The session is gone: forget everything the window held. */
+  locked(reason: LockReason) {
+    this.entries = [];
+    this.matches = [];
+    this.version = 0;
+    this.selectedId = null;
+    this.dialog = null;
+    this.filter = emptyFilter();
+    this.lockMessage = reason === "idle" ? "Locked after a period of inactivity." : "";
+    this.screen = "unlock";
+  }
+
+  toast(text: string, kind: Toast["kind"] = "info") {
+    const id = ++this.#toastSeq;
+    // At most two at a time: the newest matter.
+    this.toasts = [...this.toasts, { id, text, kind }].slice(-2);
+    setTimeout(() => (this.toasts = this.toasts.filter((t) => t.id !== id)), kind === "error" ? 8000 : 3500);
+  }
+
+  /** Shows an unexpected failure; a locked session sends the user to unlock. */
+  handle(e: unknown) {
+    if (e instanceof IpcFailure && e.code === "locked") {
+      this.locked("idle");
+      return;
+    }
+    this.toast(e instanceof Error ? e.message : String(e), "error");
+  }
+
+  riskOf(permission: string): string {
+    return this.permissions.find((p) => p.name === permission)?.risk ?? "unknown";
+  }
+}
+
+function sortValue(e: Entry, key: SortKey): string | number {
+  switch (key) {
+    case "platform":
+      return `${e.platform.toLowerCase()}\u0000${e.label.toLowerCase()}`;
+    case "label":
+      return e.label.toLowerCase();
+    case "environment":
+      return e.environment;
+    case "permissions":
+      return e.permissions.length;
+    case "ip":
+      return e.ip_allowlist.length;
+    case "next_due_at":
+      // Keys with no due date sort after every dated key.
+      return e.next_due_at ?? "\uffff";
+    case "status":
+      return e.status;
+  }
+}
+
+function compare(a: string | number, b: string | number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const app = new AppState();
