@@ -27,9 +27,58 @@ pub fn started() -> Instant {
     *STARTED.get_or_init(Instant::now)
 }
 
+/// A table and a few forms need no GPU. WebKitGTK's accelerated compositing
+/// costs ~100 MB and, without a GPU (Xvfb, VMs, remote desktops), renders
+/// through software GL at hundreds of ms a frame. Set
+/// `WEBKIT_DISABLE_COMPOSITING_MODE=0` to turn it back on.
+fn software_rendering() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        // Before any thread exists and before WebKit starts.
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
+/// With `KEYWARD_STARTUP_PROBE` set, notes how long after `main` a start-up
+/// step finished (stderr; for the start-up benchmark only).
+pub fn startup_probe(step: &str) {
+    if std::env::var_os("KEYWARD_STARTUP_PROBE").is_some() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "keyward: {step} {:.1} ms after start",
+                started().elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
+}
+
+/// Creates the main window from its configuration, with the vault's status
+/// handed to the page before it loads: the first screen (create or unlock)
+/// paints without waiting for an IPC round trip.
+fn open_window(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .first()
+        .cloned()
+        .ok_or("tauri.conf.json declares no window")?;
+    let status = commands::vault::status_of(&app.state::<AppState>());
+    let script = format!(
+        "window.__KEYWARD_BOOT__ = Object.freeze({});",
+        serde_json::to_string(&status)?
+    );
+    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+        .initialization_script(script)
+        .build()?;
+    Ok(())
+}
+
 /// Opens the window on the vault in `vault_dir`.
 pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
     let _ = started();
+    software_rendering();
     let app = tauri::Builder::default()
         // First, so a second launch only focuses the window that is already open.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
@@ -41,6 +90,7 @@ pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
         }))
         .manage(AppState::new(VaultDir::new(vault_dir)))
         .setup(|app| {
+            open_window(app)?;
             let handle = app.handle().clone();
             std::thread::spawn(move || loop {
                 std::thread::sleep(Duration::from_secs(2));
@@ -73,6 +123,7 @@ pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
             commands::session::report_first_paint,
         ])
         .build(tauri::generate_context!())?;
+    startup_probe("window built");
     app.run(|app, event| {
         if let RunEvent::Exit = event {
             // Drop every key and take a copied secret off the clipboard.

@@ -10,17 +10,11 @@ pub fn note_activity(state: State<'_, AppState>) {
     state.touch();
 }
 
-/// The window painted its first screen. With `KEYWARD_STARTUP_PROBE` set,
-/// prints the time since the process started, for the start-up benchmark.
+/// The window painted its first screen (start-up benchmark only).
+/// `page_ms` is the page's own count from navigation start.
 #[tauri::command]
-pub fn report_first_paint() {
-    if std::env::var_os("KEYWARD_STARTUP_PROBE").is_some() {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!(
-                "keyward: first paint {:.1} ms after start",
-                crate::started().elapsed().as_secs_f64() * 1000.0
-            );
-        }
-    }
+pub fn report_first_paint(page_ms: f64) {
+    crate::startup_probe(&format!(
+        "first paint (page: {page_ms:.0} ms from navigation start),"
+    ));
 }

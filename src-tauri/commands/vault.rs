@@ -22,6 +22,10 @@ pub struct VaultStatus {
 
 #[tauri::command]
 pub fn get_vault_status(state: State<'_, AppState>) -> VaultStatus {
+    status_of(&state)
+}
+
+pub(crate) fn status_of(state: &AppState) -> VaultStatus {
     VaultStatus {
         exists: state.dir.exists(),
         unlocked: state.is_unlocked(),

@@ -17,11 +17,14 @@
     clippy::print_stderr
 )]
 
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use fantoccini::Locator;
+use harness::{ensure_desktop, repo, session, Step, Ui};
 
 const PASS: &str = "orbit lantern cobalt meadow 42";
 
@@ -79,13 +82,6 @@ const KEYS: [Key; 3] = [
     },
 ];
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn main() {
     // `cargo test NAME` passes NAME on: honour a filter that excludes us.
     if let Some(filter) = std::env::args().skip(1).find(|a| !a.starts_with('-')) {
@@ -93,16 +89,7 @@ fn main() {
             return;
         }
     }
-    if std::env::var_os("WEBDRIVER_URL").is_none() {
-        // Start the desktop and run this binary again inside it.
-        let status = Command::new("dbus-run-session")
-            .arg("--")
-            .arg(repo().join("scripts/with-desktop.sh"))
-            .arg(std::env::current_exe().unwrap())
-            .status()
-            .expect("dbus-run-session (package dbus) must be installed: run scripts/bootstrap");
-        std::process::exit(status.code().unwrap_or(1));
-    }
+    ensure_desktop();
     let app = repo().join("target/debug/keyward");
     assert!(
         app.exists(),
@@ -125,18 +112,7 @@ fn main() {
 }
 
 async fn run(app: &Path) {
-    // No browserName: WebKitWebDriver only matches when the client leaves it
-    // out (tauri-driver reports "wry" itself). An incognito webview cannot
-    // be automated, which is why the window keeps WebKit's default storage.
-    let caps = serde_json::json!({
-        "tauri:options": { "application": app.to_str().unwrap() }
-    });
-    let url = std::env::var("WEBDRIVER_URL").unwrap();
-    let client = ClientBuilder::native()
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&url)
-        .await
-        .expect("a WebDriver session with the app");
+    let client = session(app, &[]).await;
     let ui = Ui { c: client.clone() };
     let result = flows(&ui).await;
     if result.is_err() {
@@ -150,19 +126,35 @@ async fn run(app: &Path) {
     }
 }
 
-type Step = Result<(), String>;
-
 async fn flows(ui: &Ui) -> Step {
-    create_vault(ui).await?;
+    step("create a vault", create_vault(ui)).await?;
     for k in &KEYS {
-        add_key(ui, k).await?;
+        step(&format!("add {} / {}", k.platform, k.label), add_key(ui, k)).await?;
     }
-    search_and_filter(ui).await?;
-    settings(ui).await?;
-    copy_and_reveal(ui).await?;
-    lock_and_unlock(ui).await?;
-    invalid_cidr_saves_nothing(ui).await?;
+    step("search, filter and sort", search_and_filter(ui)).await?;
+    step("settings", settings(ui)).await?;
+    step("copy and reveal", copy_and_reveal(ui)).await?;
+    step("lock, wrong passphrase, unlock", lock_and_unlock(ui)).await?;
+    step(
+        "an invalid CIDR saves nothing",
+        invalid_cidr_saves_nothing(ui),
+    )
+    .await?;
     Ok(())
+}
+
+/// Runs one flow with a deadline, saying what it does.
+async fn step(name: &str, flow: impl std::future::Future<Output = Step>) -> Step {
+    let started = Instant::now();
+    let result = tokio::time::timeout(Duration::from_secs(120), flow)
+        .await
+        .unwrap_or_else(|_| Err(format!("{name}: no progress for 120 s")));
+    println!(
+        "  {name} ... {} ({:.1}s)",
+        if result.is_ok() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    result.map_err(|e| format!("{name}: {e}"))
 }
 
 async fn create_vault(ui: &Ui) -> Step {
@@ -456,159 +448,4 @@ fn no_secret_on_disk(desktop: &Path) {
         "  searched {files} files for {} secrets: none found",
         secrets.len()
     );
-}
-
-/// Small helpers over the WebDriver client: find with waiting, type, click.
-struct Ui {
-    c: Client,
-}
-
-const WAIT: Duration = Duration::from_secs(10);
-
-impl Ui {
-    async fn find(&self, css: &str) -> Result<Element, String> {
-        self.c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .map_err(|e| format!("{css}: {e}"))
-    }
-    async fn wait(&self, css: &str) -> Step {
-        self.find(css).await.map(|_| ())
-    }
-    async fn click(&self, css: &str) -> Step {
-        self.find(css)
-            .await?
-            .click()
-            .await
-            .map_err(|e| format!("click {css}: {e}"))
-    }
-    async fn click_xpath(&self, xpath: &str) -> Step {
-        let el = self
-            .c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::XPath(xpath))
-            .await
-            .map_err(|e| format!("{xpath}: {e}"))?;
-        el.click().await.map_err(|e| format!("click {xpath}: {e}"))
-    }
-    async fn typ(&self, css: &str, text: &str) -> Step {
-        self.find(css)
-            .await?
-            .send_keys(text)
-            .await
-            .map_err(|e| format!("type into {css}: {e}"))
-    }
-    async fn clear(&self, css: &str) -> Step {
-        let el = self.find(css).await?;
-        // Select all and delete, so the page sees input events.
-        el.send_keys("\u{E009}a\u{E009}\u{E003}")
-            .await
-            .map_err(|e| format!("clear {css}: {e}"))
-    }
-    async fn select(&self, css: &str, value: &str) -> Step {
-        self.find(css)
-            .await?
-            .select_by_value(value)
-            .await
-            .map_err(|e| format!("select {css}: {e}"))
-    }
-    async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        self.c
-            .find(Locator::Css(css))
-            .await
-            .ok()?
-            .attr(name)
-            .await
-            .ok()?
-    }
-    async fn value(&self, css: &str) -> Option<String> {
-        self.c
-            .find(Locator::Css(css))
-            .await
-            .ok()?
-            .prop("value")
-            .await
-            .ok()?
-    }
-    /// The text of every element matching `css`, read in one script call
-    /// (element-by-element reads race with re-renders).
-    async fn texts(&self, css: &str) -> Vec<String> {
-        let script = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent.trim());";
-        match self.c.execute(script, vec![serde_json::json!(css)]).await {
-            Ok(serde_json::Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-    async fn until<F, Fut>(&self, what: &str, check: F) -> Step
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        self.until_within(what, WAIT, check).await
-    }
-    async fn until_within<F, Fut>(&self, what: &str, limit: Duration, mut check: F) -> Step
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            if check().await {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!("timed out waiting for {what}"))
-    }
-    async fn wait_text(&self, css: &str, text: &str) -> Step {
-        self.until(&format!("{css} to read {text:?}"), || async {
-            self.texts(css).await.iter().any(|t| t.contains(text))
-        })
-        .await
-    }
-    async fn gone(&self, css: &str) -> Step {
-        self.until(&format!("{css} to close"), || async {
-            self.c.find(Locator::Css(css)).await.is_err()
-        })
-        .await
-    }
-    async fn wait_count(&self, n: usize) -> Step {
-        self.wait_text(".count", &format!("{n} keys")).await?;
-        self.until(&format!("{n} rows"), || async {
-            self.texts("[role=row] .label-text").await.len() == n
-        })
-        .await
-    }
-    async fn expect_rows(&self, labels: &[&str]) -> Step {
-        self.until(&format!("rows {labels:?}"), || async {
-            self.texts("[role=row] .label-text").await == labels
-        })
-        .await
-    }
-    /// Saves a screenshot of the window to docs/screenshots/NAME.png, after
-    /// two frames so the last change is painted.
-    async fn shot(&self, name: &str) {
-        let _ = self
-            .c
-            .execute_async(
-                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                vec![],
-            )
-            .await;
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        match self.c.screenshot().await {
-            Ok(png) => {
-                let dir = repo().join("docs/screenshots");
-                std::fs::create_dir_all(&dir).unwrap();
-                std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-            }
-            Err(e) => eprintln!("  screenshot {name} failed: {e}"),
-        }
-    }
 }

@@ -88,7 +88,8 @@ export const ipc = {
   listPlatforms: () => call<Platform[]>("list_platforms"),
   listPermissions: () => call<PermissionInfo[]>("list_permissions"),
   noteActivity: () => call<void>("note_activity"),
-  reportFirstPaint: () => call<void>("report_first_paint"),
+  /** `pageMs`: the page's own clock, from navigation start to its first paint. */
+  reportFirstPaint: (pageMs: number) => call<void>("report_first_paint", { pageMs }),
   /** Called when the backend locks the session (idle timer or another window). */
   onLocked: (handler: (reason: LockReason) => void): Promise<UnlistenFn> =>
     listen<LockReason>("vault-locked", (e) => handler(e.payload)),

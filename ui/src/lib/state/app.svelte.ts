@@ -4,7 +4,7 @@
  * messages. Secrets are never kept here (a revealed value lives only in the
  * detail pane while it is shown).
  */
-import { ipc, IpcFailure, type Entry, type LockReason, type PermissionInfo, type Platform } from "../ipc";
+import { ipc, IpcFailure, type Entry, type LockReason, type PermissionInfo, type Platform, type VaultStatus } from "../ipc";
 
 export type Screen = "loading" | "create" | "unlock" | "inventory";
 export type SortKey = "platform" | "label" | "environment" | "permissions" | "ip" | "next_due_at" | "status";
@@ -54,6 +54,7 @@ class AppState {
   dialog = $state<null | { kind: "add" } | { kind: "edit"; id: string } | { kind: "settings" } | { kind: "delete"; id: string }>(null);
 
   #filterSeq = 0;
+  #booted = false;
   #toastSeq = 0;
 
   selected = $derived(this.entries.find((e) => e.id === this.selectedId));
@@ -70,10 +71,20 @@ class AppState {
   presentPlatforms = $derived([...new Set(this.entries.map((e) => e.platform))].sort((a, b) => a.localeCompare(b)));
 
   async start() {
-    const [status] = await Promise.all([ipc.getVaultStatus(), this.loadCatalogues()]);
+    // The backend hands the status to the page before it loads, so the first
+    // screen needs no round trip; a reload asks again.
+    const boot = (window as { __KEYWARD_BOOT__?: VaultStatus }).__KEYWARD_BOOT__;
+    const status = boot && !this.#booted ? boot : await ipc.getVaultStatus();
+    this.#booted = true;
     this.vaultPath = status.path;
-    if (status.unlocked) await this.enterInventory();
-    else this.screen = status.exists ? "unlock" : "create";
+    const catalogues = this.loadCatalogues();
+    if (status.unlocked) {
+      await catalogues;
+      await this.enterInventory();
+    } else {
+      this.screen = status.exists ? "unlock" : "create";
+      await catalogues;
+    }
   }
 
   async loadCatalogues() {
