@@ -104,6 +104,7 @@ fn main() {
         .unwrap();
     runtime.block_on(run(&app));
     let desktop = PathBuf::from(std::env::var("KEYWARD_DESKTOP_DIR").unwrap());
+    audited(&app, &desktop.join("vault"));
     no_secret_on_disk(&desktop);
     println!(
         "test e2e_real_window ... ok ({:.1}s)",
@@ -301,6 +302,22 @@ fn clipboard() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+fn set_clipboard(text: &str) {
+    use std::io::Write;
+    let mut child = Command::new("xclip")
+        .args(["-selection", "clipboard"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("xclip");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    child.wait().unwrap();
+}
+
 async fn copy_and_reveal(ui: &Ui) -> Step {
     let secret = KEYS[0].secrets[1].1;
     ui.click_xpath("//div[@role='row'][.//span[normalize-space()='Grid bot']]")
@@ -326,6 +343,19 @@ async fn copy_and_reveal(ui: &Ui) -> Step {
         return Err(format!(
             "the clipboard was cleared too early, after {cleared:?}"
         ));
+    }
+
+    // Something the user copies meanwhile is left alone when the delay ends.
+    ui.click("button[aria-label='Copy api_key']").await?;
+    let public = KEYS[0].secrets[0].1;
+    ui.until("the X clipboard to hold the api key", || async {
+        clipboard().as_deref() == Some(public)
+    })
+    .await?;
+    set_clipboard("something the user copied");
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    if clipboard().as_deref() != Some("something the user copied") {
+        return Err("the clipboard was cleared though it no longer held the secret".into());
     }
 
     ui.click("button[aria-label='Reveal private_key']").await?;
@@ -402,6 +432,39 @@ async fn invalid_cidr_saves_nothing(ui: &Ui) -> Step {
         return Err("the invalid key was saved".into());
     }
     Ok(())
+}
+
+/// What the window did is in the vault's audit log, as done by the app:
+/// read back through the CLI.
+fn audited(app: &Path, vault: &Path) {
+    let out = Command::new(app)
+        .args(["--vault", vault.to_str().unwrap(), "audit", "--json"])
+        .env("KEYWARD_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let by_app = |action: &str| {
+        log.iter()
+            .filter(|r| r["action"] == action && r["origin"] == "app")
+            .count()
+    };
+    assert_eq!(by_app("entry.create"), 3, "three keys added");
+    assert_eq!(by_app("secret.copy"), 2, "two copies");
+    assert_eq!(by_app("secret.reveal"), 1, "one reveal");
+    assert_eq!(by_app("vault.unlock_failed"), 1, "the wrong passphrase");
+    assert_eq!(by_app("settings.change"), 1, "the clipboard delay");
+    let verify = Command::new(app)
+        .args(["--vault", vault.to_str().unwrap(), "audit", "--verify"])
+        .env("KEYWARD_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(verify.status.success());
+    println!("  audit log: every action recorded, chain intact");
 }
 
 /// Every file the app could have written — vault, data, cache, config,

@@ -48,13 +48,22 @@ fn main() {
     make_vault(&small, 1_000);
     make_vault(&big, 10_000);
 
-    cold_start(&app, &small);
+    // KEYWARD_BENCH_ONLY=start|memory|filter runs one part.
+    let only = std::env::var("KEYWARD_BENCH_ONLY").unwrap_or_default();
+    let runs = |part: &str| only.is_empty() || only == part;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    runtime.block_on(memory(&app, &small));
-    runtime.block_on(filter_keystroke(&app, &big));
+    if runs("start") {
+        cold_start(&app, &small);
+    }
+    if runs("memory") {
+        runtime.block_on(memory(&app, &small));
+    }
+    if runs("filter") {
+        runtime.block_on(filter_keystroke(&app, &big));
+    }
 }
 
 fn make_vault(dir: &Path, n: usize) {

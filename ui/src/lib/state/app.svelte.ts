@@ -61,10 +61,16 @@ class AppState {
 
   /** The matching entries, sorted as the table shows them. */
   rows = $derived.by(() => {
-    const rows = this.matches.map((i) => this.entries[i]).filter((e): e is Entry => e !== undefined);
     const dir = this.sortAscending ? 1 : -1;
     const key = this.sortKey;
-    return rows.sort((a, b) => dir * compare(sortValue(a, key), sortValue(b, key)));
+    // Each key computed once, not once per comparison: 10,000 rows sort in ms.
+    const keyed: [string | number, Entry][] = [];
+    for (const i of this.matches) {
+      const e = this.entries[i];
+      if (e) keyed.push([sortValue(e, key), e]);
+    }
+    keyed.sort((a, b) => dir * compare(a[0], b[0]));
+    return keyed.map((k) => k[1]);
   });
 
   /** Platforms present in the vault, for the filter. */
@@ -112,6 +118,11 @@ class AppState {
   async applyFilter() {
     const seq = ++this.#filterSeq;
     const f = this.filter;
+    if (!f.text && !f.platform && !f.environment && !f.status && !f.permission && !f.dueSoon) {
+      // Nothing to narrow by: every entry, without a round trip.
+      this.matches = this.entries.map((_, i) => i);
+      return;
+    }
     try {
       const matches = await ipc.filterEntries(this.version, {
         text: f.text,
