@@ -9,14 +9,14 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub fn get_settings(state: State<'_, AppState>) -> IpcResult<Settings> {
-    state.with_unlocked(|u| Ok(u.settings))
+    state.with_unlocked(|u| Ok(u.settings.clone()))
 }
 
 #[tauri::command]
 pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> IpcResult<Settings> {
     state.with_unlocked(|u| {
         let saved = settings::save(&mut u.vault, settings, now())?;
-        u.settings = saved;
+        u.settings = saved.clone();
         Ok(saved)
     })
 }

@@ -49,6 +49,11 @@ pub enum Action {
     SecretReveal,
     SecretCopy,
     SettingsChange,
+    RotationStart,
+    RotationStep,
+    RotationComplete,
+    RotationCancel,
+    ReminderSnooze,
 }
 
 impl Action {
@@ -65,6 +70,11 @@ impl Action {
             Action::SecretReveal => "secret.reveal",
             Action::SecretCopy => "secret.copy",
             Action::SettingsChange => "settings.change",
+            Action::RotationStart => "rotation.start",
+            Action::RotationStep => "rotation.step",
+            Action::RotationComplete => "rotation.complete",
+            Action::RotationCancel => "rotation.cancel",
+            Action::ReminderSnooze => "reminder.snooze",
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod inventory;
 pub mod platforms;
+pub mod rotation;
 pub mod secret;
 pub mod settings;
 pub mod timefmt;

@@ -28,6 +28,36 @@ pub struct Platform {
     pub key_management_url: Option<String>,
     pub rules: Vec<String>,
     pub sources: Vec<String>,
+    /// Rules that make a key stop working after a while: they set due dates.
+    #[serde(default)]
+    pub deadlines: Vec<Deadline>,
+}
+
+/// A venue rule that ends a key's working life, from a cited source.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct Deadline {
+    /// Stable id, `<platform>.<rule>`, e.g. `binance.no-ip-trading`.
+    pub id: String,
+    /// The rule applies when the key has any of these normalised
+    /// permissions; empty means every key.
+    pub permissions_any: Vec<String>,
+    /// The rule applies only to keys without an IP allowlist.
+    pub without_ip_allowlist: bool,
+    pub days: u32,
+    /// What the days count from.
+    pub from: DeadlineFrom,
+    /// One line, for a reminder: what happens when the deadline passes.
+    pub text: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineFrom {
+    /// The key's creation (or its last rotation, which makes a new key).
+    Created,
+    /// The key's last use (or creation, if never used).
+    LastUsed,
 }
 
 #[derive(Deserialize)]
@@ -40,9 +70,14 @@ const BUILT_IN: &str = include_str!("../data/platforms.json");
 /// The built-in catalogue. A malformed file is a build defect caught by the
 /// tests; at run time it degrades to an empty catalogue (free text still works).
 pub fn catalogue() -> Vec<Platform> {
-    serde_json::from_str::<Catalogue>(BUILT_IN)
-        .map(|c| c.platforms)
-        .unwrap_or_default()
+    static PARSED: std::sync::OnceLock<Vec<Platform>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            serde_json::from_str::<Catalogue>(BUILT_IN)
+                .map(|c| c.platforms)
+                .unwrap_or_default()
+        })
+        .clone()
 }
 
 /// The catalogue entry for a platform typed by id or name, case-insensitive.
@@ -77,6 +112,16 @@ mod tests {
                 for n in &s.normalised {
                     let perm: Permission = n.parse().unwrap();
                     assert!(!matches!(perm, Permission::Raw(_)), "{}: {n}", p.id);
+                }
+            }
+            for d in &p.deadlines {
+                assert!(d.id.starts_with(&format!("{}.", p.id)), "{}", d.id);
+                assert!(d.source.starts_with("https://"), "{}", d.id);
+                assert!(p.sources.contains(&d.source), "{}: cite it in sources", d.id);
+                assert!(d.days > 0, "{}", d.id);
+                for n in &d.permissions_any {
+                    let perm: Permission = n.parse().unwrap();
+                    assert!(!matches!(perm, Permission::Raw(_)), "{}: {n}", d.id);
                 }
             }
             if let Some(url) = &p.key_management_url {

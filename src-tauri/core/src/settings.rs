@@ -1,6 +1,7 @@
-//! Per-vault settings: how long an idle session stays unlocked and how long
-//! a copied secret stays on the clipboard. Stored in the vault (so they are
-//! encrypted and travel with it); each change is audited.
+//! Per-vault settings: auto-lock, clipboard clearing, rotation defaults,
+//! reminders, tray and autostart. Stored in the vault (so they are
+//! encrypted and travel with it); each change is audited. Settings saved by
+//! an older version load with defaults for what it did not know.
 
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
@@ -11,12 +12,29 @@ use crate::audit::{self, Action};
 use crate::inventory::FieldError;
 use crate::vault::{self, Vault};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
 pub struct Settings {
     /// Lock after this many minutes without user activity (1–240).
     pub auto_lock_minutes: u32,
     /// Clear a copied secret from the clipboard after this many seconds (5–600).
     pub clipboard_clear_seconds: u32,
+    /// Rotation period for keys with no period of their own, by their
+    /// riskiest permission (1–3650 days): withdraw/transfer/account…
+    pub rotation_days_critical: u32,
+    /// …trade/margin/futures (and platform scopes Keyward cannot judge)…
+    pub rotation_days_high: u32,
+    /// …read-only.
+    pub rotation_days_low: u32,
+    /// Remind this many days before a key is due (1–365, up to 8 values);
+    /// a reminder on the day and daily while overdue always follow.
+    pub reminder_days: Vec<u32>,
+    /// Local hour (0–23) at which the day's reminders arrive.
+    pub reminder_hour: u32,
+    /// Closing the window keeps Keyward in the tray, reminders running.
+    pub close_to_tray: bool,
+    /// Start Keyward (in the tray) at login.
+    pub autostart: bool,
 }
 
 impl Default for Settings {
@@ -24,12 +42,22 @@ impl Default for Settings {
         Settings {
             auto_lock_minutes: 5,
             clipboard_clear_seconds: 20,
+            rotation_days_critical: 30,
+            rotation_days_high: 60,
+            rotation_days_low: 90,
+            reminder_days: vec![14, 7, 1],
+            reminder_hour: 9,
+            close_to_tray: true,
+            autostart: false,
         }
     }
 }
 
 pub const AUTO_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
 pub const CLIPBOARD_CLEAR_SECONDS: std::ops::RangeInclusive<u32> = 5..=600;
+pub const ROTATION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+pub const REMINDER_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
+pub const MAX_REMINDERS: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -62,6 +90,43 @@ impl Settings {
                 reason: "must be from 5 to 600 seconds".into(),
             });
         }
+        for (field, days) in [
+            ("rotation_days_critical", self.rotation_days_critical),
+            ("rotation_days_high", self.rotation_days_high),
+            ("rotation_days_low", self.rotation_days_low),
+        ] {
+            if !ROTATION_DAYS.contains(&days) {
+                errors.push(FieldError {
+                    field,
+                    reason: "must be from 1 to 3650 days".into(),
+                });
+            }
+        }
+        let mut sorted = self.reminder_days.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if self.reminder_days.len() > MAX_REMINDERS {
+            errors.push(FieldError {
+                field: "reminder_days",
+                reason: format!("at most {MAX_REMINDERS} reminders"),
+            });
+        } else if self.reminder_days.iter().any(|d| !REMINDER_DAYS.contains(d)) {
+            errors.push(FieldError {
+                field: "reminder_days",
+                reason: "each must be from 1 to 365 days before".into(),
+            });
+        } else if sorted.len() != self.reminder_days.len() {
+            errors.push(FieldError {
+                field: "reminder_days",
+                reason: "each value only once".into(),
+            });
+        }
+        if self.reminder_hour > 23 {
+            errors.push(FieldError {
+                field: "reminder_hour",
+                reason: "must be an hour from 0 to 23".into(),
+            });
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -86,8 +151,10 @@ pub fn load(vault: &Vault) -> Result<Settings> {
 }
 
 /// Validates and stores the settings, with an audit row naming what changed.
-pub fn save(vault: &mut Vault, settings: Settings, now: OffsetDateTime) -> Result<Settings> {
+pub fn save(vault: &mut Vault, mut settings: Settings, now: OffsetDateTime) -> Result<Settings> {
     settings.validate()?;
+    // Stored largest first: the order reminders fire in.
+    settings.reminder_days.sort_unstable_by(|a, b| b.cmp(a));
     let before = load(vault)?;
     if before == settings {
         return Ok(settings);

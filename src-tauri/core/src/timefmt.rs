@@ -82,9 +82,22 @@ pub mod serde_rfc3339 {
         s.serialize_str(&super::format(*t))
     }
 
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        super::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+
     pub mod option {
         use serde::Serializer;
         use time::OffsetDateTime;
+
+        pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            let text = <Option<std::borrow::Cow<'de, str>> as serde::Deserialize>::deserialize(d)?;
+            text.map(|t| super::super::parse_rfc3339(&t).map_err(serde::de::Error::custom))
+                .transpose()
+        }
 
         pub fn serialize<S: Serializer>(
             t: &Option<OffsetDateTime>,

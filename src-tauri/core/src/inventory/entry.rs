@@ -8,9 +8,10 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use ts_rs::TS;
 
+use crate::rotation::{DueReason, Policy};
 use crate::timefmt::serde_rfc3339;
 
 /// Where a key is used.
@@ -98,7 +99,7 @@ impl Status {
             (a, b) if a == b => true,
             (Active, Rotating | Suspended | Revoked | Retired) => true,
             (Rotating, Active | Revoked | Retired) => true,
-            (Suspended, Active | Revoked | Retired) => true,
+            (Suspended, Active | Rotating | Revoked | Retired) => true,
             (Revoked, Retired) => true,
             _ => false,
         }
@@ -353,23 +354,6 @@ impl Fields {
             key_id_hint: None,
         }
     }
-
-    /// When the key must next be rotated: the earlier of its expiry and its
-    /// rotation period counted from the last rotation (or creation).
-    pub fn next_due_at(&self, status: Status) -> Option<OffsetDateTime> {
-        if !status.is_live() {
-            return None;
-        }
-        let by_period = self.rotation_days.and_then(|days| {
-            self.last_rotated_at
-                .unwrap_or(self.created_at)
-                .checked_add(Duration::days(i64::from(days)))
-        });
-        match (by_period, self.expires_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
 }
 
 /// An API key entry as stored, with the names (never the values) of its
@@ -405,9 +389,12 @@ pub struct Entry {
     #[serde(with = "serde_rfc3339::option")]
     #[ts(type = "string | null")]
     pub last_reviewed_at: Option<OffsetDateTime>,
+    /// When the key must next be rotated (see [`crate::rotation::Policy`]).
     #[serde(with = "serde_rfc3339::option")]
     #[ts(type = "string | null")]
     pub next_due_at: Option<OffsetDateTime>,
+    /// Which clock sets `next_due_at`.
+    pub due_reason: Option<DueReason>,
     pub status: Status,
     pub tags: Vec<String>,
     pub notes: Option<String>,
@@ -427,8 +414,12 @@ impl Entry {
         status: Status,
         secret_fields: Vec<FieldName>,
         updated_at: OffsetDateTime,
+        policy: &Policy,
     ) -> Self {
-        let next_due_at = fields.next_due_at(status);
+        let (next_due_at, due_reason) = match policy.due(&fields, status) {
+            Some(d) => (Some(d.at), Some(d.reason)),
+            None => (None, None),
+        };
         let Fields {
             platform,
             account,
@@ -467,6 +458,7 @@ impl Entry {
             last_used_at,
             last_reviewed_at,
             next_due_at,
+            due_reason,
             status,
             tags,
             notes,
@@ -535,7 +527,6 @@ pub(crate) fn truncate_for_message(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     #[test]
     fn permissions_parse_normalised_and_raw_scopes() {
@@ -584,28 +575,6 @@ mod tests {
         assert!(!Status::Retired.can_become(Status::Active));
         assert!(Status::Suspended.can_become(Status::Active));
         assert!(Status::Active.can_become(Status::Revoked));
-    }
-
-    #[test]
-    fn next_due_uses_the_earlier_of_expiry_and_period() {
-        let mut f = Fields::blank(datetime!(2026-01-01 0:00 UTC));
-        assert_eq!(f.next_due_at(Status::Active), None);
-        f.rotation_days = Some(90);
-        assert_eq!(
-            f.next_due_at(Status::Active),
-            Some(datetime!(2026-04-01 0:00 UTC))
-        );
-        f.last_rotated_at = Some(datetime!(2026-03-01 0:00 UTC));
-        assert_eq!(
-            f.next_due_at(Status::Active),
-            Some(datetime!(2026-05-30 0:00 UTC))
-        );
-        f.expires_at = Some(datetime!(2026-05-01 0:00 UTC));
-        assert_eq!(
-            f.next_due_at(Status::Active),
-            Some(datetime!(2026-05-01 0:00 UTC))
-        );
-        assert_eq!(f.next_due_at(Status::Revoked), None);
     }
 
     #[test]

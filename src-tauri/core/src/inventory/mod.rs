@@ -18,6 +18,8 @@ pub use entry::{Entry, Environment, FieldName, Fields, IpRule, Permission, Risk,
 pub use filter::{Filter, SearchIndex};
 
 use crate::audit::{self, Action};
+use crate::rotation::Policy;
+use crate::settings;
 use crate::secret::SecretValue;
 use crate::timefmt;
 use crate::vault::{self, Vault};
@@ -366,12 +368,13 @@ pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
 /// One entry by id or unique id prefix.
 pub fn get(vault: &Vault, id: &str) -> Result<Entry> {
     let id = resolve_id(vault, id)?;
+    let policy = policy(vault)?;
     let mut stmt = vault
         .conn()
         .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE id = ?1"))?;
     let mut rows = stmt.query([&id])?;
     match rows.next()? {
-        Some(row) => entry_from_row(row),
+        Some(row) => entry_from_row(row, &policy),
         None => Err(Error::NotFound(id.clone())),
     }
 }
@@ -383,19 +386,29 @@ pub fn list(vault: &Vault) -> Result<Vec<Entry>> {
     let mut stmt = vault
         .conn()
         .prepare_cached(&format!("SELECT {COLUMNS} FROM entries"))?;
+    let policy = policy(vault)?;
     let mut out = Vec::new();
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        out.push(entry_from_row(row)?);
+        out.push(entry_from_row(row, &policy)?);
     }
     out.sort_by_cached_key(list_order_key);
     Ok(out)
 }
 
+/// The due-date rules for this vault's settings.
+fn policy(vault: &Vault) -> Result<Policy> {
+    let settings = settings::load(vault).map_err(|e| match e {
+        settings::Error::Vault(v) => Error::Vault(v),
+        settings::Error::Invalid(f) => Error::Invalid(f),
+    })?;
+    Ok(Policy::new(&settings))
+}
+
 /// Refreshes an entry's copy of its secret field names (kept on the row so
 /// listing never reads the secrets table) from the secrets table itself, in
 /// the caller's transaction.
-fn sync_secret_names(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
+pub(crate) fn sync_secret_names(tx: &Transaction<'_>, id: &str) -> rusqlite::Result<()> {
     tx.execute(
         "UPDATE entries SET secret_fields = coalesce(
             (SELECT group_concat(field, char(10) ORDER BY position)
@@ -419,9 +432,9 @@ fn list_order_key(e: &Entry) -> String {
 }
 
 /// A field name with its sealed value and its fingerprint, ready to store.
-type SealedField = (FieldName, Vec<u8>, [u8; 32]);
+pub(crate) type SealedField = (FieldName, Vec<u8>, [u8; 32]);
 
-fn seal_all(
+pub(crate) fn seal_all(
     vault: &Vault,
     id: &str,
     secrets: &[(FieldName, SecretValue)],
@@ -442,7 +455,7 @@ const COLUMNS: &str = "id, platform, account, label, environment, owner, purpose
 
 /// Parses one `entries` row (columns as in [`COLUMNS`]), reading text
 /// columns in place so only the strings kept are allocated.
-fn entry_from_row(r: &Row<'_>) -> Result<Entry> {
+fn entry_from_row(r: &Row<'_>, policy: &Policy) -> Result<Entry> {
     let id: String = r.get(0)?;
     let bad = |field: &'static str| Error::Unreadable {
         id: id.clone(),
@@ -504,13 +517,14 @@ fn entry_from_row(r: &Row<'_>) -> Result<Entry> {
         status,
         secret_fields,
         updated_at,
+        policy,
     ))
 }
 
 /// Lists (permissions, IP rules, tags) are stored one item per line:
 /// validation guarantees no item holds a control character, and splitting
 /// is several times cheaper than JSON when listing 10,000 keys.
-fn join_list<T: ToString>(items: &[T]) -> String {
+pub(crate) fn join_list<T: ToString>(items: &[T]) -> String {
     items
         .iter()
         .map(ToString::to_string)
@@ -518,7 +532,7 @@ fn join_list<T: ToString>(items: &[T]) -> String {
         .join("\n")
 }
 
-fn split_list(stored: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn split_list(stored: &str) -> impl Iterator<Item = &str> {
     stored.split('\n').filter(|s| !s.is_empty())
 }
 
@@ -603,7 +617,7 @@ fn update_entry(
     Ok(())
 }
 
-fn upsert_secret(
+pub(crate) fn upsert_secret(
     tx: &Transaction<'_>,
     id: &str,
     name: &FieldName,

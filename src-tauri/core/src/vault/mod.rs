@@ -138,6 +138,10 @@ impl VaultDir {
     fn pending_path(&self) -> PathBuf {
         self.root.join("audit.pending")
     }
+    /// Reminder times and counts for when the vault is locked: no names.
+    pub fn schedule_path(&self) -> PathBuf {
+        self.root.join("reminders.json")
+    }
 
     /// A vault exists once its key file does (it is written last at init).
     pub fn exists(&self) -> bool {
@@ -587,7 +591,7 @@ impl CheckReport {
 }
 
 /// Writes a file so that readers see the old or the new content, never a mix.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -82,6 +82,57 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     ) STRICT;
     "#,
+    // 2: rotation — reminder state, guided rotations with their staged
+    // secrets, and each key's rotation history.
+    r#"
+    CREATE TABLE reminders (
+        entry_id      TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        due_at        TEXT,    -- the due date the stage belongs to
+        stage         INTEGER, -- days left at the last reminder sent
+        sent_at       TEXT,
+        snoozed_until TEXT
+    ) STRICT;
+
+    CREATE TABLE rotations (
+        entry_id        TEXT PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
+        started_at      TEXT NOT NULL,
+        previous_status TEXT NOT NULL,
+        step            TEXT NOT NULL,
+        permissions     TEXT,  -- the new key's, one per line; NULL: as before
+        ip_allowlist    TEXT,
+        key_id_hint     TEXT,
+        deployed_at     TEXT,
+        confirmed_at    TEXT,
+        old_revoked_at  TEXT,
+        updated_at      TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE rotation_secrets (
+        entry_id    TEXT NOT NULL REFERENCES rotations(entry_id) ON DELETE CASCADE,
+        field       TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        sealed      BLOB NOT NULL, -- age, bound to (entry_id, 'next.' || field)
+        fingerprint BLOB NOT NULL,
+        PRIMARY KEY (entry_id, field)
+    ) STRICT;
+
+    CREATE TABLE rotation_history (
+        seq               INTEGER PRIMARY KEY,
+        entry_id          TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        started_at        TEXT NOT NULL,
+        completed_at      TEXT NOT NULL,
+        method            TEXT NOT NULL, -- guided | direct
+        old_permissions   TEXT NOT NULL,
+        old_ip_allowlist  TEXT NOT NULL,
+        old_key_id_hint   TEXT,
+        old_secret_fields TEXT NOT NULL, -- names only; the values are destroyed
+        new_permissions   TEXT NOT NULL,
+        new_ip_allowlist  TEXT NOT NULL,
+        confirmed_at      TEXT,
+        old_revoked_at    TEXT
+    ) STRICT;
+    CREATE INDEX rotation_history_by_entry ON rotation_history(entry_id, seq);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -15,7 +15,8 @@ fn add_applies_defaults_and_returns_the_stored_entry() {
     assert_eq!(e.status, Status::Active);
     assert_eq!(e.created_at, NOW);
     assert!(e.permissions.is_empty() && e.ip_allowlist.is_empty());
-    assert_eq!(e.next_due_at, None);
+    // No period of its own, no permissions: the read-only default, 90 days.
+    assert_eq!(e.next_due_at, Some(NOW + time::Duration::days(90)));
     assert_eq!(e.id.len(), 36);
 }
 

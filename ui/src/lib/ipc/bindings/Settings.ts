@@ -8,4 +8,34 @@ auto_lock_minutes: number,
 /**
  * Clear a copied secret from the clipboard after this many seconds (5–600).
  */
-clipboard_clear_seconds: number, };
+clipboard_clear_seconds: number, 
+/**
+ * Rotation period for keys with no period of their own, by their
+ * riskiest permission (1–3650 days): withdraw/transfer/account…
+ */
+rotation_days_critical: number, 
+/**
+ * …trade/margin/futures (and platform scopes Keyward cannot judge)…
+ */
+rotation_days_high: number, 
+/**
+ * …read-only.
+ */
+rotation_days_low: number, 
+/**
+ * Remind this many days before a key is due (1–365, up to 8 values);
+ * a reminder on the day and daily while overdue always follow.
+ */
+reminder_days: Array<number>, 
+/**
+ * Local hour (0–23) at which the day's reminders arrive.
+ */
+reminder_hour: number, 
+/**
+ * Closing the window keeps Keyward in the tray, reminders running.
+ */
+close_to_tray: boolean, 
+/**
+ * Start Keyward (in the tray) at login.
+ */
+autostart: boolean, };

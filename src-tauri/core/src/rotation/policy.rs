@@ -1,0 +1,301 @@
+//! When a key must next be rotated, and why.
+//!
+//! The due date is the earliest of three clocks: the rotation period counted
+//! from the last rotation (or creation), the key's own expiry, and a venue's
+//! deadline where the key's metadata triggers one (only sourced rules, from
+//! the platforms catalogue). The reason travels with the date, so a reminder
+//! can say which clock it is.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use ts_rs::TS;
+
+use crate::inventory::{Fields, Permission, Risk, Status};
+use crate::platforms::{self, Deadline, DeadlineFrom, Platform};
+use crate::settings::Settings;
+
+/// Why a key is due when it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DueReason {
+    /// The rotation period ran out. `default` when the key has no period of
+    /// its own and the default for its riskiest permission applied.
+    Period { days: u32, default: bool },
+    /// The key's own expiry date.
+    Expiry,
+    /// A venue's rule, e.g. Binance turning trading off on keys without an
+    /// IP allowlist after 30 days.
+    Venue { rule: String, text: String },
+}
+
+impl DueReason {
+    /// A few words for a notification or a table cell.
+    pub fn short(&self) -> String {
+        match self {
+            DueReason::Period { days, default: false } => format!("{days}-day rotation period"),
+            DueReason::Period { days, default: true } => {
+                format!("default {days}-day rotation period")
+            }
+            DueReason::Expiry => "key expires".into(),
+            DueReason::Venue { text, .. } => text.clone(),
+        }
+    }
+}
+
+/// A due date with its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub at: OffsetDateTime,
+    pub reason: DueReason,
+}
+
+/// The rules that decide due dates: the default periods from the settings
+/// and the venue deadlines from the catalogue.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub critical_days: u32,
+    pub high_days: u32,
+    pub low_days: u32,
+    catalogue: Vec<Platform>,
+}
+
+impl Policy {
+    pub fn new(settings: &Settings) -> Self {
+        Policy {
+            critical_days: settings.rotation_days_critical,
+            high_days: settings.rotation_days_high,
+            low_days: settings.rotation_days_low,
+            catalogue: platforms::catalogue(),
+        }
+    }
+
+    /// The default period for a key that has none: by its riskiest
+    /// permission. A platform's own scope we cannot judge counts as high.
+    pub fn default_days(&self, permissions: &[Permission]) -> u32 {
+        let worst = permissions
+            .iter()
+            .map(|p| match p.risk() {
+                Risk::Unknown => Risk::High,
+                r => r,
+            })
+            .max()
+            .unwrap_or(Risk::Low);
+        match worst {
+            Risk::Critical => self.critical_days,
+            Risk::High | Risk::Unknown => self.high_days,
+            Risk::Low => self.low_days,
+        }
+    }
+
+    /// The key's next due date, or `None` for a key that no longer works
+    /// (revoked, retired).
+    pub fn due(&self, f: &Fields, status: Status) -> Option<Due> {
+        if !status.is_live() {
+            return None;
+        }
+        let since_rotation = f.last_rotated_at.unwrap_or(f.created_at).max(f.created_at);
+        let (days, default) = match f.rotation_days {
+            Some(d) => (d, false),
+            None => (self.default_days(&f.permissions), true),
+        };
+        let mut best = since_rotation
+            .checked_add(Duration::days(i64::from(days)))
+            .map(|at| Due {
+                at,
+                reason: DueReason::Period { days, default },
+            });
+        let mut consider = |candidate: Due| {
+            if best.as_ref().is_none_or(|b| candidate.at < b.at) {
+                best = Some(candidate);
+            }
+        };
+        if let Some(at) = f.expires_at {
+            consider(Due {
+                at,
+                reason: DueReason::Expiry,
+            });
+        }
+        if let Some(platform) = platforms::find(&self.catalogue, &f.platform) {
+            for d in &platform.deadlines {
+                if let Some(at) = venue_deadline(d, f) {
+                    consider(Due {
+                        at,
+                        reason: DueReason::Venue {
+                            rule: d.id.clone(),
+                            text: d.text.clone(),
+                        },
+                    });
+                }
+            }
+        }
+        best
+    }
+}
+
+/// When a venue rule will bite this key, if its metadata triggers the rule.
+fn venue_deadline(d: &Deadline, f: &Fields) -> Option<OffsetDateTime> {
+    if d.without_ip_allowlist && !f.ip_allowlist.is_empty() {
+        return None;
+    }
+    let triggered = d.permissions_any.is_empty()
+        || f.permissions
+            .iter()
+            .any(|p| d.permissions_any.iter().any(|n| n == p.name()));
+    if !triggered {
+        return None;
+    }
+    // A rotation makes a new key on the venue: its clock restarts.
+    let key_made = f.last_rotated_at.unwrap_or(f.created_at).max(f.created_at);
+    let start = match d.from {
+        DeadlineFrom::Created => key_made,
+        DeadlineFrom::LastUsed => f.last_used_at.map_or(key_made, |u| u.max(key_made)),
+    };
+    start.checked_add(Duration::days(i64::from(d.days)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn policy() -> Policy {
+        Policy::new(&Settings::default())
+    }
+
+    fn key(platform: &str, perms: &[&str], created: OffsetDateTime) -> Fields {
+        let mut f = Fields::blank(created);
+        f.platform = platform.into();
+        f.label = "k".into();
+        f.permissions = perms.iter().map(|p| p.parse().unwrap()).collect();
+        f
+    }
+
+    #[test]
+    fn default_periods_follow_the_riskiest_permission() {
+        let p = policy();
+        let t = datetime!(2026-01-01 0:00 UTC);
+        let cases: &[(&[&str], u32)] = &[
+            (&["read"], 90),
+            (&[], 90),
+            (&["read", "deposit"], 90),
+            (&["trade"], 60),
+            (&["read", "futures"], 60),
+            (&["raw:enableVanillaOptions"], 60),
+            (&["trade", "withdraw"], 30),
+            (&["account"], 30),
+            (&["transfer"], 30),
+        ];
+        for (perms, days) in cases {
+            let mut f = key("Some broker", perms, t);
+            f.ip_allowlist = vec!["203.0.113.7".parse().unwrap()];
+            let due = p.due(&f, Status::Active).unwrap();
+            assert_eq!(due.at, t + Duration::days(i64::from(*days)), "{perms:?}");
+            assert_eq!(
+                due.reason,
+                DueReason::Period {
+                    days: *days,
+                    default: true
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn the_earliest_clock_wins_and_keeps_its_reason() {
+        let p = policy();
+        let t = datetime!(2026-01-01 0:00 UTC);
+        let mut f = key("Kraken", &["read"], t);
+        f.rotation_days = Some(90);
+        assert_eq!(
+            p.due(&f, Status::Active).unwrap().at,
+            datetime!(2026-04-01 0:00 UTC)
+        );
+        // An expiry before the period ends.
+        f.expires_at = Some(datetime!(2026-02-15 12:00 UTC));
+        let due = p.due(&f, Status::Active).unwrap();
+        assert_eq!(due.at, datetime!(2026-02-15 12:00 UTC));
+        assert_eq!(due.reason, DueReason::Expiry);
+        // A rotation restarts the period but not a fixed expiry.
+        f.last_rotated_at = Some(datetime!(2026-02-01 0:00 UTC));
+        assert_eq!(p.due(&f, Status::Active).unwrap().reason, DueReason::Expiry);
+        f.expires_at = None;
+        assert_eq!(
+            p.due(&f, Status::Active).unwrap().at,
+            datetime!(2026-05-02 0:00 UTC)
+        );
+        assert_eq!(p.due(&f, Status::Revoked), None);
+        assert_eq!(p.due(&f, Status::Retired), None);
+        assert!(p.due(&f, Status::Rotating).is_some());
+    }
+
+    #[test]
+    fn binance_trading_keys_without_an_allowlist_are_due_in_30_days() {
+        let p = policy();
+        let t = datetime!(2026-03-10 8:30 UTC);
+        let mut f = key("binance", &["read", "trade"], t);
+        f.rotation_days = Some(90);
+        let due = p.due(&f, Status::Active).unwrap();
+        assert_eq!(due.at, t + Duration::days(30));
+        assert!(matches!(&due.reason, DueReason::Venue { rule, .. } if rule.starts_with("binance.")));
+        // With an allowlist the venue rule does not apply.
+        f.ip_allowlist = vec!["203.0.113.0/24".parse().unwrap()];
+        assert_eq!(p.due(&f, Status::Active).unwrap().at, t + Duration::days(90));
+        // Read-only keys are not affected.
+        let mut r = key("Binance", &["read"], t);
+        r.rotation_days = Some(365);
+        assert_eq!(p.due(&r, Status::Active).unwrap().at, t + Duration::days(365));
+    }
+
+    #[test]
+    fn bybit_and_kucoin_rules_apply_as_sourced() {
+        let p = policy();
+        let t = datetime!(2026-01-01 0:00 UTC);
+        // Bybit: any key without IP binding becomes invalid after 90 days.
+        let mut b = key("Bybit", &["read"], t);
+        b.rotation_days = Some(365);
+        let due = p.due(&b, Status::Active).unwrap();
+        assert_eq!(due.at, t + Duration::days(90));
+        assert!(matches!(due.reason, DueReason::Venue { .. }));
+        // KuCoin: trading keys without IP, inactive 30 days: counted from last use.
+        let mut k = key("kucoin", &["trade"], t);
+        k.rotation_days = Some(365);
+        k.last_used_at = Some(datetime!(2026-02-01 0:00 UTC));
+        assert_eq!(
+            p.due(&k, Status::Active).unwrap().at,
+            datetime!(2026-03-03 0:00 UTC)
+        );
+        // General-only KuCoin keys never expire.
+        let mut g = key("kucoin", &["read"], t);
+        g.rotation_days = Some(365);
+        assert_eq!(p.due(&g, Status::Active).unwrap().at, t + Duration::days(365));
+    }
+
+    #[test]
+    fn a_key_created_in_the_future_counts_from_its_creation() {
+        let p = policy();
+        let created = datetime!(2027-06-01 0:00 UTC);
+        let mut f = key("Kraken", &["trade"], created);
+        // A last rotation recorded before creation is nonsense: creation wins.
+        f.last_rotated_at = Some(datetime!(2026-01-01 0:00 UTC));
+        assert_eq!(
+            p.due(&f, Status::Active).unwrap().at,
+            created + Duration::days(60)
+        );
+    }
+
+    #[test]
+    fn leap_days_are_plain_days() {
+        let p = policy();
+        let mut f = key("Kraken", &["read"], datetime!(2028-02-28 12:00 UTC));
+        f.rotation_days = Some(1);
+        assert_eq!(
+            p.due(&f, Status::Active).unwrap().at,
+            datetime!(2028-02-29 12:00 UTC)
+        );
+        f.rotation_days = Some(365);
+        assert_eq!(
+            p.due(&f, Status::Active).unwrap().at,
+            datetime!(2029-02-27 12:00 UTC)
+        );
+    }
+}

@@ -1,0 +1,789 @@
+//! Rotation reminders: which thresholds have passed, which were already
+//! sent, what to send now and when to wake up next.
+//!
+//! Thresholds are calendar days in the user's time zone: "7 days before"
+//! arrives on the local date a week before the due date, at the reminder
+//! hour, whatever the daylight-saving changes in between; "on the day" never
+//! arrives after the key is due; then one reminder per day while overdue.
+//! A key's progress is its *stage*, the days left at the last threshold
+//! passed (negative once overdue); each stage is sent once per due date.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::tz::TimeZone;
+use jiff::{civil, Timestamp, ToSpan};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use ts_rs::TS;
+
+use super::policy::DueReason;
+use super::{Error, Result};
+use crate::audit::{self, Action};
+use crate::inventory::{self, Entry};
+use crate::settings::{self, Settings};
+use crate::timefmt::{self, serde_rfc3339};
+use crate::vault::{self, Vault, VaultDir};
+
+/// The clock reminders keep: the user's time zone and reminder settings.
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    pub tz: TimeZone,
+    /// Days before the due date, largest first.
+    pub thresholds: Vec<i64>,
+    pub hour: i8,
+}
+
+impl Calendar {
+    pub fn new(settings: &Settings, tz: TimeZone) -> Self {
+        let mut thresholds: Vec<i64> = settings
+            .reminder_days
+            .iter()
+            .map(|&d| i64::from(d))
+            .filter(|&d| d > 0)
+            .collect();
+        thresholds.sort_unstable_by(|a, b| b.cmp(a));
+        thresholds.dedup();
+        thresholds.push(0);
+        Calendar {
+            tz,
+            thresholds,
+            hour: i8::try_from(settings.reminder_hour.min(23)).unwrap_or(9),
+        }
+    }
+
+    fn local_date(&self, t: OffsetDateTime) -> Option<civil::Date> {
+        Some(to_ts(t)?.to_zoned(self.tz.clone()).date())
+    }
+
+    /// Calendar days from `now`'s local date to the due date's (negative
+    /// when overdue).
+    pub fn days_left(&self, due: OffsetDateTime, now: OffsetDateTime) -> i64 {
+        match (self.local_date(now), self.local_date(due)) {
+            (Some(today), Some(d)) => today
+                .until(d)
+                .map(|s| i64::from(s.get_days()))
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// When the reminder with `left` days to go fires.
+    pub fn fire_at(&self, due: OffsetDateTime, left: i64) -> Option<OffsetDateTime> {
+        let date = self.local_date(due)?.checked_add((-left).days()).ok()?;
+        let at = date
+            .at(self.hour, 0, 0, 0)
+            .to_zoned(self.tz.clone())
+            .ok()?
+            .timestamp();
+        let at = from_ts(at)?;
+        // "On the day" must not come after the key is already due.
+        Some(if left == 0 { at.min(due) } else { at })
+    }
+
+    /// The stage reached at `now`: the smallest `left` whose reminder has
+    /// fired, or `None` before the first threshold.
+    pub fn stage(&self, due: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
+        let overdue_days = -self.days_left(due, now);
+        if overdue_days >= 1 {
+            for k in [overdue_days, overdue_days - 1] {
+                if k >= 1 && self.fire_at(due, -k).is_some_and(|f| f <= now) {
+                    return Some(-k);
+                }
+            }
+        }
+        self.thresholds
+            .iter()
+            .rev()
+            .copied()
+            .find(|&d| self.fire_at(due, d).is_some_and(|f| f <= now))
+    }
+
+    /// The first reminder after `now` for a stage beyond `after` (all
+    /// stages when `None`).
+    pub fn next_fire(
+        &self,
+        due: OffsetDateTime,
+        after: Option<i64>,
+        now: OffsetDateTime,
+    ) -> Option<OffsetDateTime> {
+        let beyond = |s: i64| after.is_none_or(|a| s < a);
+        for &d in &self.thresholds {
+            if beyond(d) {
+                if let Some(f) = self.fire_at(due, d).filter(|f| *f > now) {
+                    return Some(f);
+                }
+            }
+        }
+        let overdue_days = (-self.days_left(due, now)).max(1);
+        (overdue_days..overdue_days + 3)
+            .filter(|&k| beyond(-k))
+            .filter_map(|k| self.fire_at(due, -k))
+            .find(|f| *f > now)
+    }
+
+    /// When the key's first reminder fires.
+    fn window_start(&self, due: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.thresholds.first().and_then(|&d| self.fire_at(due, d))
+    }
+}
+
+fn to_ts(t: OffsetDateTime) -> Option<Timestamp> {
+    Timestamp::from_second(t.unix_timestamp()).ok()
+}
+
+fn from_ts(t: Timestamp) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(t.as_second()).ok()
+}
+
+/// What the vault remembers about a key's reminders.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    /// The due date the stage belongs to; a new due date starts afresh.
+    pub due_at: Option<OffsetDateTime>,
+    pub stage: Option<i64>,
+    pub snoozed_until: Option<OffsetDateTime>,
+}
+
+/// One reminder to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Reminder {
+    pub entry_id: String,
+    pub platform: String,
+    pub label: String,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
+    pub due_at: OffsetDateTime,
+    #[ts(type = "number")]
+    pub days_left: i64,
+    #[ts(type = "number")]
+    pub stage: i64,
+    pub reason: DueReason,
+}
+
+impl Reminder {
+    /// "Rotate Kraken · grid-bot".
+    pub fn title(&self) -> String {
+        format!("Rotate {} · {}", self.platform, self.label)
+    }
+
+    /// "due in 3 days (default 60-day rotation period)".
+    pub fn body(&self) -> String {
+        format!("{} ({})", when_text(self.days_left), self.reason.short())
+    }
+}
+
+/// "due in 3 days", "due tomorrow", "due today", "overdue by 2 days".
+pub fn when_text(days_left: i64) -> String {
+    match days_left {
+        0 => "due today".into(),
+        1 => "due tomorrow".into(),
+        -1 => "overdue by 1 day".into(),
+        d if d < 0 => format!("overdue by {} days", -d),
+        d => format!("due in {d} days"),
+    }
+}
+
+/// What to do now and when to look again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Reminders to send now, most urgent first.
+    pub due_now: Vec<Reminder>,
+    /// Stages already announced while the vault was locked: record them
+    /// as sent without sending them again.
+    pub announced: Vec<Reminder>,
+    /// The next time anything can become due; `None` when nothing ever will.
+    pub next_wake: Option<OffsetDateTime>,
+}
+
+/// Decides what to send at `now`. `announced_through` is how far the
+/// locked-vault reminders (which name no key) have already announced.
+pub fn plan(
+    entries: &[Entry],
+    states: &HashMap<String, State>,
+    cal: &Calendar,
+    now: OffsetDateTime,
+    announced_through: Option<OffsetDateTime>,
+) -> Plan {
+    let mut out = Plan::default();
+    let wake = |t: OffsetDateTime, out: &mut Plan| {
+        if out.next_wake.is_none_or(|w| t < w) {
+            out.next_wake = Some(t);
+        }
+    };
+    for e in entries {
+        let (Some(due_at), Some(reason)) = (e.next_due_at, e.due_reason.clone()) else {
+            continue;
+        };
+        let state = states.get(&e.id).cloned().unwrap_or_default();
+        let sent = if state.due_at == Some(due_at) {
+            state.stage
+        } else {
+            None
+        };
+        let snoozed = state.snoozed_until.filter(|u| *u > now);
+        let current = cal.stage(due_at, now);
+        let pending = current.filter(|c| sent.is_none_or(|s| *c < s));
+        let mut after = sent;
+        if let Some(stage) = pending {
+            let fired = cal.fire_at(due_at, stage);
+            let reminder = Reminder {
+                entry_id: e.id.clone(),
+                platform: e.platform.clone(),
+                label: e.label.clone(),
+                due_at,
+                days_left: cal.days_left(due_at, now),
+                stage,
+                reason,
+            };
+            if let Some(until) = snoozed {
+                wake(until, &mut out);
+                continue;
+            }
+            if fired.is_some_and(|f| announced_through.is_some_and(|a| f <= a)) {
+                out.announced.push(reminder);
+            } else {
+                out.due_now.push(reminder);
+            }
+            after = Some(stage);
+        }
+        if let Some(next) = cal.next_fire(due_at, after, now) {
+            wake(snoozed.map_or(next, |u| next.max(u)), &mut out);
+        }
+    }
+    out.due_now
+        .sort_by(|a, b| a.due_at.cmp(&b.due_at).then(a.label.cmp(&b.label)));
+    out
+}
+
+/// The keys due within `days` (and every overdue one), soonest first.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct DueKey {
+    pub id: String,
+    pub platform: String,
+    pub label: String,
+    pub reason: String,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
+    pub due_at: OffsetDateTime,
+    #[ts(type = "number")]
+    pub days_left: i64,
+}
+
+pub fn due_within(entries: &[Entry], days: u32, cal: &Calendar, now: OffsetDateTime) -> Vec<DueKey> {
+    let mut out: Vec<DueKey> = entries
+        .iter()
+        .filter_map(|e| {
+            let due_at = e.next_due_at?;
+            let days_left = cal.days_left(due_at, now);
+            (days_left <= i64::from(days)).then(|| DueKey {
+                id: e.id.clone(),
+                platform: e.platform.clone(),
+                label: e.label.clone(),
+                reason: e.due_reason.as_ref().map(DueReason::short).unwrap_or_default(),
+                due_at,
+                days_left,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.due_at.cmp(&b.due_at).then(a.label.cmp(&b.label)));
+    out
+}
+
+// --- stored state -----------------------------------------------------------
+
+/// Every key's reminder state.
+pub fn load_states(vault: &Vault) -> Result<HashMap<String, State>> {
+    let mut stmt = vault
+        .conn()
+        .prepare("SELECT entry_id, due_at, stage, snoozed_until FROM reminders")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (id, due, stage, snoozed) = row?;
+        // A damaged time reads as "nothing sent": a reminder too many, never one lost.
+        let parse = |s: Option<String>| s.and_then(|s| timefmt::parse_stored(&s).ok());
+        out.insert(
+            id,
+            State {
+                due_at: parse(due),
+                stage,
+                snoozed_until: parse(snoozed),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The calendar for this vault's settings in time zone `tz`.
+pub fn calendar(vault: &Vault, tz: TimeZone) -> Result<Calendar> {
+    Ok(Calendar::new(&settings::load(vault)?, tz))
+}
+
+/// What to send now, from the vault.
+pub fn pending(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Result<Plan> {
+    let cal = calendar(vault, tz)?;
+    let entries = inventory::list(vault)?;
+    let states = load_states(vault)?;
+    let announced = Schedule::read(vault.dir()).and_then(|s| s.announced_through);
+    Ok(plan(&entries, &states, &cal, now, announced))
+}
+
+/// Records reminders as sent (one transaction), so no stage is sent twice.
+pub fn mark_sent(vault: &mut Vault, sent: &[Reminder], now: OffsetDateTime) -> Result<()> {
+    if sent.is_empty() {
+        return Ok(());
+    }
+    let tx = vault.write()?;
+    for r in sent {
+        tx.execute(
+            "INSERT INTO reminders (entry_id, due_at, stage, sent_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(entry_id) DO UPDATE SET
+                due_at = excluded.due_at, stage = excluded.stage, sent_at = excluded.sent_at",
+            params![
+                r.entry_id,
+                timefmt::format(r.due_at),
+                r.stage,
+                timefmt::format(now)
+            ],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The snooze lengths a user may pick.
+pub const SNOOZE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;
+
+/// Silences a key's reminders for `days`; when the snooze ends, the
+/// reminder comes back even if its stage was already sent.
+pub fn snooze(vault: &mut Vault, id: &str, days: u32, now: OffsetDateTime) -> Result<OffsetDateTime> {
+    if !SNOOZE_DAYS.contains(&days) {
+        return Err(Error::Invalid {
+            field: "days",
+            reason: "must be from 1 to 90".into(),
+        });
+    }
+    let entry = inventory::get(vault, id)?;
+    let until = now + Duration::days(i64::from(days));
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    tx.execute(
+        "INSERT INTO reminders (entry_id, stage, snoozed_until) VALUES (?1, NULL, ?2)
+         ON CONFLICT(entry_id) DO UPDATE SET stage = NULL, snoozed_until = excluded.snoozed_until",
+        params![entry.id, timefmt::format(until)],
+    )?;
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::ReminderSnooze,
+        Some(&entry.id),
+        &serde_json::json!({ "days": days, "until": timefmt::format(until) }),
+    )?;
+    tx.commit()?;
+    Ok(until)
+}
+
+// --- the schedule kept beside the vault for when it is locked ------------------
+
+/// How far ahead the locked schedule reaches. The app rewrites it at every
+/// unlock, change and lock; a vault left locked for longer than this stops
+/// reminding until it is next unlocked.
+pub const SCHEDULE_HORIZON_DAYS: i64 = 92;
+const MAX_EVENTS: usize = 512;
+const SCHEDULE_FORMAT: &str = "keyward-reminders-1";
+
+/// Reminder times and how many keys are due at each: the only thing that
+/// can be read while the vault is locked. It holds no id, label, platform or
+/// due date of any single key — only times and counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub format: String,
+    pub events: Vec<Event>,
+    /// The latest event already announced while locked.
+    #[serde(default, with = "serde_rfc3339::option")]
+    pub announced_through: Option<OffsetDateTime>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(with = "serde_rfc3339")]
+    pub at: OffsetDateTime,
+    /// Keys due, due soon or overdue at that time (snoozed ones left out).
+    pub keys: u32,
+}
+
+impl Schedule {
+    /// The events after `now` for these keys, within the horizon.
+    pub fn build(
+        entries: &[Entry],
+        states: &HashMap<String, State>,
+        cal: &Calendar,
+        now: OffsetDateTime,
+    ) -> Schedule {
+        let horizon = now + Duration::days(SCHEDULE_HORIZON_DAYS);
+        let mut times = BTreeSet::new();
+        let mut starts = Vec::new();
+        let mut snoozes = Vec::new();
+        let mut first_overdue: Option<OffsetDateTime> = None;
+        for e in entries {
+            let Some(due) = e.next_due_at else { continue };
+            let Some(start) = cal.window_start(due) else {
+                continue;
+            };
+            starts.push(start);
+            for &d in &cal.thresholds {
+                if let Some(f) = cal.fire_at(due, d).filter(|f| *f > now && *f <= horizon) {
+                    times.insert(f);
+                }
+            }
+            if let Some(f) = cal.next_fire(due, Some(0), now) {
+                first_overdue = Some(first_overdue.map_or(f, |o| o.min(f)));
+            }
+            if let Some(until) = states
+                .get(&e.id)
+                .and_then(|s| s.snoozed_until)
+                .filter(|u| *u > now)
+            {
+                snoozes.push((start, until));
+                if until <= horizon {
+                    times.insert(until);
+                }
+            }
+        }
+        // Overdue keys remind daily at the same local hour: one event a day.
+        if let Some(mut t) = first_overdue {
+            while t <= horizon && times.len() < MAX_EVENTS * 2 {
+                times.insert(t);
+                let next = to_ts(t)
+                    .map(|ts| ts.to_zoned(cal.tz.clone()))
+                    .and_then(|z| z.checked_add(1.day()).ok())
+                    .and_then(|z| from_ts(z.timestamp()));
+                match next {
+                    Some(n) if n > t => t = n,
+                    _ => break,
+                }
+            }
+        }
+        starts.sort_unstable();
+        let events = times
+            .into_iter()
+            .take(MAX_EVENTS)
+            .filter_map(|at| {
+                let in_window = starts.partition_point(|s| *s <= at);
+                let snoozed = snoozes.iter().filter(|(s, u)| *s <= at && *u > at).count();
+                let keys = u32::try_from(in_window.saturating_sub(snoozed)).ok()?;
+                (keys > 0).then_some(Event { at, keys })
+            })
+            .collect();
+        Schedule {
+            format: SCHEDULE_FORMAT.into(),
+            events,
+            announced_through: None,
+        }
+    }
+
+    /// The stored schedule; `None` if missing or unreadable (then the
+    /// locked app simply has nothing to announce).
+    pub fn read(dir: &VaultDir) -> Option<Schedule> {
+        let bytes = std::fs::read(dir.schedule_path()).ok()?;
+        if bytes.len() > 1 << 20 {
+            return None;
+        }
+        serde_json::from_slice::<Schedule>(&bytes)
+            .ok()
+            .filter(|s| s.format == SCHEDULE_FORMAT)
+    }
+
+    /// Writes the schedule atomically, keeping what was already announced.
+    pub fn write(mut self, dir: &VaultDir) -> Result<()> {
+        if self.announced_through.is_none() {
+            self.announced_through = Schedule::read(dir).and_then(|s| s.announced_through);
+        }
+        let bytes = serde_json::to_vec_pretty(&self)
+            .map_err(|_| vault::Error::Crypto("schedule encoding"))?;
+        vault::write_atomically(&dir.schedule_path(), &bytes)?;
+        Ok(())
+    }
+
+    /// The event to announce at `now`: the latest one that has passed and
+    /// was not yet announced.
+    pub fn to_announce(&self, now: OffsetDateTime) -> Option<Event> {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| e.at <= now)
+            .filter(|e| self.announced_through.is_none_or(|a| e.at > a))
+            .copied()
+    }
+
+    /// The next event after `now` (and after what was announced).
+    pub fn next_wake(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        let floor = self.announced_through.map_or(now, |a| a.max(now));
+        self.events.iter().map(|e| e.at).find(|at| *at > floor)
+    }
+
+    /// "2 API keys are due for rotation — unlock Keyward to see which".
+    pub fn message(event: &Event) -> String {
+        if event.keys == 1 {
+            "1 API key is due for rotation — unlock Keyward to see which".into()
+        } else {
+            format!(
+                "{} API keys are due for rotation — unlock Keyward to see which",
+                event.keys
+            )
+        }
+    }
+}
+
+/// Rebuilds the locked schedule from the vault (after unlock, changes, and
+/// before lock).
+pub fn write_schedule(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Result<()> {
+    let cal = calendar(vault, tz)?;
+    let entries = inventory::list(vault)?;
+    let states = load_states(vault)?;
+    let schedule = Schedule::build(&entries, &states, &cal, now);
+    schedule.write(vault.dir())
+}
+
+/// Records that the locked schedule announced everything up to `at`.
+pub fn mark_announced(dir: &VaultDir, at: OffsetDateTime) -> Result<()> {
+    let Some(mut s) = Schedule::read(dir) else {
+        return Ok(());
+    };
+    s.announced_through = Some(at);
+    s.write(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Fields, Status};
+    use crate::rotation::Policy;
+    use time::macros::datetime;
+
+    fn cal(tz: &str) -> Calendar {
+        Calendar::new(&Settings::default(), TimeZone::get(tz).unwrap())
+    }
+
+    fn entry(id: &str, due: OffsetDateTime) -> Entry {
+        // A key whose rotation period ends exactly at `due`.
+        let mut f = Fields::blank(due - Duration::days(30));
+        f.platform = "Kraken".into();
+        f.label = format!("bot {id}");
+        f.rotation_days = Some(30);
+        let policy = Policy::new(&Settings::default());
+        let mut e = Entry::from_parts(id.into(), f, Status::Active, vec![], due, &policy);
+        assert_eq!(e.next_due_at, Some(due));
+        e.id = id.into();
+        e
+    }
+
+    #[test]
+    fn thresholds_fire_at_the_local_reminder_hour() {
+        // Due 20 March 2026 at 15:00 in Berlin (14:00 UTC, winter time).
+        let c = cal("Europe/Berlin");
+        let due = datetime!(2026-03-20 14:00 UTC);
+        assert_eq!(c.fire_at(due, 14), Some(datetime!(2026-03-06 8:00 UTC)));
+        assert_eq!(c.fire_at(due, 7), Some(datetime!(2026-03-13 8:00 UTC)));
+        assert_eq!(c.fire_at(due, 1), Some(datetime!(2026-03-19 8:00 UTC)));
+        assert_eq!(c.fire_at(due, 0), Some(datetime!(2026-03-20 8:00 UTC)));
+        // Overdue: daily, and after the DST change (29 March) 09:00 is 07:00 UTC.
+        assert_eq!(c.fire_at(due, -1), Some(datetime!(2026-03-21 8:00 UTC)));
+        assert_eq!(c.fire_at(due, -10), Some(datetime!(2026-03-30 7:00 UTC)));
+    }
+
+    #[test]
+    fn a_threshold_across_a_dst_change_counts_calendar_days() {
+        // Due 2 April 2026 09:00 New York time (EDT since 8 March).
+        let c = cal("America/New_York");
+        let due = datetime!(2026-04-02 13:00 UTC);
+        // 14 days before is 19 March, also EDT: 13:00 UTC.
+        assert_eq!(c.fire_at(due, 14), Some(datetime!(2026-03-19 13:00 UTC)));
+        // 30 days before (a custom threshold) is 3 March, still EST: 14:00 UTC.
+        assert_eq!(c.fire_at(due, 30), Some(datetime!(2026-03-03 14:00 UTC)));
+        // The same instant is a different local day in Tokyo and Honolulu.
+        let tokyo = cal("Asia/Tokyo");
+        let honolulu = cal("Pacific/Honolulu");
+        let due = datetime!(2026-06-30 20:00 UTC); // 1 July in Tokyo, 30 June in Honolulu
+        let now = datetime!(2026-06-29 20:00 UTC);
+        assert_eq!(tokyo.days_left(due, now), 1);
+        assert_eq!(honolulu.days_left(due, now), 1);
+        let now = datetime!(2026-06-30 10:00 UTC); // 30 June 19:00 Tokyo, 30 June 00:00 Honolulu
+        assert_eq!(tokyo.days_left(due, now), 1);
+        assert_eq!(honolulu.days_left(due, now), 0);
+    }
+
+    #[test]
+    fn the_day_a_reminder_falls_in_a_dst_gap_it_still_arrives() {
+        // Berlin skips 02:00–03:00 on 29 March 2026; a 02:00 reminder hour
+        // lands at 03:00 local (01:00 UTC), not never.
+        let mut s = Settings::default();
+        s.reminder_hour = 2;
+        let c = Calendar::new(&s, TimeZone::get("Europe/Berlin").unwrap());
+        let due = datetime!(2026-04-05 12:00 UTC);
+        assert_eq!(c.fire_at(due, 7), Some(datetime!(2026-03-29 1:00 UTC)));
+    }
+
+    #[test]
+    fn on_the_day_never_arrives_after_the_key_is_due() {
+        let c = cal("UTC");
+        let due = datetime!(2026-05-10 6:30 UTC); // before the 09:00 reminder hour
+        assert_eq!(c.fire_at(due, 0), Some(due));
+        assert_eq!(c.stage(due, datetime!(2026-05-10 6:29 UTC)), Some(1));
+        assert_eq!(c.stage(due, due), Some(0));
+    }
+
+    #[test]
+    fn leap_days_count_as_days() {
+        let c = cal("UTC");
+        let due = datetime!(2028-03-01 12:00 UTC);
+        assert_eq!(c.fire_at(due, 1), Some(datetime!(2028-02-29 9:00 UTC)));
+        assert_eq!(c.days_left(due, datetime!(2028-02-28 23:00 UTC)), 2);
+        assert_eq!(c.fire_at(due, 7), Some(datetime!(2028-02-23 9:00 UTC)));
+    }
+
+    #[test]
+    fn stages_progress_and_each_is_sent_once() {
+        let c = cal("UTC");
+        let due = datetime!(2026-07-15 12:00 UTC);
+        let e = vec![entry("a1", due)];
+        let mut states = HashMap::new();
+        let at = |states: &HashMap<String, State>, t| plan(&e, states, &c, t, None);
+        // Before the first threshold: nothing, wake at 14 days before.
+        let p = at(&states, datetime!(2026-06-01 0:00 UTC));
+        assert!(p.due_now.is_empty());
+        assert_eq!(p.next_wake, Some(datetime!(2026-07-01 9:00 UTC)));
+        // 14 days before: one reminder.
+        let p = at(&states, datetime!(2026-07-01 9:00 UTC));
+        assert_eq!(p.due_now.len(), 1);
+        assert_eq!(p.due_now[0].stage, 14);
+        assert_eq!(p.due_now[0].days_left, 14);
+        assert_eq!(p.due_now[0].title(), "Rotate Kraken · bot a1");
+        assert_eq!(p.next_wake, Some(datetime!(2026-07-08 9:00 UTC)));
+        states.insert(
+            "a1".into(),
+            State {
+                due_at: Some(due),
+                stage: Some(14),
+                snoozed_until: None,
+            },
+        );
+        // Sent: later the same week, nothing again.
+        let p = at(&states, datetime!(2026-07-03 9:00 UTC));
+        assert!(p.due_now.is_empty());
+        assert_eq!(p.next_wake, Some(datetime!(2026-07-08 9:00 UTC)));
+        // The app was off for a week and a half: only the latest stage is sent.
+        let p = at(&states, datetime!(2026-07-14 18:00 UTC));
+        assert_eq!(p.due_now.len(), 1);
+        assert_eq!(p.due_now[0].stage, 1);
+        assert_eq!(p.due_now[0].body(), "due tomorrow (30-day rotation period)");
+        // Overdue: daily.
+        states.get_mut("a1").unwrap().stage = Some(0);
+        let p = at(&states, datetime!(2026-07-17 10:00 UTC));
+        assert_eq!(p.due_now[0].stage, -2);
+        assert_eq!(p.due_now[0].body(), "overdue by 2 days (30-day rotation period)");
+        states.get_mut("a1").unwrap().stage = Some(-2);
+        let p = at(&states, datetime!(2026-07-17 10:00 UTC));
+        assert!(p.due_now.is_empty());
+        assert_eq!(p.next_wake, Some(datetime!(2026-07-18 9:00 UTC)));
+        // A new due date (the key was rotated) starts afresh.
+        let e2 = vec![entry("a1", datetime!(2026-08-30 12:00 UTC))];
+        let p = plan(&e2, &states, &c, datetime!(2026-08-20 10:00 UTC), None);
+        assert_eq!(p.due_now[0].stage, 14);
+    }
+
+    #[test]
+    fn a_snooze_holds_reminders_back_and_then_repeats_the_stage() {
+        let c = cal("UTC");
+        let due = datetime!(2026-07-15 12:00 UTC);
+        let e = vec![entry("b2", due)];
+        let now = datetime!(2026-07-08 10:00 UTC);
+        let mut states = HashMap::new();
+        states.insert(
+            "b2".into(),
+            State {
+                due_at: None,
+                stage: None,
+                snoozed_until: Some(now + Duration::days(1)),
+            },
+        );
+        let p = plan(&e, &states, &c, now, None);
+        assert!(p.due_now.is_empty());
+        assert_eq!(p.next_wake, Some(now + Duration::days(1)));
+        let p = plan(&e, &states, &c, now + Duration::days(1), None);
+        assert_eq!(p.due_now.len(), 1);
+        assert_eq!(p.due_now[0].stage, 7);
+    }
+
+    #[test]
+    fn stages_announced_while_locked_are_not_sent_again() {
+        let c = cal("UTC");
+        let due = datetime!(2026-07-15 12:00 UTC);
+        let e = vec![entry("c3", due)];
+        let now = datetime!(2026-07-08 12:00 UTC);
+        let p = plan(&e, &HashMap::new(), &c, now, Some(datetime!(2026-07-08 9:00 UTC)));
+        assert!(p.due_now.is_empty());
+        assert_eq!(p.announced.len(), 1);
+        let p = plan(&e, &HashMap::new(), &c, now, Some(datetime!(2026-07-01 9:00 UTC)));
+        assert_eq!(p.due_now.len(), 1);
+    }
+
+    #[test]
+    fn nothing_due_means_no_wake_up_at_all() {
+        let c = cal("UTC");
+        let mut e = entry("d4", datetime!(2026-07-15 12:00 UTC));
+        e.next_due_at = None;
+        e.due_reason = None;
+        let p = plan(&[e], &HashMap::new(), &c, datetime!(2026-07-01 0:00 UTC), None);
+        assert_eq!(p, Plan::default());
+    }
+
+    #[test]
+    fn the_locked_schedule_holds_times_and_counts_only() {
+        let c = cal("Europe/Berlin");
+        let now = datetime!(2026-07-01 0:00 UTC);
+        let e = vec![
+            entry("0f7c2a51-aaaa-bbbb-cccc-000000000001", datetime!(2026-07-10 12:00 UTC)),
+            entry("0f7c2a51-aaaa-bbbb-cccc-000000000002", datetime!(2026-07-10 12:00 UTC)),
+            entry("0f7c2a51-aaaa-bbbb-cccc-000000000003", datetime!(2026-06-20 12:00 UTC)),
+        ];
+        let s = Schedule::build(&e, &HashMap::new(), &c, now);
+        // The overdue key reminds daily from the next 09:00 local; the other
+        // two are inside their 14-day window already, so all three count.
+        assert_eq!(s.events[0].at, datetime!(2026-07-01 7:00 UTC));
+        assert_eq!(s.events[0].keys, 3);
+        // Nothing before "now", one event a day up to the horizon at most.
+        assert!(s.events.iter().all(|ev| ev.at > now));
+        assert!(s.events.len() <= SCHEDULE_HORIZON_DAYS as usize + 3);
+        let july3 = s
+            .events
+            .iter()
+            .find(|ev| ev.at == datetime!(2026-07-03 7:00 UTC))
+            .unwrap();
+        assert_eq!(july3.keys, 3);
+        let text = serde_json::to_string(&s).unwrap();
+        for needle in ["0f7c2a51", "Kraken", "bot", "rotation"] {
+            assert!(!text.contains(needle), "{needle} in {text}");
+        }
+        assert_eq!(
+            Schedule::message(&Event { at: now, keys: 2 }),
+            "2 API keys are due for rotation — unlock Keyward to see which"
+        );
+        // Announcing: the latest passed event, once.
+        let mut s = s;
+        let at = datetime!(2026-07-03 8:00 UTC);
+        assert_eq!(s.to_announce(at).unwrap().keys, 3);
+        s.announced_through = Some(at);
+        assert_eq!(s.to_announce(at), None);
+        assert_eq!(s.next_wake(at), Some(datetime!(2026-07-04 7:00 UTC)));
+    }
+}
