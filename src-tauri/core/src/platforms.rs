@@ -117,7 +117,11 @@ mod tests {
             for d in &p.deadlines {
                 assert!(d.id.starts_with(&format!("{}.", p.id)), "{}", d.id);
                 assert!(d.source.starts_with("https://"), "{}", d.id);
-                assert!(p.sources.contains(&d.source), "{}: cite it in sources", d.id);
+                assert!(
+                    p.sources.contains(&d.source),
+                    "{}: cite it in sources",
+                    d.id
+                );
                 assert!(d.days > 0, "{}", d.id);
                 for n in &d.permissions_any {
                     let perm: Permission = n.parse().unwrap();

@@ -110,7 +110,11 @@ impl Settings {
                 field: "reminder_days",
                 reason: format!("at most {MAX_REMINDERS} reminders"),
             });
-        } else if self.reminder_days.iter().any(|d| !REMINDER_DAYS.contains(d)) {
+        } else if self
+            .reminder_days
+            .iter()
+            .any(|d| !REMINDER_DAYS.contains(d))
+        {
             errors.push(FieldError {
                 field: "reminder_days",
                 reason: "each must be from 1 to 365 days before".into(),

@@ -19,8 +19,8 @@ pub use filter::{Filter, SearchIndex};
 
 use crate::audit::{self, Action};
 use crate::rotation::Policy;
-use crate::settings;
 use crate::secret::SecretValue;
+use crate::settings;
 use crate::timefmt;
 use crate::vault::{self, Vault};
 

@@ -226,7 +226,10 @@ pub fn get(vault: &Vault, id: &str) -> Result<Option<Rotation>> {
             .collect::<std::result::Result<_, _>>()?;
         names
             .iter()
-            .map(|n| n.parse::<FieldName>().map_err(|_| bad("rotation secret field")))
+            .map(|n| {
+                n.parse::<FieldName>()
+                    .map_err(|_| bad("rotation secret field"))
+            })
             .collect::<Result<Vec<_>>>()?
     };
     Ok(Some(Rotation {
@@ -314,7 +317,12 @@ pub fn set_new_key(
             .filter(|p| !p.trim().is_empty())
             .filter_map(|p| {
                 p.parse()
-                    .map_err(|reason| errors.push(FieldError { field: "permissions", reason }))
+                    .map_err(|reason| {
+                        errors.push(FieldError {
+                            field: "permissions",
+                            reason,
+                        })
+                    })
                     .ok()
             })
             .collect()
@@ -324,7 +332,12 @@ pub fn set_new_key(
             .filter(|p| !p.trim().is_empty())
             .filter_map(|p| {
                 p.parse()
-                    .map_err(|reason| errors.push(FieldError { field: "ip_allowlist", reason }))
+                    .map_err(|reason| {
+                        errors.push(FieldError {
+                            field: "ip_allowlist",
+                            reason,
+                        })
+                    })
                     .ok()
             })
             .collect()
@@ -408,7 +421,13 @@ pub fn stage_secrets(
         tx.execute(
             "INSERT INTO rotation_secrets (entry_id, field, position, sealed, fingerprint)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![r.entry_id, name.as_str(), position as i64, blob, fp.as_slice()],
+            params![
+                r.entry_id,
+                name.as_str(),
+                position as i64,
+                blob,
+                fp.as_slice()
+            ],
         )?;
     }
     let step = if r.step == Step::Secrets {
@@ -509,10 +528,12 @@ pub fn take_new_secret(
     now: OffsetDateTime,
 ) -> Result<SecretValue> {
     let r = require(vault, id)?;
-    let name = field.parse::<FieldName>().map_err(|reason| Error::Invalid {
-        field: "secret field",
-        reason,
-    })?;
+    let name = field
+        .parse::<FieldName>()
+        .map_err(|reason| Error::Invalid {
+            field: "secret field",
+            reason,
+        })?;
     let sealed: Option<Vec<u8>> = vault
         .conn()
         .query_row(
@@ -562,11 +583,9 @@ pub fn complete(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Entr
     };
     let mut values = Vec::with_capacity(staged.len());
     for (field, sealed) in &staged {
-        let name: FieldName = field.parse().map_err(|_| {
-            inventory::Error::Unreadable {
-                id: r.entry_id.clone(),
-                field: "rotation secret field",
-            }
+        let name: FieldName = field.parse().map_err(|_| inventory::Error::Unreadable {
+            id: r.entry_id.clone(),
+            field: "rotation secret field",
         })?;
         let value = vault.open_sealed(sealed, &r.entry_id, &next_binding(&name))?;
         values.push((name, value));
@@ -576,8 +595,14 @@ pub fn complete(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Entr
     }
     let sealed = seal_all(vault, &r.entry_id, &values)?;
     drop(values);
-    let new_perms = r.permissions.clone().unwrap_or_else(|| entry.permissions.clone());
-    let new_ips = r.ip_allowlist.clone().unwrap_or_else(|| entry.ip_allowlist.clone());
+    let new_perms = r
+        .permissions
+        .clone()
+        .unwrap_or_else(|| entry.permissions.clone());
+    let new_ips = r
+        .ip_allowlist
+        .clone()
+        .unwrap_or_else(|| entry.ip_allowlist.clone());
     let new_hint = r.key_id_hint.clone().or_else(|| entry.key_id_hint.clone());
     swap_in(
         vault,
@@ -723,11 +748,7 @@ pub fn cancel(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Entry>
     tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [&r.entry_id])?;
     tx.execute(
         "UPDATE entries SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![
-            r.entry_id,
-            r.previous_status.as_str(),
-            timefmt::format(now)
-        ],
+        params![r.entry_id, r.previous_status.as_str(), timefmt::format(now)],
     )?;
     audit_step(
         &tx,

@@ -32,8 +32,14 @@ impl DueReason {
     /// A few words for a notification or a table cell.
     pub fn short(&self) -> String {
         match self {
-            DueReason::Period { days, default: false } => format!("{days}-day rotation period"),
-            DueReason::Period { days, default: true } => {
+            DueReason::Period {
+                days,
+                default: false,
+            } => format!("{days}-day rotation period"),
+            DueReason::Period {
+                days,
+                default: true,
+            } => {
                 format!("default {days}-day rotation period")
             }
             DueReason::Expiry => "key expires".into(),
@@ -236,14 +242,22 @@ mod tests {
         f.rotation_days = Some(90);
         let due = p.due(&f, Status::Active).unwrap();
         assert_eq!(due.at, t + Duration::days(30));
-        assert!(matches!(&due.reason, DueReason::Venue { rule, .. } if rule.starts_with("binance.")));
+        assert!(
+            matches!(&due.reason, DueReason::Venue { rule, .. } if rule.starts_with("binance."))
+        );
         // With an allowlist the venue rule does not apply.
         f.ip_allowlist = vec!["203.0.113.0/24".parse().unwrap()];
-        assert_eq!(p.due(&f, Status::Active).unwrap().at, t + Duration::days(90));
+        assert_eq!(
+            p.due(&f, Status::Active).unwrap().at,
+            t + Duration::days(90)
+        );
         // Read-only keys are not affected.
         let mut r = key("Binance", &["read"], t);
         r.rotation_days = Some(365);
-        assert_eq!(p.due(&r, Status::Active).unwrap().at, t + Duration::days(365));
+        assert_eq!(
+            p.due(&r, Status::Active).unwrap().at,
+            t + Duration::days(365)
+        );
     }
 
     #[test]
@@ -267,7 +281,10 @@ mod tests {
         // General-only KuCoin keys never expire.
         let mut g = key("kucoin", &["read"], t);
         g.rotation_days = Some(365);
-        assert_eq!(p.due(&g, Status::Active).unwrap().at, t + Duration::days(365));
+        assert_eq!(
+            p.due(&g, Status::Active).unwrap().at,
+            t + Duration::days(365)
+        );
     }
 
     #[test]

@@ -60,10 +60,7 @@ impl Calendar {
     /// when overdue).
     pub fn days_left(&self, due: OffsetDateTime, now: OffsetDateTime) -> i64 {
         match (self.local_date(now), self.local_date(due)) {
-            (Some(today), Some(d)) => today
-                .until(d)
-                .map(|s| i64::from(s.get_days()))
-                .unwrap_or(0),
+            (Some(today), Some(d)) => today.until(d).map(|s| i64::from(s.get_days())).unwrap_or(0),
             _ => 0,
         }
     }
@@ -270,7 +267,12 @@ pub struct DueKey {
     pub days_left: i64,
 }
 
-pub fn due_within(entries: &[Entry], days: u32, cal: &Calendar, now: OffsetDateTime) -> Vec<DueKey> {
+pub fn due_within(
+    entries: &[Entry],
+    days: u32,
+    cal: &Calendar,
+    now: OffsetDateTime,
+) -> Vec<DueKey> {
     let mut out: Vec<DueKey> = entries
         .iter()
         .filter_map(|e| {
@@ -280,7 +282,11 @@ pub fn due_within(entries: &[Entry], days: u32, cal: &Calendar, now: OffsetDateT
                 id: e.id.clone(),
                 platform: e.platform.clone(),
                 label: e.label.clone(),
-                reason: e.due_reason.as_ref().map(DueReason::short).unwrap_or_default(),
+                reason: e
+                    .due_reason
+                    .as_ref()
+                    .map(DueReason::short)
+                    .unwrap_or_default(),
                 due_at,
                 days_left,
             })
@@ -364,7 +370,12 @@ pub const SNOOZE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;
 
 /// Silences a key's reminders for `days`; when the snooze ends, the
 /// reminder comes back even if its stage was already sent.
-pub fn snooze(vault: &mut Vault, id: &str, days: u32, now: OffsetDateTime) -> Result<OffsetDateTime> {
+pub fn snooze(
+    vault: &mut Vault,
+    id: &str,
+    days: u32,
+    now: OffsetDateTime,
+) -> Result<OffsetDateTime> {
     if !SNOOZE_DAYS.contains(&days) {
         return Err(Error::Invalid {
             field: "days",
@@ -690,7 +701,10 @@ mod tests {
         states.get_mut("a1").unwrap().stage = Some(0);
         let p = at(&states, datetime!(2026-07-17 10:00 UTC));
         assert_eq!(p.due_now[0].stage, -2);
-        assert_eq!(p.due_now[0].body(), "overdue by 2 days (30-day rotation period)");
+        assert_eq!(
+            p.due_now[0].body(),
+            "overdue by 2 days (30-day rotation period)"
+        );
         states.get_mut("a1").unwrap().stage = Some(-2);
         let p = at(&states, datetime!(2026-07-17 10:00 UTC));
         assert!(p.due_now.is_empty());
@@ -730,10 +744,22 @@ mod tests {
         let due = datetime!(2026-07-15 12:00 UTC);
         let e = vec![entry("c3", due)];
         let now = datetime!(2026-07-08 12:00 UTC);
-        let p = plan(&e, &HashMap::new(), &c, now, Some(datetime!(2026-07-08 9:00 UTC)));
+        let p = plan(
+            &e,
+            &HashMap::new(),
+            &c,
+            now,
+            Some(datetime!(2026-07-08 9:00 UTC)),
+        );
         assert!(p.due_now.is_empty());
         assert_eq!(p.announced.len(), 1);
-        let p = plan(&e, &HashMap::new(), &c, now, Some(datetime!(2026-07-01 9:00 UTC)));
+        let p = plan(
+            &e,
+            &HashMap::new(),
+            &c,
+            now,
+            Some(datetime!(2026-07-01 9:00 UTC)),
+        );
         assert_eq!(p.due_now.len(), 1);
     }
 
@@ -743,7 +769,13 @@ mod tests {
         let mut e = entry("d4", datetime!(2026-07-15 12:00 UTC));
         e.next_due_at = None;
         e.due_reason = None;
-        let p = plan(&[e], &HashMap::new(), &c, datetime!(2026-07-01 0:00 UTC), None);
+        let p = plan(
+            &[e],
+            &HashMap::new(),
+            &c,
+            datetime!(2026-07-01 0:00 UTC),
+            None,
+        );
         assert_eq!(p, Plan::default());
     }
 
@@ -752,9 +784,18 @@ mod tests {
         let c = cal("Europe/Berlin");
         let now = datetime!(2026-07-01 0:00 UTC);
         let e = vec![
-            entry("0f7c2a51-aaaa-bbbb-cccc-000000000001", datetime!(2026-07-10 12:00 UTC)),
-            entry("0f7c2a51-aaaa-bbbb-cccc-000000000002", datetime!(2026-07-10 12:00 UTC)),
-            entry("0f7c2a51-aaaa-bbbb-cccc-000000000003", datetime!(2026-06-20 12:00 UTC)),
+            entry(
+                "0f7c2a51-aaaa-bbbb-cccc-000000000001",
+                datetime!(2026-07-10 12:00 UTC),
+            ),
+            entry(
+                "0f7c2a51-aaaa-bbbb-cccc-000000000002",
+                datetime!(2026-07-10 12:00 UTC),
+            ),
+            entry(
+                "0f7c2a51-aaaa-bbbb-cccc-000000000003",
+                datetime!(2026-06-20 12:00 UTC),
+            ),
         ];
         let s = Schedule::build(&e, &HashMap::new(), &c, now);
         // The overdue key reminds daily from the next 09:00 local; the other
