@@ -13,7 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use keyward_core::inventory::{self, Draft, Entry, SecretChanges, SecretInput, SecretUse, Status};
+use keyward_core::rotation;
+use keyward_core::rotation::reminders::{self, Schedule, TimeZone};
 use keyward_core::vault::{self, KdfParams};
+
+use crate::platform::notify;
 use keyward_core::{audit, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -111,6 +115,36 @@ enum Command {
     Passwd,
     /// Full integrity check: every page's HMAC, SQLite's structure, the audit chain
     Check,
+    /// Keys due for rotation within DAYS (and every overdue one), soonest first
+    Due {
+        /// How far ahead to look, in days (0–3650)
+        #[arg(long, value_name = "DAYS", default_value_t = 14)]
+        within: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send the rotation reminders that are due and not yet sent, then exit
+    /// (for cron or a systemd timer). Names the keys when KEYWARD_PASSPHRASE
+    /// unlocks the vault; otherwise a count only, from the nameless schedule
+    Remind {
+        /// Send once and exit (the only mode; the app itself keeps reminding)
+        #[arg(long, required = true)]
+        once: bool,
+    },
+    /// Silence a key's reminders for N days (1–90)
+    Snooze {
+        id: String,
+        #[arg(long, value_name = "N")]
+        days: u32,
+    },
+    /// Replace a key's secret fields in one go (the new key is already
+    /// deployed and the old one revoked); values from stdin like `add`
+    Rotate {
+        id: String,
+        /// Secret field of the new key to read from stdin. Repeatable
+        #[arg(long = "secret", value_name = "FIELD", required = true)]
+        secrets: Vec<String>,
+    },
 }
 
 /// The entry fields shared by `add` and `edit`. Values are checked by the
@@ -293,6 +327,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
                 .map_err(|r| Failure(format!("status: {r}")))?;
             let mut vault = unlock(dir)?;
             let e = inventory::set_status(&mut vault, &id, status, now())?;
+            refresh_schedule(&vault);
             println!("{} is {}", e.short_id(), e.status.as_str());
             Ok(())
         }
@@ -301,6 +336,148 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Audit { json, verify } => audit_log(dir, json, verify),
         Command::Passwd => passwd(dir),
         Command::Check => check(dir),
+        Command::Due { within, json } => due(dir, within, json),
+        Command::Remind { once: _ } => remind(dir),
+        Command::Snooze { id, days } => {
+            let mut vault = unlock(dir)?;
+            let until = reminders::snooze(&mut vault, &id, days, now())?;
+            refresh_schedule(&vault);
+            println!(
+                "reminders for {} snoozed until {}",
+                inventory::get(&vault, &id)?.short_id(),
+                keyward_core::timefmt::format(until)
+            );
+            Ok(())
+        }
+        Command::Rotate { id, secrets } => {
+            let values = read_secrets(&secrets)?;
+            let mut vault = unlock(dir)?;
+            let e = rotation::rotate_now(&mut vault, &id, values, now())?;
+            refresh_schedule(&vault);
+            println!(
+                "{} rotated; next due {}",
+                e.short_id(),
+                e.next_due_at
+                    .map(keyward_core::timefmt::format)
+                    .unwrap_or_else(|| "-".into())
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The user's time zone for calendar-day reminders (TZ, else /etc/localtime).
+fn time_zone() -> TimeZone {
+    TimeZone::system()
+}
+
+/// Keeps the locked-vault reminder schedule in step after a change. The
+/// change itself is committed already, so a failure here only warns.
+fn refresh_schedule(vault: &Vault) {
+    if let Err(e) = reminders::write_schedule(vault, time_zone(), now()) {
+        eprintln!("warning: reminder schedule not updated: {e}");
+    }
+}
+
+fn due(dir: &VaultDir, within: u32, json: bool) -> Outcome {
+    if within > 3650 {
+        return Err(Failure("--within: must be from 0 to 3650 days".into()));
+    }
+    let vault = unlock(dir)?;
+    let cal = reminders::calendar(&vault, time_zone())?;
+    let keys = reminders::due_within(&inventory::list(&vault)?, within, &cal, now());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&keys)?);
+        return Ok(());
+    }
+    if keys.is_empty() {
+        println!("nothing due within {within} days");
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    for k in &keys {
+        writeln!(
+            out,
+            "{}  {:<18}  {:<8}  {} · {}  ({})",
+            &keyward_core::timefmt::format(k.due_at)[..10],
+            reminders::when_text(k.days_left),
+            &k.id[..8],
+            k.platform,
+            k.label,
+            k.reason
+        )?;
+    }
+    Ok(())
+}
+
+/// At most this many notifications per run name a key; the rest are summed
+/// up in one, so a vault with many keys due does not flood the desktop.
+const MAX_DETAILED: usize = 5;
+
+fn remind(dir: &VaultDir) -> Outcome {
+    ensure_exists(dir)?;
+    let at = now();
+    if std::env::var_os(ENV_PASSPHRASE).is_none() {
+        // Locked: only times and counts are readable.
+        let Some(schedule) = Schedule::read(dir) else {
+            println!("no reminder schedule yet: unlock the vault once (app or KEYWARD_PASSPHRASE)");
+            return Ok(());
+        };
+        let Some(event) = schedule.to_announce(at) else {
+            println!("nothing to send");
+            return Ok(());
+        };
+        let notice = notify::Notice {
+            summary: "Keyward".into(),
+            body: Schedule::message(&event),
+            urgent: false,
+            open_action: false,
+        };
+        notify::show(&notice, None)?;
+        reminders::mark_announced(dir, at)?;
+        println!("sent: {}", notice.body);
+        return Ok(());
+    }
+    let mut vault = unlock(dir)?;
+    let plan = reminders::pending(&vault, time_zone(), at)?;
+    let mut sent = Vec::new();
+    for r in plan.due_now.iter().take(MAX_DETAILED) {
+        let notice = detailed_notice(r);
+        notify::show(&notice, None)?;
+        println!("sent: {} — {}", notice.summary, notice.body);
+        sent.push(r.clone());
+    }
+    let rest = plan.due_now.len().saturating_sub(MAX_DETAILED);
+    if rest > 0 {
+        let body = format!("{rest} more API keys are due for rotation — open Keyward to see them");
+        notify::show(
+            &notify::Notice {
+                summary: "Keyward".into(),
+                body: body.clone(),
+                urgent: false,
+                open_action: false,
+            },
+            None,
+        )?;
+        println!("sent: {body}");
+        sent.extend(plan.due_now.iter().skip(MAX_DETAILED).cloned());
+    }
+    sent.extend(plan.announced.iter().cloned());
+    reminders::mark_sent(&mut vault, &sent, at)?;
+    refresh_schedule(&vault);
+    if plan.due_now.is_empty() {
+        println!("nothing to send");
+    }
+    Ok(())
+}
+
+/// "Rotate Kraken · grid-bot" / "due in 3 days (default 60-day rotation period)".
+pub(crate) fn detailed_notice(r: &reminders::Reminder) -> notify::Notice {
+    notify::Notice {
+        summary: r.title(),
+        body: r.body(),
+        urgent: r.days_left <= 0,
+        open_action: true,
     }
 }
 
@@ -395,6 +572,7 @@ fn add(dir: &VaultDir, args: &EntryArgs) -> Outcome {
     let secrets = read_secrets(&args.secrets)?;
     let mut vault = unlock(dir)?;
     let entry = inventory::add(&mut vault, &draft, secrets, now())?;
+    refresh_schedule(&vault);
     println!("{}", entry.id);
     Ok(())
 }
@@ -409,6 +587,7 @@ fn edit(
     let set = read_secrets(secret_fields)?;
     let mut vault = unlock(dir)?;
     let e = inventory::edit(&mut vault, id, draft, SecretChanges { set, remove }, now())?;
+    refresh_schedule(&vault);
     println!("{}", e.id);
     Ok(())
 }
@@ -664,6 +843,7 @@ fn delete(dir: &VaultDir, id: &str, yes: bool) -> Outcome {
         }
     }
     inventory::delete(&mut vault, &e.id, now())?;
+    refresh_schedule(&vault);
     println!("deleted {}", e.short_id());
     Ok(())
 }

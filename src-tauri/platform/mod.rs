@@ -1,4 +1,6 @@
-//! The operating system's edges, each behind a small type: for now the
-//! clipboard. Notifications, the keyring and the tray come with their issues.
+//! The operating system's edges, each behind a small type: the clipboard,
+//! desktop notifications, the wall-clock timer reminders sleep on, and
+//! autostart at login.
 
 pub mod clipboard;
+pub mod notify;

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use jiff::tz::TimeZone;
+pub use jiff::tz::TimeZone;
 use jiff::{civil, Timestamp, ToSpan};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -637,8 +637,10 @@ mod tests {
     fn the_day_a_reminder_falls_in_a_dst_gap_it_still_arrives() {
         // Berlin skips 02:00–03:00 on 29 March 2026; a 02:00 reminder hour
         // lands at 03:00 local (01:00 UTC), not never.
-        let mut s = Settings::default();
-        s.reminder_hour = 2;
+        let s = Settings {
+            reminder_hour: 2,
+            ..Settings::default()
+        };
         let c = Calendar::new(&s, TimeZone::get("Europe/Berlin").unwrap());
         let due = datetime!(2026-04-05 12:00 UTC);
         assert_eq!(c.fire_at(due, 7), Some(datetime!(2026-03-29 1:00 UTC)));
