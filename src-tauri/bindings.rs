@@ -19,6 +19,9 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     keyward_core::vault::PassphraseVerdict::export_all(&cfg)?;
     keyward_core::settings::Settings::export_all(&cfg)?;
     keyward_core::platforms::Platform::export_all(&cfg)?;
+    keyward_core::rotation::Rotation::export_all(&cfg)?;
+    keyward_core::rotation::HistoryItem::export_all(&cfg)?;
+    keyward_core::rotation::DueReason::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;
     crate::state::LockReason::export_all(&cfg)?;
     crate::commands::vault::VaultStatus::export_all(&cfg)?;

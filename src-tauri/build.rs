@@ -22,6 +22,15 @@ const COMMANDS: &[&str] = &[
     "list_permissions",
     "note_activity",
     "report_first_paint",
+    "get_rotation",
+    "rotation_history",
+    "start_rotation",
+    "describe_new_key",
+    "stage_new_secrets",
+    "advance_rotation",
+    "complete_rotation",
+    "cancel_rotation",
+    "snooze_reminders",
 ];
 
 fn main() {

@@ -46,6 +46,10 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "KEYWARD_VAULT")]
     vault: Option<PathBuf>,
 
+    /// Open the app in the tray only, window hidden (used at login)
+    #[arg(long)]
+    tray: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -258,11 +262,14 @@ pub fn main() -> ExitCode {
         Err(f) => return fail(f),
     };
     let Some(command) = cli.command else {
-        return match crate::run_app(dir.path().to_path_buf()) {
+        return match crate::run_app(dir.path().to_path_buf(), cli.tray) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(Failure(format!("could not start the app: {e}"))),
         };
     };
+    if cli.tray {
+        return fail(Failure("--tray only applies when opening the app".into()));
+    }
     match run(command, &dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => fail(f),
@@ -410,75 +417,35 @@ fn due(dir: &VaultDir, within: u32, json: bool) -> Outcome {
     Ok(())
 }
 
-/// At most this many notifications per run name a key; the rest are summed
-/// up in one, so a vault with many keys due does not flood the desktop.
-const MAX_DETAILED: usize = 5;
-
 fn remind(dir: &VaultDir) -> Outcome {
     ensure_exists(dir)?;
     let at = now();
-    if std::env::var_os(ENV_PASSPHRASE).is_none() {
+    let mut show = |n: &notify::Notice, _: Option<&str>| notify::show(n, None);
+    let shown = if std::env::var_os(ENV_PASSPHRASE).is_none() {
         // Locked: only times and counts are readable.
-        let Some(schedule) = Schedule::read(dir) else {
+        if Schedule::read(dir).is_none() {
             println!("no reminder schedule yet: unlock the vault once (app or KEYWARD_PASSPHRASE)");
             return Ok(());
-        };
-        let Some(event) = schedule.to_announce(at) else {
-            println!("nothing to send");
-            return Ok(());
-        };
-        let notice = notify::Notice {
-            summary: "Keyward".into(),
-            body: Schedule::message(&event),
-            urgent: false,
-            open_action: false,
-        };
-        notify::show(&notice, None)?;
-        reminders::mark_announced(dir, at)?;
-        println!("sent: {}", notice.body);
-        return Ok(());
-    }
-    let mut vault = unlock(dir)?;
-    let plan = reminders::pending(&vault, time_zone(), at)?;
-    let mut sent = Vec::new();
-    for r in plan.due_now.iter().take(MAX_DETAILED) {
-        let notice = detailed_notice(r);
-        notify::show(&notice, None)?;
-        println!("sent: {} — {}", notice.summary, notice.body);
-        sent.push(r.clone());
-    }
-    let rest = plan.due_now.len().saturating_sub(MAX_DETAILED);
-    if rest > 0 {
-        let body = format!("{rest} more API keys are due for rotation — open Keyward to see them");
-        notify::show(
-            &notify::Notice {
-                summary: "Keyward".into(),
-                body: body.clone(),
-                urgent: false,
-                open_action: false,
-            },
-            None,
-        )?;
-        println!("sent: {body}");
-        sent.extend(plan.due_now.iter().skip(MAX_DETAILED).cloned());
-    }
-    sent.extend(plan.announced.iter().cloned());
-    reminders::mark_sent(&mut vault, &sent, at)?;
-    refresh_schedule(&vault);
-    if plan.due_now.is_empty() {
+        }
+        crate::reminders::announce_locked(dir, at, &mut show)?
+            .0
+            .into_iter()
+            .collect()
+    } else {
+        let mut vault = unlock(dir)?;
+        crate::reminders::send_due(&mut vault, time_zone(), at, &mut show)?.0
+    };
+    if shown.is_empty() {
         println!("nothing to send");
     }
-    Ok(())
-}
-
-/// "Rotate Kraken · grid-bot" / "due in 3 days (default 60-day rotation period)".
-pub(crate) fn detailed_notice(r: &reminders::Reminder) -> notify::Notice {
-    notify::Notice {
-        summary: r.title(),
-        body: r.body(),
-        urgent: r.days_left <= 0,
-        open_action: true,
+    for n in &shown {
+        if n.summary == "Keyward" {
+            println!("sent: {}", n.body);
+        } else {
+            println!("sent: {} — {}", n.summary, n.body);
+        }
     }
+    Ok(())
 }
 
 fn conflict(list: &[String], flag: &str, other: &str) -> Outcome {

@@ -138,6 +138,20 @@ impl From<settings::Error> for IpcError {
     }
 }
 
+impl From<keyward_core::rotation::Error> for IpcError {
+    fn from(e: keyward_core::rotation::Error) -> Self {
+        use keyward_core::rotation::Error as E;
+        match e {
+            E::Invalid { field, reason } => IpcError::invalid(vec![FieldError { field, reason }]),
+            E::Fields(fields) => IpcError::invalid(fields),
+            E::Step(_) => IpcError::new(ErrorCode::Invalid, e.to_string()),
+            E::NotStarted => IpcError::new(ErrorCode::NotFound, e.to_string()),
+            E::Inventory(i) => i.into(),
+            E::Vault(v) => v.into(),
+        }
+    }
+}
+
 impl From<keyward_core::audit::Error> for IpcError {
     fn from(e: keyward_core::audit::Error) -> Self {
         match e {

@@ -6,7 +6,9 @@ pub mod cli;
 mod commands;
 pub mod error;
 mod platform;
+mod reminders;
 pub mod state;
+mod tray;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -56,7 +58,7 @@ pub fn startup_probe(step: &str) {
 /// Creates the main window from its configuration, with the vault's status
 /// handed to the page before it loads: the first screen (create or unlock)
 /// paints without waiting for an IPC round trip.
-fn open_window(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
+fn open_window(app: &mut tauri::App, hidden: bool) -> Result<(), Box<dyn std::error::Error>> {
     let config = app
         .config()
         .app
@@ -71,26 +73,39 @@ fn open_window(app: &mut tauri::App) -> Result<(), Box<dyn std::error::Error>> {
     );
     tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
         .initialization_script(script)
+        .visible(!hidden)
         .build()?;
     Ok(())
 }
 
-/// Opens the window on the vault in `vault_dir`.
-pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
+/// Brings the main window back: shown, unminimised, focused.
+pub(crate) fn show_window(app: &tauri::AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+/// Opens the app on the vault in `vault_dir`; with `hidden`, only in the
+/// tray (autostart at login).
+pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
     let _ = started();
     software_rendering();
     let app = tauri::Builder::default()
         // First, so a second launch only focuses the window that is already open.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.show();
-                let _ = w.set_focus();
-            }
+            show_window(app);
         }))
         .manage(AppState::new(VaultDir::new(vault_dir)))
-        .setup(|app| {
-            open_window(app)?;
+        .manage(reminders::Stats::default())
+        .setup(move |app| {
+            open_window(app, hidden)?;
+            // No tray on this desktop is no reason not to start.
+            if let Err(e) = tray::create(app) {
+                startup_probe(&format!("no tray icon: {e}"));
+            }
+            reminders::spawn(app.handle().clone());
             let handle = app.handle().clone();
             std::thread::spawn(move || loop {
                 std::thread::sleep(Duration::from_secs(2));
@@ -100,6 +115,15 @@ pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
                 }
             });
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                // Reminders keep running in the tray when the user wants that.
+                if window.state::<AppState>().close_to_tray() {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::vault::get_vault_status,
@@ -121,6 +145,15 @@ pub fn run_app(vault_dir: PathBuf) -> Result<(), tauri::Error> {
             commands::platforms::list_permissions,
             commands::session::note_activity,
             commands::session::report_first_paint,
+            commands::rotation::get_rotation,
+            commands::rotation::rotation_history,
+            commands::rotation::start_rotation,
+            commands::rotation::describe_new_key,
+            commands::rotation::stage_new_secrets,
+            commands::rotation::advance_rotation,
+            commands::rotation::complete_rotation,
+            commands::rotation::cancel_rotation,
+            commands::rotation::snooze_reminders,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

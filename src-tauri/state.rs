@@ -2,7 +2,7 @@
 //! unlocked. Locking drops the `Vault` — closing the database and wiping
 //! every key — and clears the clipboard if it still holds a copied secret.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use keyward_core::inventory::{Entry, SearchIndex};
@@ -46,6 +46,12 @@ pub struct AppState {
     last_activity: Mutex<Instant>,
     listing_version: Mutex<u64>,
     pub clipboard: SecretClipboard,
+    /// Wakes the reminder scheduler to plan again (keys, settings or the
+    /// session changed). A wake-up requested while it is busy is kept.
+    pub replan: Arc<tokio::sync::Notify>,
+    /// The last known "close to tray" setting (the settings live in the
+    /// vault, unreadable while locked).
+    close_to_tray: std::sync::atomic::AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -60,6 +66,39 @@ impl AppState {
             last_activity: Mutex::new(Instant::now()),
             listing_version: Mutex::new(0),
             clipboard: SecretClipboard::default(),
+            replan: Arc::new(tokio::sync::Notify::new()),
+            close_to_tray: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+
+    pub fn close_to_tray(&self) -> bool {
+        self.close_to_tray
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Applies the settings that act outside the vault: close to tray, and
+    /// autostart at login.
+    pub fn apply_desktop_settings(&self, settings: &Settings) -> std::io::Result<()> {
+        self.close_to_tray
+            .store(settings.close_to_tray, std::sync::atomic::Ordering::Relaxed);
+        let (Some(config), Ok(exe)) = (dirs::config_dir(), std::env::current_exe()) else {
+            return Ok(());
+        };
+        crate::platform::autostart::apply(&config, settings.autostart, &exe, self.dir.path())
+    }
+
+    /// Keys, settings or the session changed: reminders plan again.
+    pub fn changed(&self) {
+        self.replan.notify_one();
+    }
+
+    /// Runs `f` on the unlocked session without counting as user activity
+    /// (background work must not keep a session from auto-locking).
+    /// `None` when locked.
+    pub fn with_vault_quiet<T>(&self, f: impl FnOnce(&mut Unlocked) -> T) -> Option<T> {
+        match &mut *lock(&self.session) {
+            Session::Unlocked(u) => Some(f(u)),
+            Session::Locked => None,
         }
     }
 
@@ -82,6 +121,16 @@ impl AppState {
         }
     }
 
+    /// Like [`Self::with_unlocked`] for a change: on success, reminders
+    /// plan again.
+    pub fn mutate<T>(&self, f: impl FnOnce(&mut Unlocked) -> IpcResult<T>) -> IpcResult<T> {
+        let out = self.with_unlocked(f);
+        if out.is_ok() {
+            self.changed();
+        }
+        out
+    }
+
     pub fn set_unlocked(&self, vault: Vault, settings: Settings) {
         self.touch();
         *lock(&self.session) = Session::Unlocked(Box::new(Unlocked {
@@ -89,6 +138,7 @@ impl AppState {
             settings,
             listing: None,
         }));
+        self.changed();
     }
 
     pub fn next_listing_version(&self) -> u64 {
@@ -101,6 +151,7 @@ impl AppState {
     pub fn lock(&self) -> bool {
         let previous = std::mem::replace(&mut *lock(&self.session), Session::Locked);
         self.clipboard.clear_if_ours();
+        self.changed();
         match previous {
             Session::Unlocked(u) => {
                 // Closing checkpoints the WAL; the keys are wiped on drop either way.

@@ -36,7 +36,7 @@ impl std::fmt::Debug for SecretFieldInput {
     }
 }
 
-fn into_inputs(inputs: Vec<SecretFieldInput>) -> Vec<SecretInput> {
+pub(crate) fn into_inputs(inputs: Vec<SecretFieldInput>) -> Vec<SecretInput> {
     inputs
         .into_iter()
         .map(|i| SecretInput {
@@ -144,7 +144,7 @@ pub fn add_entry(
     secrets: Vec<SecretFieldInput>,
 ) -> IpcResult<Entry> {
     let secrets = into_inputs(secrets);
-    state.with_unlocked(|u| Ok(inventory::add(&mut u.vault, &draft, secrets, now())?))
+    state.mutate(|u| Ok(inventory::add(&mut u.vault, &draft, secrets, now())?))
 }
 
 #[tauri::command]
@@ -159,7 +159,7 @@ pub fn edit_entry(
         set: into_inputs(set_secrets),
         remove: remove_secrets,
     };
-    state.with_unlocked(|u| Ok(inventory::edit(&mut u.vault, &id, &draft, changes, now())?))
+    state.mutate(|u| Ok(inventory::edit(&mut u.vault, &id, &draft, changes, now())?))
 }
 
 #[tauri::command]
@@ -174,10 +174,10 @@ pub fn set_entry_status(
             reason: r,
         }])
     })?;
-    state.with_unlocked(|u| Ok(inventory::set_status(&mut u.vault, &id, status, now())?))
+    state.mutate(|u| Ok(inventory::set_status(&mut u.vault, &id, status, now())?))
 }
 
 #[tauri::command]
 pub fn delete_entry(state: State<'_, AppState>, id: String) -> IpcResult<()> {
-    state.with_unlocked(|u| Ok(inventory::delete(&mut u.vault, &id, now())?))
+    state.mutate(|u| Ok(inventory::delete(&mut u.vault, &id, now())?))
 }

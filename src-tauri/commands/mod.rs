@@ -5,6 +5,7 @@
 
 pub mod inventory;
 pub mod platforms;
+pub mod rotation;
 pub mod secrets;
 pub mod session;
 pub mod settings;

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use keyward_core::inventory::{self, SecretUse};
+use keyward_core::rotation;
+use keyward_core::{SecretValue, Vault};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -18,14 +20,30 @@ pub struct CopyReceipt {
     pub clears_in_seconds: u32,
 }
 
+/// The current key's field, or during a rotation (`new_key`) the new one's.
+fn take(
+    vault: &mut Vault,
+    id: &str,
+    field: &str,
+    purpose: SecretUse,
+    new_key: bool,
+) -> IpcResult<SecretValue> {
+    if new_key {
+        Ok(rotation::take_new_secret(vault, id, field, purpose, now())?)
+    } else {
+        Ok(inventory::take_secret(vault, id, field, purpose, now())?)
+    }
+}
+
 #[tauri::command]
 pub fn copy_secret(
     state: State<'_, AppState>,
     id: String,
     field: String,
+    new_key: Option<bool>,
 ) -> IpcResult<CopyReceipt> {
     let (value, seconds) = state.with_unlocked(|u| {
-        let value = inventory::take_secret(&mut u.vault, &id, &field, SecretUse::Copy, now())?;
+        let value = take(&mut u.vault, &id, &field, SecretUse::Copy, new_key.unwrap_or(false))?;
         Ok((value, u.settings.clipboard_clear_seconds))
     })?;
     state
@@ -59,9 +77,10 @@ pub fn reveal_secret(
     state: State<'_, AppState>,
     id: String,
     field: String,
+    new_key: Option<bool>,
 ) -> IpcResult<RevealedSecret> {
     state.with_unlocked(|u| {
-        let value = inventory::take_secret(&mut u.vault, &id, &field, SecretUse::Reveal, now())?;
+        let value = take(&mut u.vault, &id, &field, SecretUse::Reveal, new_key.unwrap_or(false))?;
         // EXPOSE: reveal exists to show the value to the user.
         let text = std::str::from_utf8(value.expose()).map_err(|_| {
             IpcError::new(

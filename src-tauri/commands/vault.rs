@@ -62,6 +62,9 @@ pub async fn create_vault(
     })
     .await?;
     let settings = settings::load(&vault)?;
+    // Autostart follows the vault's setting; failing to write it must not
+    // keep the user out of their keys.
+    let _ = state.apply_desktop_settings(&settings);
     state.set_unlocked(vault, settings);
     Ok(())
 }
@@ -81,6 +84,9 @@ pub async fn unlock_vault(state: State<'_, AppState>, passphrase: String) -> Ipc
     }
     let vault = blocking(move || Ok(Vault::unlock(&dir, &passphrase, now(), Origin::App)?)).await?;
     let settings = settings::load(&vault)?;
+    // Autostart follows the vault's setting; failing to write it must not
+    // keep the user out of their keys.
+    let _ = state.apply_desktop_settings(&settings);
     state.set_unlocked(vault, settings);
     Ok(())
 }

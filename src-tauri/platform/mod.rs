@@ -3,4 +3,6 @@
 //! autostart at login.
 
 pub mod clipboard;
+pub mod autostart;
 pub mod notify;
+pub mod timer;

@@ -12,13 +12,17 @@ import type { Entry } from "./bindings/Entry";
 import type { EntryList } from "./bindings/EntryList";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { FieldError } from "./bindings/FieldError";
+import type { DueReason } from "./bindings/DueReason";
 import type { FilterInput } from "./bindings/FilterInput";
+import type { HistoryItem } from "./bindings/HistoryItem";
 import type { IpcError } from "./bindings/IpcError";
 import type { LockReason } from "./bindings/LockReason";
 import type { PassphraseVerdict } from "./bindings/PassphraseVerdict";
 import type { PermissionInfo } from "./bindings/PermissionInfo";
 import type { Platform } from "./bindings/Platform";
 import type { RevealedSecret } from "./bindings/RevealedSecret";
+import type { Rotation } from "./bindings/Rotation";
+import type { Step } from "./bindings/Step";
 import type { SecretFieldInput } from "./bindings/SecretFieldInput";
 import type { Settings } from "./bindings/Settings";
 import type { VaultStatus } from "./bindings/VaultStatus";
@@ -26,18 +30,22 @@ import type { VaultStatus } from "./bindings/VaultStatus";
 export type {
   CopyReceipt,
   Draft,
+  DueReason,
   Entry,
   EntryList,
   ErrorCode,
   FieldError,
   FilterInput,
+  HistoryItem,
   LockReason,
   PassphraseVerdict,
   PermissionInfo,
   Platform,
   RevealedSecret,
+  Rotation,
   SecretFieldInput,
   Settings,
+  Step,
   VaultStatus,
 };
 
@@ -81,8 +89,10 @@ export const ipc = {
     call<Entry>("edit_entry", { id, draft, setSecrets, removeSecrets }),
   setEntryStatus: (id: string, status: string) => call<Entry>("set_entry_status", { id, status }),
   deleteEntry: (id: string) => call<void>("delete_entry", { id }),
-  copySecret: (id: string, field: string) => call<CopyReceipt>("copy_secret", { id, field }),
-  revealSecret: (id: string, field: string) => call<RevealedSecret>("reveal_secret", { id, field }),
+  /** `newKey`: during a rotation, the new key's field rather than the current one's. */
+  copySecret: (id: string, field: string, newKey = false) => call<CopyReceipt>("copy_secret", { id, field, newKey }),
+  revealSecret: (id: string, field: string, newKey = false) =>
+    call<RevealedSecret>("reveal_secret", { id, field, newKey }),
   getSettings: () => call<Settings>("get_settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
   listPlatforms: () => call<Platform[]>("list_platforms"),
@@ -90,6 +100,20 @@ export const ipc = {
   noteActivity: () => call<void>("note_activity"),
   /** `pageMs`: the page's own clock, from navigation start to its first paint. */
   reportFirstPaint: (pageMs: number) => call<void>("report_first_paint", { pageMs }),
+  getRotation: (id: string) => call<Rotation | null>("get_rotation", { id }),
+  rotationHistory: (id: string) => call<HistoryItem[]>("rotation_history", { id }),
+  startRotation: (id: string) => call<Rotation>("start_rotation", { id }),
+  describeNewKey: (id: string, permissions: string[] | null, ipAllowlist: string[] | null, keyIdHint: string | null) =>
+    call<Rotation>("describe_new_key", { id, permissions, ipAllowlist, keyIdHint }),
+  stageNewSecrets: (id: string, secrets: SecretFieldInput[]) => call<Rotation>("stage_new_secrets", { id, secrets }),
+  advanceRotation: (id: string, step: "deploy" | "confirm" | "revoke") => call<Rotation>("advance_rotation", { id, step }),
+  completeRotation: (id: string) => call<Entry>("complete_rotation", { id }),
+  cancelRotation: (id: string) => call<Entry>("cancel_rotation", { id }),
+  /** Returns until when (RFC 3339). */
+  snoozeReminders: (id: string, days: number) => call<string>("snooze_reminders", { id, days }),
+  /** A reminder's "Open" was clicked: show that key. */
+  onOpenEntry: (handler: (id: string) => void): Promise<UnlistenFn> =>
+    listen<string>("open-entry", (e) => handler(e.payload)),
   /** Called when the backend locks the session (idle timer or another window). */
   onLocked: (handler: (reason: LockReason) => void): Promise<UnlistenFn> =>
     listen<LockReason>("vault-locked", (e) => handler(e.payload)),

@@ -1,0 +1,231 @@
+//! The reminder scheduler: one task that sends what is due, then sleeps on
+//! the wall clock until the next threshold — no polling. It plans again
+//! when keys, settings or the session change, when the system clock is
+//! set, and (the timer being on the wall clock) fires on resume for what
+//! came due during sleep.
+//!
+//! Unlocked, it reads the vault and names keys; locked, it reads only the
+//! nameless schedule beside the vault and says how many keys are due.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use keyward_core::inventory;
+use keyward_core::rotation::reminders::{self, Reminder, Schedule, TimeZone};
+use keyward_core::{Vault, VaultDir};
+use tauri::{AppHandle, Emitter, Manager};
+use time::OffsetDateTime;
+
+use crate::platform::notify::{self, Notice};
+use crate::platform::timer::{WallTimer, Woke};
+use crate::state::AppState;
+
+/// Sent to the window when the user clicks "Open" on a reminder (payload:
+/// the key's id).
+pub const EVENT_OPEN_ENTRY: &str = "open-entry";
+
+/// At most this many notifications per round name a key; the rest are
+/// summed up in one.
+const MAX_DETAILED: usize = 5;
+
+/// What the scheduler has done, for the tray and the benchmark.
+#[derive(Default)]
+pub struct Stats {
+    /// Times the task woke up and planned.
+    pub wakes: AtomicU64,
+    /// Keys due now or within the first reminder threshold.
+    pub due: AtomicU32,
+}
+
+/// Starts the scheduler on the app's async runtime.
+pub fn spawn(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let timer = match WallTimer::new() {
+            Ok(t) => t,
+            Err(e) => {
+                trace(&format!("no wall-clock timer, reminders off: {e}"));
+                return;
+            }
+        };
+        let replan = app.state::<AppState>().replan.clone();
+        loop {
+            let next = round(&app);
+            let stats = app.state::<Stats>();
+            stats.wakes.fetch_add(1, Ordering::Relaxed);
+            crate::tray::show_due(&app, stats.due.load(Ordering::Relaxed));
+            trace(&format!(
+                "planned; next wake-up {}",
+                next.map(keyward_core::timefmt::format)
+                    .unwrap_or_else(|| "never".into())
+            ));
+            match next {
+                Some(at) => {
+                    tokio::select! {
+                        () = replan.notified() => trace("woke: something changed"),
+                        woke = timer.sleep_until(at) => match woke {
+                            Ok(Woke::Due) => trace("woke: a reminder is due"),
+                            Ok(Woke::ClockChanged) => trace("woke: the clock was set"),
+                            Err(e) => {
+                                trace(&format!("timer failed: {e}"));
+                                replan.notified().await;
+                            }
+                        },
+                    }
+                }
+                None => {
+                    replan.notified().await;
+                    trace("woke: something changed");
+                }
+            }
+        }
+    });
+}
+
+/// With `KEYWARD_TRACE_SCHEDULER` set, each wake-up is printed (stderr;
+/// the wake-up benchmark counts them). Never a key name: ids and labels
+/// stay out.
+fn trace(what: &str) {
+    if std::env::var_os("KEYWARD_TRACE_SCHEDULER").is_some() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("keyward scheduler: {what}");
+        }
+    }
+}
+
+/// Shows one notice; the entry id (for "Open") when it names a key.
+pub(crate) type Show<'a> = dyn FnMut(&Notice, Option<&str>) -> Result<(), notify::Error> + 'a;
+
+/// Sends the reminders due at `now` (at most [`MAX_DETAILED`] naming a key,
+/// the rest summed up), records them as sent and rewrites the locked
+/// schedule. Returns the notices shown and the next wake-up. Stops at the
+/// first notice that cannot be shown, keeping what was shown before.
+pub(crate) fn send_due(
+    vault: &mut Vault,
+    tz: TimeZone,
+    now: OffsetDateTime,
+    show: &mut Show<'_>,
+) -> Result<(Vec<Notice>, Option<OffsetDateTime>), Failure> {
+    let plan = reminders::pending(vault, tz.clone(), now)?;
+    let mut shown = Vec::new();
+    let mut sent: Vec<Reminder> = plan.announced.clone();
+    let mut result = Ok(());
+    for r in plan.due_now.iter().take(MAX_DETAILED) {
+        let notice = Notice {
+            summary: r.title(),
+            body: r.body(),
+            urgent: r.days_left <= 0,
+            open_action: true,
+        };
+        if let Err(e) = show(&notice, Some(&r.entry_id)) {
+            result = Err(e);
+            break;
+        }
+        shown.push(notice);
+        sent.push(r.clone());
+    }
+    let rest = plan.due_now.len().saturating_sub(MAX_DETAILED);
+    if rest > 0 && result.is_ok() {
+        let notice = generic(format!(
+            "{rest} more API keys are due for rotation — open Keyward to see them"
+        ));
+        match show(&notice, None) {
+            Ok(()) => {
+                shown.push(notice);
+                sent.extend(plan.due_now.iter().skip(MAX_DETAILED).cloned());
+            }
+            Err(e) => result = Err(e),
+        }
+    }
+    reminders::mark_sent(vault, &sent, now)?;
+    reminders::write_schedule(vault, tz, now)?;
+    result?;
+    Ok((shown, plan.next_wake))
+}
+
+/// Locked: announces the latest passed event of the nameless schedule, if
+/// not yet announced. Returns the notice shown and the next wake-up.
+pub(crate) fn announce_locked(
+    dir: &VaultDir,
+    now: OffsetDateTime,
+    show: &mut Show<'_>,
+) -> Result<(Option<Notice>, Option<OffsetDateTime>), Failure> {
+    let Some(schedule) = Schedule::read(dir) else {
+        return Ok((None, None));
+    };
+    let mut shown = None;
+    if let Some(event) = schedule.to_announce(now) {
+        let notice = generic(Schedule::message(&event));
+        show(&notice, None)?;
+        reminders::mark_announced(dir, now)?;
+        shown = Some(notice);
+    }
+    Ok((shown, schedule.next_wake(now)))
+}
+
+fn generic(body: String) -> Notice {
+    Notice {
+        summary: "Keyward".into(),
+        body,
+        urgent: false,
+        open_action: true,
+    }
+}
+
+/// Why a round could not finish.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Failure {
+    #[error(transparent)]
+    Notify(#[from] notify::Error),
+    #[error(transparent)]
+    Rotation(#[from] keyward_core::rotation::Error),
+}
+
+/// One round in the app: send what is due, return when to look again.
+fn round(app: &AppHandle) -> Option<OffsetDateTime> {
+    let state = app.state::<AppState>();
+    let stats = app.state::<Stats>();
+    let now = OffsetDateTime::now_utc();
+    let tz = TimeZone::system();
+    let mut show = |notice: &Notice, entry: Option<&str>| -> Result<(), notify::Error> {
+        let handle = app.clone();
+        let entry = entry.map(str::to_owned);
+        notify::show(
+            notice,
+            Some(Box::new(move |_| {
+                crate::show_window(&handle);
+                if let Some(id) = entry {
+                    let _ = handle.emit(EVENT_OPEN_ENTRY, id);
+                }
+            })),
+        )
+    };
+    let unlocked = state.with_vault_quiet(|u| {
+        let (_, next) = send_due(&mut u.vault, tz.clone(), now, &mut show)?;
+        let cal = reminders::calendar(&u.vault, tz.clone())?;
+        let horizon = cal.thresholds.first().copied().unwrap_or(0).max(0);
+        let entries = inventory::list(&u.vault).map_err(keyward_core::rotation::Error::from)?;
+        let due = reminders::due_within(&entries, u32::try_from(horizon).unwrap_or(0), &cal, now);
+        stats
+            .due
+            .store(u32::try_from(due.len()).unwrap_or(u32::MAX), Ordering::Relaxed);
+        Ok::<_, Failure>(next)
+    });
+    let outcome = match unlocked {
+        Some(r) => r,
+        None => announce_locked(&state.dir, now, &mut show).map(|(_, next)| {
+            let current = Schedule::read(&state.dir)
+                .and_then(|s| s.events.iter().rev().find(|e| e.at <= now).map(|e| e.keys));
+            stats.due.store(current.unwrap_or(0), Ordering::Relaxed);
+            next
+        }),
+    };
+    match outcome {
+        Ok(next) => next,
+        Err(e) => {
+            // No notification service now: try again in an hour rather than
+            // never (the user may log in to a desktop later).
+            trace(&format!("could not send: {e}"));
+            Some(now + time::Duration::hours(1))
+        }
+    }
+}
