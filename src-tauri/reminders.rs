@@ -205,9 +205,10 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
         let horizon = cal.thresholds.first().copied().unwrap_or(0).max(0);
         let entries = inventory::list(&u.vault).map_err(keyward_core::rotation::Error::from)?;
         let due = reminders::due_within(&entries, u32::try_from(horizon).unwrap_or(0), &cal, now);
-        stats
-            .due
-            .store(u32::try_from(due.len()).unwrap_or(u32::MAX), Ordering::Relaxed);
+        stats.due.store(
+            u32::try_from(due.len()).unwrap_or(u32::MAX),
+            Ordering::Relaxed,
+        );
         Ok::<_, Failure>(next)
     });
     let outcome = match unlocked {

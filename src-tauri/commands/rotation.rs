@@ -71,10 +71,12 @@ pub fn advance_rotation(
         "confirm" => Step::Confirm,
         "revoke" => Step::Revoke,
         _ => {
-            return Err(IpcError::invalid(vec![keyward_core::inventory::FieldError {
-                field: "step",
-                reason: "must be deploy, confirm or revoke".into(),
-            }]))
+            return Err(IpcError::invalid(vec![
+                keyward_core::inventory::FieldError {
+                    field: "step",
+                    reason: "must be deploy, confirm or revoke".into(),
+                },
+            ]))
         }
     };
     state.mutate(|u| Ok(rotation::advance(&mut u.vault, &id, step, now())?))

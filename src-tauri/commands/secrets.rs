@@ -43,7 +43,13 @@ pub fn copy_secret(
     new_key: Option<bool>,
 ) -> IpcResult<CopyReceipt> {
     let (value, seconds) = state.with_unlocked(|u| {
-        let value = take(&mut u.vault, &id, &field, SecretUse::Copy, new_key.unwrap_or(false))?;
+        let value = take(
+            &mut u.vault,
+            &id,
+            &field,
+            SecretUse::Copy,
+            new_key.unwrap_or(false),
+        )?;
         Ok((value, u.settings.clipboard_clear_seconds))
     })?;
     state
@@ -80,7 +86,13 @@ pub fn reveal_secret(
     new_key: Option<bool>,
 ) -> IpcResult<RevealedSecret> {
     state.with_unlocked(|u| {
-        let value = take(&mut u.vault, &id, &field, SecretUse::Reveal, new_key.unwrap_or(false))?;
+        let value = take(
+            &mut u.vault,
+            &id,
+            &field,
+            SecretUse::Reveal,
+            new_key.unwrap_or(false),
+        )?;
         // EXPOSE: reveal exists to show the value to the user.
         let text = std::str::from_utf8(value.expose()).map_err(|_| {
             IpcError::new(

@@ -2,7 +2,7 @@
 //! desktop notifications, the wall-clock timer reminders sleep on, and
 //! autostart at login.
 
-pub mod clipboard;
 pub mod autostart;
+pub mod clipboard;
 pub mod notify;
 pub mod timer;

@@ -88,7 +88,11 @@ impl WallTimer {
         let left = (at - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
         let capped = left.min(time::Duration::hours(1));
         tokio::time::sleep(capped.unsigned_abs()).await;
-        Ok(if capped < left { Woke::ClockChanged } else { Woke::Due })
+        Ok(if capped < left {
+            Woke::ClockChanged
+        } else {
+            Woke::Due
+        })
     }
 }
 

@@ -232,8 +232,23 @@ pub fn set_status(vault: &mut Vault, id: &str, to: Status, now: OffsetDateTime) 
             to: to.as_str(),
         });
     }
+    // A rotation moves a key into and out of `rotating` itself; revoking or
+    // retiring a key mid-rotation discards the new key's staged secrets.
+    let refuse = |reason: &str| {
+        Err(Error::Invalid(vec![FieldError {
+            field: "status",
+            reason: reason.into(),
+        }]))
+    };
+    if to == Status::Rotating {
+        return refuse("start a rotation to make a key rotating");
+    }
+    if current.status == Status::Rotating && !matches!(to, Status::Revoked | Status::Retired) {
+        return refuse("a rotation is in progress: finish or cancel it first");
+    }
     let origin = vault.origin();
     let tx = vault.write()?;
+    tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [&current.id])?;
     tx.execute(
         "UPDATE entries SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![current.id, to.as_str(), timefmt::format(now)],

@@ -138,6 +138,22 @@ fn a_cancelled_rotation_restores_the_status_and_drops_the_staged_secrets() {
 }
 
 #[test]
+fn a_rotating_key_changes_status_only_through_its_rotation_or_by_revocation() {
+    let (_fx, mut vault) = Fixture::new();
+    let id = add_key(&mut vault, "Kraken", "desk", OLD);
+    let e = inventory::set_status(&mut vault, &id, Status::Rotating, NOW).unwrap_err();
+    assert!(e.to_string().contains("start a rotation"), "{e}");
+    rotation::start(&mut vault, &id, NOW).unwrap();
+    let e = inventory::set_status(&mut vault, &id, Status::Active, NOW).unwrap_err();
+    assert!(e.to_string().contains("finish or cancel"), "{e}");
+    rotation::set_new_key(&mut vault, &id, None, None, None, NOW).unwrap();
+    rotation::stage_secrets(&mut vault, &id, vec![secret("api_secret", NEW)], NOW).unwrap();
+    // Revoked mid-rotation (an exposure): the staged secrets go too.
+    inventory::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
+    assert!(rotation::get(&vault, &id).unwrap().is_none());
+}
+
+#[test]
 fn bad_rotation_input_is_refused_and_changes_nothing() {
     let (_fx, mut vault) = Fixture::new();
     let id = add_key(&mut vault, "Bybit", "mm", OLD);

@@ -51,7 +51,16 @@ class AppState {
   platforms = $state.raw<Platform[]>([]);
   permissions = $state.raw<PermissionInfo[]>([]);
   /** Which dialog is open over the inventory. */
-  dialog = $state<null | { kind: "add" } | { kind: "edit"; id: string } | { kind: "settings" } | { kind: "delete"; id: string }>(null);
+  dialog = $state<
+    | null
+    | { kind: "add" }
+    | { kind: "edit"; id: string }
+    | { kind: "settings" }
+    | { kind: "delete"; id: string }
+    | { kind: "rotate"; id: string }
+  >(null);
+  /** A key to show once the vault is unlocked (a reminder's "Open"). */
+  #pendingOpen: string | null = null;
 
   #filterSeq = 0;
   #booted = false;
@@ -103,6 +112,21 @@ class AppState {
     this.lockMessage = "";
     this.screen = "inventory";
     await this.reload();
+    if (this.#pendingOpen) this.openEntry(this.#pendingOpen);
+  }
+
+  /** Shows one key (from a reminder): clears the filter so it is listed. */
+  openEntry(id: string) {
+    if (this.screen !== "inventory") {
+      this.#pendingOpen = id;
+      return;
+    }
+    this.#pendingOpen = null;
+    if (!this.entries.some((e) => e.id === id)) return;
+    if (this.filter.text || this.filter.platform || this.filter.environment || this.filter.status || this.filter.permission || this.filter.dueSoon) {
+      this.resetFilter();
+    }
+    this.selectedId = id;
   }
 
   /** Fetches the list again (after any change) and re-applies the filter. */
