@@ -7,8 +7,10 @@
 //!
 //! Flows: create vault → add three keys → search and filter → copy a secret
 //! (the X clipboard holds it, then no longer does) → reveal and auto-hide →
-//! lock → wrong passphrase → unlock → an invalid CIDR shows its field error
-//! and saves nothing. Afterwards every file the app could have written is
+//! lock → wrong passphrase → unlock → an overdue key's reminder reaches the
+//! notification daemon from the running app, and its "Open" shows the key →
+//! a guided rotation, left and resumed, with both keys copyable meanwhile →
+//! an invalid CIDR shows its field error and saves nothing. Afterwards every file the app could have written is
 //! searched for the secrets' bytes. Screenshots go to docs/screenshots/.
 #![allow(
     clippy::unwrap_used,
@@ -27,6 +29,9 @@ use fantoccini::Locator;
 use harness::{ensure_desktop, repo, session, Step, Ui};
 
 const PASS: &str = "orbit lantern cobalt meadow 42";
+/// The Kraken key's fields after its rotation.
+const NEW_PUBLIC: &str = "E2E-KRAKEN-PUBLIC-NEW-1e2f";
+const NEW_SECRET: &str = "E2E-SECRET-KRAKEN-NEW-c0ffee";
 
 struct Key {
     platform: &'static str,
@@ -132,10 +137,12 @@ async fn flows(ui: &Ui) -> Step {
     for k in &KEYS {
         step(&format!("add {} / {}", k.platform, k.label), add_key(ui, k)).await?;
     }
+    step("an overdue key reminds from the running app", reminder(ui)).await?;
     step("search, filter and sort", search_and_filter(ui)).await?;
     step("settings", settings(ui)).await?;
     step("copy and reveal", copy_and_reveal(ui)).await?;
     step("lock, wrong passphrase, unlock", lock_and_unlock(ui)).await?;
+    step("guided rotation, left and resumed", rotation(ui)).await?;
     step(
         "an invalid CIDR saves nothing",
         invalid_cidr_saves_nothing(ui),
@@ -380,6 +387,98 @@ async fn copy_and_reveal(ui: &Ui) -> Step {
     Ok(())
 }
 
+/// (summary, body) of the notifications dunst shows now, or has shown.
+fn notifications(which: &str) -> Vec<(String, String)> {
+    let out = Command::new("dunstctl")
+        .arg(which)
+        .output()
+        .expect("dunstctl");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["data"][0]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|n| {
+                    (
+                        n["summary"]["data"].as_str().unwrap_or("").to_owned(),
+                        n["body"]["data"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn displayed() -> usize {
+    let out = Command::new("dunstctl")
+        .args(["count", "displayed"])
+        .output()
+        .expect("dunstctl");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// Two keys were added already due: Binance (created in August, 90 days:
+/// overdue) and OKX (30 days from 1 November: inside the 14-day window).
+/// The app's scheduler, woken by each change, notifies at once, naming the
+/// key; a reminder's "Open" brings the window to that key.
+async fn reminder(ui: &Ui) -> Step {
+    let wanted = [
+        (
+            "Rotate Binance · Treasury sweep",
+            "overdue by ",
+            "(90-day rotation period)",
+            "Treasury sweep",
+        ),
+        (
+            "Rotate OKX · Hedge (staging)",
+            "due in ",
+            "(30-day rotation period)",
+            "Hedge (staging)",
+        ),
+    ];
+    ui.until_within(
+        "a reminder to be shown",
+        Duration::from_secs(10),
+        || async { displayed() > 0 },
+    )
+    .await?;
+    // The notification's default action: "Open".
+    let action = Command::new("dunstctl").args(["action", "0"]).status();
+    if !action.is_ok_and(|s| s.success()) {
+        return Err("dunstctl action failed".into());
+    }
+    ui.until("the window to show the reminded key", || async {
+        let titles = ui.texts("aside[aria-label='Key details'] h2").await;
+        titles.iter().any(|t| wanted.iter().any(|w| w.3 == t))
+    })
+    .await?;
+    Command::new("dunstctl").arg("close-all").status().ok();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let history = notifications("history");
+    for (summary, starts, ends, _) in wanted {
+        let ours: Vec<_> = history.iter().filter(|(s, _)| s == summary).collect();
+        match ours.as_slice() {
+            [(_, body)] if body.starts_with(starts) && body.ends_with(ends) => {}
+            _ => return Err(format!("expected one reminder for {summary}: {history:?}")),
+        }
+    }
+    if history.len() != wanted.len() {
+        return Err(format!("unexpected notifications: {history:?}"));
+    }
+    if history.iter().any(|(s, b)| {
+        KEYS.iter()
+            .flat_map(|k| k.secrets)
+            .any(|(_, v)| s.contains(v) || b.contains(v))
+    }) {
+        return Err("a notification holds a secret".into());
+    }
+    ui.click("button[aria-label='Close details']").await
+}
+
 async fn lock_and_unlock(ui: &Ui) -> Step {
     // Ctrl+L locks.
     let search = ui.find("input[aria-label='Search keys']").await?;
@@ -395,6 +494,77 @@ async fn lock_and_unlock(ui: &Ui) -> Step {
     ui.typ("#unlock-pass", &format!("{PASS}\u{E007}")).await?;
     ui.wait("input[aria-label='Search keys']").await?;
     ui.wait_count(3).await
+}
+
+async fn footer_button(ui: &Ui, text: &str) -> Step {
+    ui.click_xpath(&format!(
+        "//div[@role='dialog']//footer/button[normalize-space()='{text}']"
+    ))
+    .await
+}
+
+async fn rotation(ui: &Ui) -> Step {
+    let old = KEYS[0].secrets[1].1;
+    ui.click_xpath("//div[@role='row'][.//span[normalize-space()='Grid bot']]")
+        .await?;
+    ui.click_xpath("//aside//button[normalize-space()='Rotate…']")
+        .await?;
+    ui.wait("div[role=dialog][aria-label='Rotate Kraken · Grid bot']")
+        .await?;
+    // Step 1: the old key is the template; narrow it.
+    ui.click("input[aria-label='New key permission trade']")
+        .await?;
+    ui.typ("#rw-hint", "e2e-9f").await?;
+    ui.shot("09-rotation-wizard").await;
+    footer_button(ui, "New key created").await?;
+    // Step 2: the new key's secrets.
+    ui.typ("input[aria-label='New value of api_key']", NEW_PUBLIC)
+        .await?;
+    ui.typ("input[aria-label='New value of private_key']", NEW_SECRET)
+        .await?;
+    footer_button(ui, "Save new secrets").await?;
+    // Step 3: deploy — copy the new one; then leave the wizard.
+    ui.click("button[aria-label='Copy new private_key']")
+        .await?;
+    ui.until("the clipboard to hold the new secret", || async {
+        clipboard().as_deref() == Some(NEW_SECRET)
+    })
+    .await?;
+    footer_button(ui, "Close — resume later").await?;
+    ui.gone("div[role=dialog]").await?;
+
+    // Meanwhile both keys are usable.
+    ui.click("button[aria-label='Copy private_key']").await?;
+    ui.until("the clipboard to hold the old secret", || async {
+        clipboard().as_deref() == Some(old)
+    })
+    .await?;
+    ui.click("aside button[aria-label='Copy new private_key']")
+        .await?;
+    ui.until("the clipboard to hold the new secret again", || async {
+        clipboard().as_deref() == Some(NEW_SECRET)
+    })
+    .await?;
+    ui.shot("10-rotation-overlap").await;
+
+    // Resume at step 3 and finish; the old key is revoked last.
+    ui.click_xpath("//aside//button[normalize-space()='Resume rotation']")
+        .await?;
+    footer_button(ui, "It is deployed").await?;
+    footer_button(ui, "The new key works").await?;
+    footer_button(ui, "Old key revoked").await?;
+    footer_button(ui, "Finish rotation").await?;
+    ui.gone("div[role=dialog]").await?;
+    ui.click("button[aria-label='Reveal private_key']").await?;
+    ui.wait_text("[data-testid=revealed-value]", NEW_SECRET)
+        .await?;
+    ui.click("button[aria-label^='Hide private_key']").await?;
+    ui.wait_text("aside", "Rotation history").await?;
+    let chips = ui.texts("aside section[aria-label='Access'] .chip").await;
+    if chips.iter().any(|c| c.contains("trade")) {
+        return Err(format!("the new key kept the trade permission: {chips:?}"));
+    }
+    ui.click("button[aria-label='Close details']").await
 }
 
 async fn invalid_cidr_saves_nothing(ui: &Ui) -> Step {
@@ -454,8 +624,19 @@ fn audited(app: &Path, vault: &Path) {
             .count()
     };
     assert_eq!(by_app("entry.create"), 3, "three keys added");
-    assert_eq!(by_app("secret.copy"), 2, "two copies");
-    assert_eq!(by_app("secret.reveal"), 1, "one reveal");
+    assert_eq!(
+        by_app("secret.copy"),
+        5,
+        "two copies, three during the rotation"
+    );
+    assert_eq!(
+        by_app("secret.reveal"),
+        2,
+        "one reveal, one after the rotation"
+    );
+    assert_eq!(by_app("rotation.start"), 1);
+    assert_eq!(by_app("rotation.step"), 5, "every wizard step");
+    assert_eq!(by_app("rotation.complete"), 1);
     assert_eq!(by_app("vault.unlock_failed"), 1, "the wrong passphrase");
     assert_eq!(by_app("settings.change"), 1, "the clipboard delay");
     let verify = Command::new(app)
@@ -464,7 +645,30 @@ fn audited(app: &Path, vault: &Path) {
         .output()
         .unwrap();
     assert!(verify.status.success());
-    println!("  audit log: every action recorded, chain intact");
+    // After the rotation the vault holds the new value; the old is gone.
+    let listed = Command::new(app)
+        .args(["--vault", vault.to_str().unwrap(), "list", "--json"])
+        .env("KEYWARD_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let kraken = entries.iter().find(|e| e["label"] == "Grid bot").unwrap();
+    let reveal = Command::new(app)
+        .args([
+            "--vault",
+            vault.to_str().unwrap(),
+            "reveal",
+            kraken["id"].as_str().unwrap(),
+            "private_key",
+        ])
+        .env("KEYWARD_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&reveal.stdout), NEW_SECRET);
+    assert!(kraken["last_rotated_at"].is_string());
+    println!(
+        "  audit log: every action recorded, chain intact; the rotated key holds the new secret"
+    );
 }
 
 /// Every file the app could have written — vault, data, cache, config,
@@ -475,6 +679,8 @@ fn no_secret_on_disk(desktop: &Path) {
         .flat_map(|k| k.secrets.iter().map(|s| s.1))
         .collect();
     secrets.push("E2E-SECRET-BYBIT-never-saved");
+    secrets.push(NEW_PUBLIC);
+    secrets.push(NEW_SECRET);
     let mut files = 0;
     let mut stack = vec![desktop.to_path_buf()];
     while let Some(dir) = stack.pop() {
