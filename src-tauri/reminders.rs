@@ -80,15 +80,25 @@ pub fn spawn(app: AppHandle) {
     });
 }
 
-/// With `KEYWARD_TRACE_SCHEDULER` set, each wake-up is printed (stderr;
-/// the wake-up benchmark counts them). Never a key name: ids and labels
-/// stay out.
+/// With `KEYWARD_TRACE_SCHEDULER` set, each wake-up is noted: on stderr
+/// for `1`, else appended to the file it names (the wake-up benchmark counts
+/// them). Never a key's name or id.
 fn trace(what: &str) {
-    if std::env::var_os("KEYWARD_TRACE_SCHEDULER").is_some() {
+    let Some(target) = std::env::var_os("KEYWARD_TRACE_SCHEDULER") else {
+        return;
+    };
+    let line = format!("keyward scheduler: {what}\n");
+    if target == "1" {
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("keyward scheduler: {what}");
+            eprint!("{line}");
         }
+    } else if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(target)
+    {
+        let _ = std::io::Write::write_all(&mut f, line.as_bytes());
     }
 }
 

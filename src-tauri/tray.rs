@@ -24,10 +24,8 @@ pub fn create(app: &tauri::App) -> tauri::Result<()> {
         .tooltip("Keyward")
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => crate::show_window(app),
-            "lock" => {
-                if app.state::<AppState>().lock() {
-                    let _ = app.emit(EVENT_LOCKED, LockReason::User);
-                }
+            "lock" if app.state::<AppState>().lock() => {
+                let _ = app.emit(EVENT_LOCKED, LockReason::User);
             }
             "quit" => {
                 app.state::<AppState>().lock();

@@ -8,7 +8,9 @@
 //! - memory: PSS of the app and its WebKit processes, unlocked with 1,000
 //!   keys, idle and then after `KEYWARD_BENCH_MINUTES` (default 5) of
 //!   scripted use;
-//! - filter keystroke to repaint with 10,000 keys.
+//! - filter keystroke to repaint with 10,000 keys;
+//! - reminder scheduler wake-ups with nothing due, unlocked with 1,000 keys,
+//!   over `KEYWARD_BENCH_MINUTES` (and the whole process's, for scale).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -33,6 +35,12 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // The app, started by tauri-driver, inherits this: it notes each
+    // scheduler wake-up in the file.
+    let trace = std::env::temp_dir().join(format!("keyward-wakeups-{}.log", std::process::id()));
+    if std::env::var_os("KEYWARD_TRACE_SCHEDULER").is_none() {
+        std::env::set_var("KEYWARD_TRACE_SCHEDULER", &trace);
+    }
     ensure_desktop();
     let app = repo().join("target/release/keyward");
     assert!(
@@ -48,7 +56,7 @@ fn main() {
     make_vault(&small, 1_000);
     make_vault(&big, 10_000);
 
-    // KEYWARD_BENCH_ONLY=start|memory|filter runs one part.
+    // KEYWARD_BENCH_ONLY=start|memory|filter|wakeups runs one part.
     let only = std::env::var("KEYWARD_BENCH_ONLY").unwrap_or_default();
     let runs = |part: &str| only.is_empty() || only == part;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -64,6 +72,70 @@ fn main() {
     if runs("filter") {
         runtime.block_on(filter_keystroke(&app, &big));
     }
+    if runs("wakeups") {
+        runtime.block_on(wakeups(&app, &small));
+    }
+}
+
+/// Scheduler wake-ups while nothing is due (the vault's keys were created
+/// today: the first reminder is 16 days away), counted from the app's
+/// trace; and every thread's context switches, for scale.
+async fn wakeups(app: &Path, vault: &Path) {
+    let trace = PathBuf::from(std::env::var_os("KEYWARD_TRACE_SCHEDULER").unwrap());
+    let client = session(app, &["--vault", vault.to_str().unwrap()]).await;
+    let ui = Ui { c: client.clone() };
+    unlock(&ui, 1_000).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let pid = app_pid(app);
+    let lines = || {
+        std::fs::read_to_string(&trace)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("woke"))
+            .count()
+    };
+    let switches = || -> u64 {
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|tasks| {
+                tasks
+                    .flatten()
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+                    .flat_map(|s| {
+                        s.lines()
+                            .filter(|l| l.starts_with("voluntary_ctxt_switches"))
+                            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                            .collect::<Vec<_>>()
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    let planned = std::fs::read_to_string(&trace).unwrap_or_default();
+    let next = planned
+        .lines()
+        .rev()
+        .find(|l| l.contains("next wake-up"))
+        .unwrap_or("")
+        .to_owned();
+    let minutes: u64 = std::env::var("KEYWARD_BENCH_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(5);
+    let (w0, s0) = (lines(), switches());
+    tokio::time::sleep(Duration::from_secs(minutes * 60)).await;
+    let (w1, s1) = (lines(), switches());
+    let per_hour = |n: u64| n as f64 * 60.0 / minutes as f64;
+    println!(
+        "scheduler wake-ups with nothing due, unlocked, {minutes} min idle: {} ({:.0}/hour); {}",
+        w1 - w0,
+        per_hour((w1 - w0) as u64),
+        next.trim_start_matches("keyward scheduler: ")
+    );
+    println!(
+        "  the whole app process (GTK, WebKit IPC, idle-lock check), for scale: {:.0} voluntary context switches/hour",
+        per_hour(s1 - s0)
+    );
+    client.close().await.ok();
 }
 
 fn make_vault(dir: &Path, n: usize) {

@@ -1,6 +1,7 @@
 //! Benchmarks at 10,000 keys: unlock (the passphrase KDF and everything
 //! else, apart), list all, build the search index, filter by text, add one
-//! key, reveal one secret.
+//! key, reveal one secret; and a reminder round as `keyward remind --once`
+//! and the app's scheduler run it (plan, record, rewrite the schedule).
 //!
 //! `cargo bench -p keyward-core --bench vault` (figures in docs/benchmarks.md).
 //! The vault uses the production KDF work factor, so the KDF figure is real.
@@ -15,6 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use keyward_core::inventory::{self, Draft, Filter, SearchIndex, SecretInput, SecretUse};
+use keyward_core::rotation::reminders::{self, TimeZone};
 use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -165,6 +167,50 @@ fn benches(c: &mut Criterion) {
                 inventory::take_secret(&mut vault, &target, "api_secret", SecretUse::Reveal, NOW)
                     .unwrap(),
             )
+        })
+    });
+    g.finish();
+
+    // Keys were created January–October 2026 with 30–90-day periods: at
+    // NOW most are overdue, the realistic worst case for a round.
+    let mut g = c.benchmark_group("reminders_10k");
+    g.sample_size(20);
+    let utc = TimeZone::UTC;
+    let plan = reminders::pending(&vault, utc.clone(), NOW).unwrap();
+    eprintln!(
+        "reminders: {} keys due now, next wake-up {:?}",
+        plan.due_now.len(),
+        plan.next_wake
+    );
+    g.bench_function("plan (what is due now)", |b| {
+        b.iter(|| black_box(reminders::pending(&vault, utc.clone(), NOW).unwrap()))
+    });
+    g.bench_function(
+        "first round: plan, record every due key, write schedule",
+        |b| {
+            // Forgetting what was sent stays outside the timing.
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    vault
+                        .raw_connection()
+                        .execute("DELETE FROM reminders", [])
+                        .unwrap();
+                    let t = Instant::now();
+                    let plan = reminders::pending(&vault, utc.clone(), NOW).unwrap();
+                    reminders::mark_sent(&mut vault, &plan.due_now, NOW).unwrap();
+                    reminders::write_schedule(&vault, utc.clone(), NOW).unwrap();
+                    total += t.elapsed();
+                }
+                total
+            })
+        },
+    );
+    g.bench_function("later round: nothing new to send", |b| {
+        b.iter(|| {
+            let plan = reminders::pending(&vault, utc.clone(), NOW).unwrap();
+            assert!(plan.due_now.is_empty());
+            reminders::write_schedule(&vault, utc.clone(), NOW).unwrap();
         })
     });
     g.finish();
