@@ -78,6 +78,45 @@ fn open_window(app: &mut tauri::App, hidden: bool) -> Result<(), Box<dyn std::er
     Ok(())
 }
 
+/// Locks the session after the idle time in its settings. Sleeps until the
+/// deadline on boot time (a suspend counts as idle: an unlocked vault does
+/// not survive a long lid-close), wakes early when the session changes, and
+/// when locked sleeps until the next unlock. No polling.
+fn idle_lock(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let timer = match platform::timer::Timer::boot() {
+            Ok(t) => t,
+            Err(e) => {
+                startup_probe(&format!("no boot-time timer: {e}"));
+                return;
+            }
+        };
+        let changed = app.state::<AppState>().session_changed.clone();
+        loop {
+            let state = app.state::<AppState>();
+            match state.idle_remaining(platform::timer::boot_now()) {
+                None => changed.notified().await,
+                Some(left) if left.is_zero() => {
+                    if state.lock_if_idle(platform::timer::boot_now()) {
+                        let _ = app.emit(EVENT_LOCKED, LockReason::Idle);
+                    }
+                }
+                Some(left) => {
+                    tokio::select! {
+                        r = timer.sleep_for(left) => {
+                            if r.is_err() {
+                                // A broken timer must not become a busy loop.
+                                tokio::time::sleep(Duration::from_secs(2)).await;
+                            }
+                        }
+                        () = changed.notified() => {}
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// Brings the main window back: shown, unminimised, focused.
 pub(crate) fn show_window(app: &tauri::AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
@@ -106,14 +145,7 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
                 startup_probe(&format!("no tray icon: {e}"));
             }
             reminders::spawn(app.handle().clone());
-            let handle = app.handle().clone();
-            std::thread::spawn(move || loop {
-                std::thread::sleep(Duration::from_secs(2));
-                let state = handle.state::<AppState>();
-                if state.lock_if_idle(Instant::now()) {
-                    let _ = handle.emit(EVENT_LOCKED, LockReason::Idle);
-                }
-            });
+            idle_lock(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {

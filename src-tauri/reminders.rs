@@ -16,7 +16,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use time::OffsetDateTime;
 
 use crate::platform::notify::{self, Notice};
-use crate::platform::timer::{WallTimer, Woke};
+use crate::platform::timer::{Timer, Woke};
 use crate::state::AppState;
 
 /// Sent to the window when the user clicks "Open" on a reminder (payload:
@@ -39,7 +39,7 @@ pub struct Stats {
 /// Starts the scheduler on the app's async runtime.
 pub fn spawn(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
-        let timer = match WallTimer::new() {
+        let timer = match Timer::wall() {
             Ok(t) => t,
             Err(e) => {
                 trace(&format!("no wall-clock timer, reminders off: {e}"));

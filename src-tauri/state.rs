@@ -3,7 +3,7 @@
 //! every key — and clears the clipboard if it still holds a copied secret.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use keyward_core::inventory::{Entry, SearchIndex};
 use keyward_core::settings::Settings;
@@ -11,6 +11,7 @@ use keyward_core::{Vault, VaultDir};
 
 use crate::error::{IpcError, IpcResult};
 use crate::platform::clipboard::SecretClipboard;
+use crate::platform::timer::boot_now;
 
 /// The entries last sent to the window, with their search index. Filters
 /// answer with positions in this list, tagged by `version`.
@@ -43,12 +44,15 @@ pub enum LockReason {
 pub struct AppState {
     pub dir: VaultDir,
     session: Mutex<Session>,
-    last_activity: Mutex<Instant>,
+    /// Boot time (suspend included) of the user's last action.
+    last_activity: Mutex<Duration>,
     listing_version: Mutex<u64>,
     pub clipboard: SecretClipboard,
     /// Wakes the reminder scheduler to plan again (keys, settings or the
     /// session changed). A wake-up requested while it is busy is kept.
     pub replan: Arc<tokio::sync::Notify>,
+    /// Wakes the idle auto-lock: the session or its settings changed.
+    pub session_changed: Arc<tokio::sync::Notify>,
     /// The last known "close to tray" setting (the settings live in the
     /// vault, unreadable while locked).
     close_to_tray: std::sync::atomic::AtomicBool,
@@ -63,10 +67,11 @@ impl AppState {
         AppState {
             dir,
             session: Mutex::new(Session::Locked),
-            last_activity: Mutex::new(Instant::now()),
+            last_activity: Mutex::new(boot_now()),
             listing_version: Mutex::new(0),
             clipboard: SecretClipboard::default(),
             replan: Arc::new(tokio::sync::Notify::new()),
+            session_changed: Arc::new(tokio::sync::Notify::new()),
             close_to_tray: std::sync::atomic::AtomicBool::new(true),
         }
     }
@@ -90,6 +95,7 @@ impl AppState {
     /// Keys, settings or the session changed: reminders plan again.
     pub fn changed(&self) {
         self.replan.notify_one();
+        self.session_changed.notify_one();
     }
 
     /// Runs `f` on the unlocked session without counting as user activity
@@ -108,7 +114,7 @@ impl AppState {
 
     /// The user did something: the idle timer starts again.
     pub fn touch(&self) {
-        *lock(&self.last_activity) = Instant::now();
+        *lock(&self.last_activity) = boot_now();
     }
 
     /// Runs `f` on the unlocked session (and counts as activity).
@@ -162,14 +168,20 @@ impl AppState {
         }
     }
 
-    /// Locks if the session has been idle longer than its auto-lock setting.
-    pub fn lock_if_idle(&self, now: Instant) -> bool {
+    /// Locks if the session has been idle longer than its auto-lock
+    /// setting; `now` is boot time, so a suspend counts as idle.
+    pub fn lock_if_idle(&self, now: Duration) -> bool {
+        self.idle_remaining(now) == Some(Duration::ZERO) && self.lock()
+    }
+
+    /// How long until the idle auto-lock; `None` when locked.
+    pub fn idle_remaining(&self, now: Duration) -> Option<Duration> {
         let limit = match &*lock(&self.session) {
             Session::Unlocked(u) => idle_limit(&u.settings),
-            Session::Locked => return false,
+            Session::Locked => return None,
         };
-        let idle = now.saturating_duration_since(*lock(&self.last_activity));
-        idle >= limit && self.lock()
+        let idle = now.saturating_sub(*lock(&self.last_activity));
+        Some(limit.saturating_sub(idle))
     }
 }
 
@@ -202,10 +214,15 @@ mod tests {
     fn an_idle_session_locks_after_its_setting_and_not_before() {
         let (_tmp, state) = unlocked_state();
         let start = *lock(&state.last_activity);
+        assert_eq!(
+            state.idle_remaining(start + Duration::from_secs(4 * 60)),
+            Some(Duration::from_secs(60))
+        );
         assert!(!state.lock_if_idle(start + Duration::from_secs(4 * 60 + 59)));
         assert!(state.is_unlocked());
         assert!(state.lock_if_idle(start + Duration::from_secs(5 * 60)));
         assert!(!state.is_unlocked());
+        assert_eq!(state.idle_remaining(start), None);
         assert!(matches!(
             state.with_unlocked(|_| Ok(())),
             Err(IpcError {
@@ -219,7 +236,7 @@ mod tests {
     fn activity_restarts_the_idle_timer() {
         let (_tmp, state) = unlocked_state();
         std::thread::sleep(Duration::from_millis(20));
-        let before_touch = Instant::now();
+        let before_touch = boot_now();
         state.touch();
         assert!(!state
             .lock_if_idle(before_touch + Duration::from_secs(5 * 60) - Duration::from_millis(10)));

@@ -148,6 +148,7 @@ async fn flows(ui: &Ui) -> Step {
         invalid_cidr_saves_nothing(ui),
     )
     .await?;
+    step("idle auto-lock after one minute", idle_lock(ui)).await?;
     Ok(())
 }
 
@@ -604,6 +605,38 @@ async fn invalid_cidr_saves_nothing(ui: &Ui) -> Step {
     Ok(())
 }
 
+async fn idle_lock(ui: &Ui) -> Step {
+    ui.click("button[aria-label='Settings']").await?;
+    ui.until("settings loaded", || async {
+        ui.value("#s-autolock").await.as_deref() == Some("5")
+    })
+    .await?;
+    ui.clear("#s-autolock").await?;
+    ui.typ("#s-autolock", "1").await?;
+    ui.click("button[form='settings-form']").await?;
+    ui.gone("#settings-form").await?;
+    let idle = Instant::now();
+    ui.until_within(
+        "the vault to lock itself",
+        Duration::from_secs(90),
+        || async {
+            ui.c.find(Locator::Css("form[aria-label='Unlock vault']"))
+                .await
+                .is_ok()
+        },
+    )
+    .await?;
+    let after = idle.elapsed();
+    if after < Duration::from_secs(55) {
+        return Err(format!("locked after {after:?}, before the minute was up"));
+    }
+    ui.wait_text(
+        "form[aria-label='Unlock vault']",
+        "Locked after a period of inactivity",
+    )
+    .await
+}
+
 /// What the window did is in the vault's audit log, as done by the app:
 /// read back through the CLI.
 fn audited(app: &Path, vault: &Path) {
@@ -638,7 +671,11 @@ fn audited(app: &Path, vault: &Path) {
     assert_eq!(by_app("rotation.step"), 5, "every wizard step");
     assert_eq!(by_app("rotation.complete"), 1);
     assert_eq!(by_app("vault.unlock_failed"), 1, "the wrong passphrase");
-    assert_eq!(by_app("settings.change"), 1, "the clipboard delay");
+    assert_eq!(
+        by_app("settings.change"),
+        2,
+        "the clipboard delay, the auto-lock"
+    );
     let verify = Command::new(app)
         .args(["--vault", vault.to_str().unwrap(), "audit", "--verify"])
         .env("KEYWARD_PASSPHRASE", PASS)
