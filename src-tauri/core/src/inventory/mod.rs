@@ -310,18 +310,42 @@ pub fn take_secret(
         )
         .optional()?;
     let sealed = sealed.ok_or_else(|| Error::NoSuchSecret(name.to_string()))?;
-    let value = vault.open_sealed(&sealed, &entry_id, name.as_str())?;
+    unseal_audited(
+        vault,
+        &entry_id,
+        &sealed,
+        name.as_str(),
+        &name,
+        purpose,
+        None,
+        now,
+    )
+}
+
+/// Opens a sealed value (bound to `binding`) and records its use; the
+/// audit row commits before the value is handed out. `key` tells a
+/// rotation's new key apart in the audit row.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn unseal_audited(
+    vault: &mut Vault,
+    entry_id: &str,
+    sealed: &[u8],
+    binding: &str,
+    field: &FieldName,
+    purpose: SecretUse,
+    key: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<SecretValue> {
+    let value = vault.open_sealed(sealed, entry_id, binding)?;
     let action = match purpose {
         SecretUse::Reveal => Action::SecretReveal,
         SecretUse::Copy => Action::SecretCopy,
     };
-    audit::record(
-        vault,
-        now,
-        action,
-        Some(&entry_id),
-        &serde_json::json!({ "field": name.as_str() }),
-    )?;
+    let detail = match key {
+        Some(k) => serde_json::json!({ "field": field.as_str(), "key": k }),
+        None => serde_json::json!({ "field": field.as_str() }),
+    };
+    audit::record(vault, now, action, Some(entry_id), &detail)?;
     Ok(value)
 }
 

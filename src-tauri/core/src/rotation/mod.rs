@@ -543,19 +543,16 @@ pub fn take_new_secret(
         )
         .optional()?;
     let sealed = sealed.ok_or_else(|| inventory::Error::NoSuchSecret(name.to_string()))?;
-    let value = vault.open_sealed(&sealed, &r.entry_id, &next_binding(&name))?;
-    let action = match purpose {
-        SecretUse::Reveal => Action::SecretReveal,
-        SecretUse::Copy => Action::SecretCopy,
-    };
-    audit::record(
+    Ok(inventory::unseal_audited(
         vault,
+        &r.entry_id,
+        &sealed,
+        &next_binding(&name),
+        &name,
+        purpose,
+        Some("new"),
         now,
-        action,
-        Some(&r.entry_id),
-        &serde_json::json!({ "field": name.as_str(), "key": "new" }),
-    )?;
-    Ok(value)
+    )?)
 }
 
 /// Step 6: swaps the keys. The old secret values are deleted, the new ones
