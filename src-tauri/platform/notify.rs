@@ -1,5 +1,5 @@
 //! Desktop notifications (freedesktop Notifications over D-Bus, through
-//! notify-rust's pure-Rust zbus backend: no libdbus).
+//! notify-rust on the libdbus binding the window toolkit already links).
 //!
 //! A notification carries what the user needs to act — platform, label,
 //! when — and never a secret or an id. Detailed ones (vault unlocked) may
@@ -59,21 +59,31 @@ pub fn show(notice: &Notice, on_action: Option<OnAction>) -> Result<(), Error> {
     if wants_action {
         n.action("default", "Open").action(ACTION_OPEN, "Open");
     }
-    let handle = n.show().map_err(|e| Error::Unavailable(e.to_string()))?;
-    match on_action {
-        Some(callback) if wants_action => {
-            // The wait blocks on D-Bus signals until the notification closes.
-            let _ = std::thread::Builder::new()
-                .name("notification-action".into())
-                .spawn(move || {
-                    handle.wait_for_action(|action| {
-                        if action == ACTION_OPEN || action == "default" {
-                            callback(ACTION_OPEN);
-                        }
-                    })
+    let Some(callback) = on_action.filter(|_| wants_action) else {
+        n.show().map_err(|e| Error::Unavailable(e.to_string()))?;
+        return Ok(());
+    };
+    // The libdbus handle cannot cross threads: the thread that shows the
+    // notification also waits (blocking on D-Bus signals) for its click,
+    // and reports whether showing worked.
+    let (shown_tx, shown_rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("notification".into())
+        .spawn(move || match n.show() {
+            Ok(handle) => {
+                let _ = shown_tx.send(Ok(()));
+                handle.wait_for_action(|action| {
+                    if action == ACTION_OPEN || action == "default" {
+                        callback(ACTION_OPEN);
+                    }
                 });
-        }
-        _ => drop(handle),
-    }
-    Ok(())
+            }
+            Err(e) => {
+                let _ = shown_tx.send(Err(Error::Unavailable(e.to_string())));
+            }
+        })
+        .map_err(|e| Error::Unavailable(e.to_string()))?;
+    shown_rx
+        .recv()
+        .unwrap_or_else(|_| Err(Error::Unavailable("the notification thread ended".into())))
 }
