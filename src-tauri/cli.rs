@@ -433,7 +433,8 @@ fn remind(dir: &VaultDir) -> Outcome {
             .collect()
     } else {
         let mut vault = unlock(dir)?;
-        crate::reminders::send_due(&mut vault, time_zone(), at, &mut show)?.0
+        let mut snap = reminders::Snapshot::read(&vault, time_zone())?;
+        crate::reminders::send_due(&mut vault, &mut snap, at, &mut show)?.0
     };
     if shown.is_empty() {
         println!("nothing to send");

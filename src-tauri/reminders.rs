@@ -9,8 +9,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use keyward_core::inventory;
-use keyward_core::rotation::reminders::{self, Reminder, Schedule, TimeZone};
+use keyward_core::rotation::reminders::{self, Reminder, Schedule, Snapshot, TimeZone};
 use keyward_core::{Vault, VaultDir};
 use tauri::{AppHandle, Emitter, Manager};
 use time::OffsetDateTime;
@@ -111,11 +110,11 @@ pub(crate) type Show<'a> = dyn FnMut(&Notice, Option<&str>) -> Result<(), notify
 /// first notice that cannot be shown, keeping what was shown before.
 pub(crate) fn send_due(
     vault: &mut Vault,
-    tz: TimeZone,
+    snap: &mut Snapshot,
     now: OffsetDateTime,
     show: &mut Show<'_>,
 ) -> Result<(Vec<Notice>, Option<OffsetDateTime>), Failure> {
-    let plan = reminders::pending(vault, tz.clone(), now)?;
+    let plan = snap.plan(now);
     let mut shown = Vec::new();
     let mut sent: Vec<Reminder> = plan.announced.clone();
     let mut result = Ok(());
@@ -146,8 +145,7 @@ pub(crate) fn send_due(
             Err(e) => result = Err(e),
         }
     }
-    reminders::mark_sent(vault, &sent, now)?;
-    reminders::write_schedule(vault, tz, now)?;
+    snap.record(vault, &sent, now)?;
     result?;
     Ok((shown, plan.next_wake))
 }
@@ -210,11 +208,15 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
         )
     };
     let unlocked = state.with_vault_quiet(|u| {
-        let (_, next) = send_due(&mut u.vault, tz.clone(), now, &mut show)?;
-        let cal = reminders::calendar(&u.vault, tz.clone())?;
-        let horizon = cal.thresholds.first().copied().unwrap_or(0).max(0);
-        let entries = inventory::list(&u.vault).map_err(keyward_core::rotation::Error::from)?;
-        let due = reminders::due_within(&entries, u32::try_from(horizon).unwrap_or(0), &cal, now);
+        let mut snap = Snapshot::read(&u.vault, tz.clone())?;
+        let (_, next) = send_due(&mut u.vault, &mut snap, now, &mut show)?;
+        let horizon = snap.cal.thresholds.first().copied().unwrap_or(0).max(0);
+        let due = reminders::due_within(
+            &snap.entries,
+            u32::try_from(horizon).unwrap_or(0),
+            &snap.cal,
+            now,
+        );
         stats.due.store(
             u32::try_from(due.len()).unwrap_or(u32::MAX),
             Ordering::Relaxed,

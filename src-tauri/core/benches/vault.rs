@@ -16,7 +16,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use keyward_core::inventory::{self, Draft, Filter, SearchIndex, SecretInput, SecretUse};
-use keyward_core::rotation::reminders::{self, TimeZone};
+use keyward_core::rotation::reminders::{Snapshot, TimeZone};
 use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -115,6 +115,58 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
+    let mut vault = Vault::open(&dir, identity.clone(), NOW, Origin::Test).unwrap();
+    // A reminder round as `remind --once` and the app run it, at 10,000
+    // keys created January–October 2026 with 30–90-day periods: at NOW
+    // most are overdue, the worst case (every key has something to send).
+    let mut g = c.benchmark_group("reminders_10k");
+    g.sample_size(20);
+    let utc = TimeZone::UTC;
+    let snap = Snapshot::read(&vault, utc.clone()).unwrap();
+    let plan = snap.plan(NOW);
+    eprintln!(
+        "reminders: {} of {} keys due now, next wake-up {:?}",
+        plan.due_now.len(),
+        snap.entries.len(),
+        plan.next_wake
+    );
+    g.bench_function("read and plan (what is due now)", |b| {
+        b.iter(|| black_box(Snapshot::read(&vault, utc.clone()).unwrap().plan(NOW)))
+    });
+    g.bench_function(
+        "first round: read, plan, record every due key, write schedule",
+        |b| {
+            // Forgetting what was sent stays outside the timing.
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    vault
+                        .raw_connection()
+                        .execute("DELETE FROM reminders", [])
+                        .unwrap();
+                    let t = Instant::now();
+                    let mut snap = Snapshot::read(&vault, utc.clone()).unwrap();
+                    let plan = snap.plan(NOW);
+                    snap.record(&mut vault, &plan.due_now, NOW).unwrap();
+                    total += t.elapsed();
+                }
+                total
+            })
+        },
+    );
+    g.bench_function(
+        "later round: read, plan, nothing new, write schedule",
+        |b| {
+            b.iter(|| {
+                let mut snap = Snapshot::read(&vault, utc.clone()).unwrap();
+                let plan = snap.plan(NOW);
+                assert!(plan.due_now.is_empty());
+                snap.record(&mut vault, &[], NOW).unwrap();
+            })
+        },
+    );
+    g.finish();
+
     let mut g = c.benchmark_group("inventory_10k");
     g.sample_size(30);
     // The first list of a session decrypts every page it reads.
@@ -126,7 +178,6 @@ fn benches(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    let mut vault = Vault::open(&dir, identity, NOW, Origin::Test).unwrap();
     g.bench_function("list all", |b| {
         b.iter(|| black_box(inventory::list(&vault).unwrap()))
     });
@@ -167,50 +218,6 @@ fn benches(c: &mut Criterion) {
                 inventory::take_secret(&mut vault, &target, "api_secret", SecretUse::Reveal, NOW)
                     .unwrap(),
             )
-        })
-    });
-    g.finish();
-
-    // Keys were created January–October 2026 with 30–90-day periods: at
-    // NOW most are overdue, the realistic worst case for a round.
-    let mut g = c.benchmark_group("reminders_10k");
-    g.sample_size(20);
-    let utc = TimeZone::UTC;
-    let plan = reminders::pending(&vault, utc.clone(), NOW).unwrap();
-    eprintln!(
-        "reminders: {} keys due now, next wake-up {:?}",
-        plan.due_now.len(),
-        plan.next_wake
-    );
-    g.bench_function("plan (what is due now)", |b| {
-        b.iter(|| black_box(reminders::pending(&vault, utc.clone(), NOW).unwrap()))
-    });
-    g.bench_function(
-        "first round: plan, record every due key, write schedule",
-        |b| {
-            // Forgetting what was sent stays outside the timing.
-            b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    vault
-                        .raw_connection()
-                        .execute("DELETE FROM reminders", [])
-                        .unwrap();
-                    let t = Instant::now();
-                    let plan = reminders::pending(&vault, utc.clone(), NOW).unwrap();
-                    reminders::mark_sent(&mut vault, &plan.due_now, NOW).unwrap();
-                    reminders::write_schedule(&vault, utc.clone(), NOW).unwrap();
-                    total += t.elapsed();
-                }
-                total
-            })
-        },
-    );
-    g.bench_function("later round: nothing new to send", |b| {
-        b.iter(|| {
-            let plan = reminders::pending(&vault, utc.clone(), NOW).unwrap();
-            assert!(plan.due_now.is_empty());
-            reminders::write_schedule(&vault, utc.clone(), NOW).unwrap();
         })
     });
     g.finish();

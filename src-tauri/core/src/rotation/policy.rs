@@ -62,16 +62,27 @@ pub struct Policy {
     pub critical_days: u32,
     pub high_days: u32,
     pub low_days: u32,
-    catalogue: Vec<Platform>,
+    /// Only the platforms that have deadlines: checked for every key listed.
+    venues: Vec<Platform>,
+    /// Whether any deadline applies to keys that do have an IP allowlist
+    /// (none of today's do: most keys then skip the platform lookup).
+    venue_rules_with_allowlist: bool,
 }
 
 impl Policy {
     pub fn new(settings: &Settings) -> Self {
+        let venues: Vec<Platform> = platforms::catalogue()
+            .into_iter()
+            .filter(|p| !p.deadlines.is_empty())
+            .collect();
         Policy {
+            venue_rules_with_allowlist: venues
+                .iter()
+                .any(|p| p.deadlines.iter().any(|d| !d.without_ip_allowlist)),
             critical_days: settings.rotation_days_critical,
             high_days: settings.rotation_days_high,
             low_days: settings.rotation_days_low,
-            catalogue: platforms::catalogue(),
+            venues,
         }
     }
 
@@ -121,7 +132,12 @@ impl Policy {
                 reason: DueReason::Expiry,
             });
         }
-        if let Some(platform) = platforms::find(&self.catalogue, &f.platform) {
+        let venue = if f.ip_allowlist.is_empty() || self.venue_rules_with_allowlist {
+            platforms::find(&self.venues, &f.platform)
+        } else {
+            None
+        };
+        if let Some(platform) = venue {
             for d in &platform.deadlines {
                 if let Some(at) = venue_deadline(d, f) {
                     consider(Due {

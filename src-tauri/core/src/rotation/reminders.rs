@@ -8,6 +8,7 @@
 //! A key's progress is its *stage*, the days left at the last threshold
 //! passed (negative once overdue); each stage is sent once per due date.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 
 pub use jiff::tz::TimeZone;
@@ -26,12 +27,33 @@ use crate::timefmt::{self, serde_rfc3339};
 use crate::vault::{self, Vault, VaultDir};
 
 /// The clock reminders keep: the user's time zone and reminder settings.
+///
+/// Time-zone conversions are the costly part of planning 10,000 keys, so
+/// dates are compared as day numbers and a date's reminder instant is
+/// converted once and remembered.
 #[derive(Clone, Debug)]
 pub struct Calendar {
     pub tz: TimeZone,
-    /// Days before the due date, largest first.
+    /// Days before the due date, largest first, ending with 0 (the day).
     pub thresholds: Vec<i64>,
     pub hour: i8,
+    /// Local date → that date at the reminder hour.
+    memo: RefCell<HashMap<civil::Date, Option<OffsetDateTime>>>,
+}
+
+/// A due date as the calendar sees it: the instant and its local date.
+#[derive(Clone, Copy, Debug)]
+pub struct DueDay {
+    pub at: OffsetDateTime,
+    date: civil::Date,
+    day: i64,
+}
+
+/// "Now" as the calendar sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Today {
+    pub now: OffsetDateTime,
+    day: i64,
 }
 
 impl Calendar {
@@ -49,6 +71,7 @@ impl Calendar {
             tz,
             thresholds,
             hour: i8::try_from(settings.reminder_hour.min(23)).unwrap_or(9),
+            memo: RefCell::default(),
         }
     }
 
@@ -56,35 +79,68 @@ impl Calendar {
         Some(to_ts(t)?.to_zoned(self.tz.clone()).date())
     }
 
-    /// Calendar days from `now`'s local date to the due date's (negative
-    /// when overdue).
-    pub fn days_left(&self, due: OffsetDateTime, now: OffsetDateTime) -> i64 {
-        match (self.local_date(now), self.local_date(due)) {
-            (Some(today), Some(d)) => today.until(d).map(|s| i64::from(s.get_days())).unwrap_or(0),
-            _ => 0,
-        }
+    pub fn due_day(&self, at: OffsetDateTime) -> Option<DueDay> {
+        let date = self.local_date(at)?;
+        Some(DueDay {
+            at,
+            date,
+            day: day_number(date),
+        })
     }
 
-    /// When the reminder with `left` days to go fires.
-    pub fn fire_at(&self, due: OffsetDateTime, left: i64) -> Option<OffsetDateTime> {
-        let date = self.local_date(due)?.checked_add((-left).days()).ok()?;
+    pub fn today(&self, now: OffsetDateTime) -> Option<Today> {
+        Some(Today {
+            now,
+            day: day_number(self.local_date(now)?),
+        })
+    }
+
+    /// `date` at the reminder hour (a time skipped by a DST change moves
+    /// forward to the first time that exists).
+    fn at_hour(&self, date: civil::Date) -> Option<OffsetDateTime> {
+        if let Some(hit) = self.memo.borrow().get(&date) {
+            return *hit;
+        }
         let at = date
             .at(self.hour, 0, 0, 0)
             .to_zoned(self.tz.clone())
-            .ok()?
-            .timestamp();
-        let at = from_ts(at)?;
-        // "On the day" must not come after the key is already due.
-        Some(if left == 0 { at.min(due) } else { at })
+            .ok()
+            .and_then(|z| from_ts(z.timestamp()));
+        self.memo.borrow_mut().insert(date, at);
+        at
     }
 
-    /// The stage reached at `now`: the smallest `left` whose reminder has
-    /// fired, or `None` before the first threshold.
-    pub fn stage(&self, due: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
-        let overdue_days = -self.days_left(due, now);
+    /// When the reminder with `left` days to go fires.
+    pub fn fire(&self, due: &DueDay, left: i64) -> Option<OffsetDateTime> {
+        let date = due.date.checked_add((-left).days()).ok()?;
+        let at = self.at_hour(date)?;
+        // "On the day" must not come after the key is already due.
+        Some(if left == 0 { at.min(due.at) } else { at })
+    }
+
+    /// Calendar days from today to the due date (negative when overdue).
+    pub fn left(&self, due: &DueDay, today: &Today) -> i64 {
+        due.day - today.day
+    }
+
+    /// Whether the reminder `left` days before `due` has fired by now,
+    /// converting a time only when the reminder falls on today.
+    fn fired(&self, due: &DueDay, left: i64, today: &Today) -> bool {
+        let fire_day = due.day - left;
+        match fire_day.cmp(&today.day) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => left == 0 && due.at <= today.now,
+            std::cmp::Ordering::Equal => self.fire(due, left).is_some_and(|f| f <= today.now),
+        }
+    }
+
+    /// The stage reached: the smallest `left` whose reminder has fired, or
+    /// `None` before the first threshold.
+    pub fn stage_of(&self, due: &DueDay, today: &Today) -> Option<i64> {
+        let overdue_days = -self.left(due, today);
         if overdue_days >= 1 {
             for k in [overdue_days, overdue_days - 1] {
-                if k >= 1 && self.fire_at(due, -k).is_some_and(|f| f <= now) {
+                if k >= 1 && self.fired(due, -k, today) {
                     return Some(-k);
                 }
             }
@@ -93,36 +149,80 @@ impl Calendar {
             .iter()
             .rev()
             .copied()
-            .find(|&d| self.fire_at(due, d).is_some_and(|f| f <= now))
+            .find(|&d| self.fired(due, d, today))
     }
 
-    /// The first reminder after `now` for a stage beyond `after` (all
-    /// stages when `None`).
+    /// The first reminder after now for a stage beyond `after` (all stages
+    /// when `None`).
+    pub fn next_fire_of(
+        &self,
+        due: &DueDay,
+        after: Option<i64>,
+        today: &Today,
+    ) -> Option<OffsetDateTime> {
+        let beyond = |s: i64| after.is_none_or(|a| s < a);
+        let upcoming = |left: i64| {
+            (due.day - left >= today.day)
+                .then(|| self.fire(due, left))
+                .flatten()
+                .filter(|f| *f > today.now)
+        };
+        for &d in &self.thresholds {
+            if beyond(d) {
+                if let Some(f) = upcoming(d) {
+                    return Some(f);
+                }
+            }
+        }
+        let overdue_days = (-self.left(due, today)).max(1);
+        (overdue_days..overdue_days + 3)
+            .filter(|&k| beyond(-k))
+            .find_map(|k| upcoming(-k))
+    }
+
+    /// When the key's first reminder fires.
+    fn window_start(&self, due: &DueDay) -> Option<OffsetDateTime> {
+        self.thresholds.first().and_then(|&d| self.fire(due, d))
+    }
+
+    // One-off forms of the above, for a single key.
+
+    /// Calendar days from `now`'s local date to the due date's.
+    pub fn days_left(&self, due: OffsetDateTime, now: OffsetDateTime) -> i64 {
+        match (self.due_day(due), self.today(now)) {
+            (Some(d), Some(t)) => self.left(&d, &t),
+            _ => 0,
+        }
+    }
+
+    pub fn fire_at(&self, due: OffsetDateTime, left: i64) -> Option<OffsetDateTime> {
+        self.fire(&self.due_day(due)?, left)
+    }
+
+    pub fn stage(&self, due: OffsetDateTime, now: OffsetDateTime) -> Option<i64> {
+        self.stage_of(&self.due_day(due)?, &self.today(now)?)
+    }
+
     pub fn next_fire(
         &self,
         due: OffsetDateTime,
         after: Option<i64>,
         now: OffsetDateTime,
     ) -> Option<OffsetDateTime> {
-        let beyond = |s: i64| after.is_none_or(|a| s < a);
-        for &d in &self.thresholds {
-            if beyond(d) {
-                if let Some(f) = self.fire_at(due, d).filter(|f| *f > now) {
-                    return Some(f);
-                }
-            }
-        }
-        let overdue_days = (-self.days_left(due, now)).max(1);
-        (overdue_days..overdue_days + 3)
-            .filter(|&k| beyond(-k))
-            .filter_map(|k| self.fire_at(due, -k))
-            .find(|f| *f > now)
+        self.next_fire_of(&self.due_day(due)?, after, &self.today(now)?)
     }
+}
 
-    /// When the key's first reminder fires.
-    fn window_start(&self, due: OffsetDateTime) -> Option<OffsetDateTime> {
-        self.thresholds.first().and_then(|&d| self.fire_at(due, d))
-    }
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm):
+/// comparing dates as integers needs no time-zone lookup.
+fn day_number(d: civil::Date) -> i64 {
+    let (m, day) = (i64::from(d.month()), i64::from(d.day()));
+    let y = i64::from(d.year()) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 fn to_ts(t: OffsetDateTime) -> Option<Timestamp> {
@@ -208,10 +308,14 @@ pub fn plan(
             out.next_wake = Some(t);
         }
     };
+    let Some(today) = cal.today(now) else {
+        return out;
+    };
     for e in entries {
-        let (Some(due_at), Some(reason)) = (e.next_due_at, e.due_reason.clone()) else {
+        let Some(due) = e.next_due_at.and_then(|d| cal.due_day(d)) else {
             continue;
         };
+        let due_at = due.at;
         let state = states.get(&e.id).cloned().unwrap_or_default();
         let sent = if state.due_at == Some(due_at) {
             state.stage
@@ -219,19 +323,19 @@ pub fn plan(
             None
         };
         let snoozed = state.snoozed_until.filter(|u| *u > now);
-        let current = cal.stage(due_at, now);
+        let current = cal.stage_of(&due, &today);
         let pending = current.filter(|c| sent.is_none_or(|s| *c < s));
         let mut after = sent;
         if let Some(stage) = pending {
-            let fired = cal.fire_at(due_at, stage);
+            let fired = cal.fire(&due, stage);
             let reminder = Reminder {
                 entry_id: e.id.clone(),
                 platform: e.platform.clone(),
                 label: e.label.clone(),
                 due_at,
-                days_left: cal.days_left(due_at, now),
+                days_left: cal.left(&due, &today),
                 stage,
-                reason,
+                reason: e.due_reason.clone().unwrap_or(DueReason::Expiry),
             };
             if let Some(until) = snoozed {
                 wake(until, &mut out);
@@ -244,7 +348,7 @@ pub fn plan(
             }
             after = Some(stage);
         }
-        if let Some(next) = cal.next_fire(due_at, after, now) {
+        if let Some(next) = cal.next_fire_of(&due, after, &today) {
             wake(snoozed.map_or(next, |u| next.max(u)), &mut out);
         }
     }
@@ -273,11 +377,14 @@ pub fn due_within(
     cal: &Calendar,
     now: OffsetDateTime,
 ) -> Vec<DueKey> {
+    let Some(today) = cal.today(now) else {
+        return Vec::new();
+    };
     let mut out: Vec<DueKey> = entries
         .iter()
         .filter_map(|e| {
             let due_at = e.next_due_at?;
-            let days_left = cal.days_left(due_at, now);
+            let days_left = cal.left(&cal.due_day(due_at)?, &today);
             (days_left <= i64::from(days)).then(|| DueKey {
                 id: e.id.clone(),
                 platform: e.platform.clone(),
@@ -333,13 +440,57 @@ pub fn calendar(vault: &Vault, tz: TimeZone) -> Result<Calendar> {
     Ok(Calendar::new(&settings::load(vault)?, tz))
 }
 
+/// What one reminder round reads from the vault, read once: planning and
+/// rewriting the schedule share it (listing 10,000 keys is most of a round).
+pub struct Snapshot {
+    pub cal: Calendar,
+    pub entries: Vec<Entry>,
+    pub states: HashMap<String, State>,
+    announced_through: Option<OffsetDateTime>,
+}
+
+impl Snapshot {
+    pub fn read(vault: &Vault, tz: TimeZone) -> Result<Snapshot> {
+        Ok(Snapshot {
+            cal: calendar(vault, tz)?,
+            entries: inventory::list(vault)?,
+            states: load_states(vault)?,
+            announced_through: Schedule::read(vault.dir()).and_then(|s| s.announced_through),
+        })
+    }
+
+    /// What to send at `now`.
+    pub fn plan(&self, now: OffsetDateTime) -> Plan {
+        plan(
+            &self.entries,
+            &self.states,
+            &self.cal,
+            now,
+            self.announced_through,
+        )
+    }
+
+    /// Records `sent` as sent (one transaction) and rewrites the locked
+    /// schedule to match.
+    pub fn record(
+        &mut self,
+        vault: &mut Vault,
+        sent: &[Reminder],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        mark_sent(vault, sent, now)?;
+        for r in sent {
+            let state = self.states.entry(r.entry_id.clone()).or_default();
+            state.due_at = Some(r.due_at);
+            state.stage = Some(r.stage);
+        }
+        Schedule::build(&self.entries, &self.states, &self.cal, now).write(vault.dir())
+    }
+}
+
 /// What to send now, from the vault.
 pub fn pending(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Result<Plan> {
-    let cal = calendar(vault, tz)?;
-    let entries = inventory::list(vault)?;
-    let states = load_states(vault)?;
-    let announced = Schedule::read(vault.dir()).and_then(|s| s.announced_through);
-    Ok(plan(&entries, &states, &cal, now, announced))
+    Ok(Snapshot::read(vault, tz)?.plan(now))
 }
 
 /// Records reminders as sent (one transaction), so no stage is sent twice.
@@ -348,18 +499,21 @@ pub fn mark_sent(vault: &mut Vault, sent: &[Reminder], now: OffsetDateTime) -> R
         return Ok(());
     }
     let tx = vault.write()?;
-    for r in sent {
-        tx.execute(
+    {
+        let mut upsert = tx.prepare(
             "INSERT INTO reminders (entry_id, due_at, stage, sent_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(entry_id) DO UPDATE SET
                 due_at = excluded.due_at, stage = excluded.stage, sent_at = excluded.sent_at",
-            params![
+        )?;
+        let sent_at = timefmt::format(now);
+        for r in sent {
+            upsert.execute(params![
                 r.entry_id,
                 timefmt::format(r.due_at),
                 r.stage,
-                timefmt::format(now)
-            ],
-        )?;
+                sent_at
+            ])?;
+        }
     }
     tx.commit()?;
     Ok(())
@@ -445,18 +599,31 @@ impl Schedule {
         let mut starts = Vec::new();
         let mut snoozes = Vec::new();
         let mut first_overdue: Option<OffsetDateTime> = None;
+        let Some(today) = cal.today(now) else {
+            return Schedule::default();
+        };
+        let Some(horizon_day) = cal.today(horizon) else {
+            return Schedule::default();
+        };
         for e in entries {
-            let Some(due) = e.next_due_at else { continue };
-            let Some(start) = cal.window_start(due) else {
+            let Some(due) = e.next_due_at.and_then(|d| cal.due_day(d)) else {
+                continue;
+            };
+            let Some(start) = cal.window_start(&due) else {
                 continue;
             };
             starts.push(start);
             for &d in &cal.thresholds {
-                if let Some(f) = cal.fire_at(due, d).filter(|f| *f > now && *f <= horizon) {
+                // Only reminders on a day from today to the horizon.
+                let day = due.day - d;
+                if day < today.day || day > horizon_day.day {
+                    continue;
+                }
+                if let Some(f) = cal.fire(&due, d).filter(|f| *f > now && *f <= horizon) {
                     times.insert(f);
                 }
             }
-            if let Some(f) = cal.next_fire(due, Some(0), now) {
+            if let Some(f) = cal.next_fire_of(&due, Some(0), &today) {
                 first_overdue = Some(first_overdue.map_or(f, |o| o.min(f)));
             }
             if let Some(until) = states
@@ -558,11 +725,8 @@ impl Schedule {
 /// Rebuilds the locked schedule from the vault (after unlock, changes, and
 /// before lock).
 pub fn write_schedule(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Result<()> {
-    let cal = calendar(vault, tz)?;
-    let entries = inventory::list(vault)?;
-    let states = load_states(vault)?;
-    let schedule = Schedule::build(&entries, &states, &cal, now);
-    schedule.write(vault.dir())
+    let snap = Snapshot::read(vault, tz)?;
+    Schedule::build(&snap.entries, &snap.states, &snap.cal, now).write(vault.dir())
 }
 
 /// Records that the locked schedule announced everything up to `at`.
