@@ -819,13 +819,35 @@ fn delete(dir: &VaultDir, id: &str, yes: bool) -> Outcome {
 fn reveal(dir: &VaultDir, id: &str, field: &str) -> Outcome {
     let mut vault = unlock(dir)?;
     let value = inventory::take_secret(&mut vault, id, field, SecretUse::Reveal, now())?;
-    let mut out = std::io::stdout().lock();
-    // EXPOSE: `reveal` exists to hand the value to the user's pipe.
-    out.write_all(value.expose())?;
-    if std::io::stdout().is_terminal() {
-        out.write_all(b"\n")?;
+    let stdout = std::io::stdout();
+    stdout.lock().flush()?;
+    // EXPOSE: `reveal` exists to hand the value to the user's pipe. Written
+    // straight to the descriptor: std's stdout buffer would keep a copy.
+    write_unbuffered(&stdout, value.expose())?;
+    if stdout.is_terminal() {
+        write_unbuffered(&stdout, b"\n")?;
     }
-    out.flush()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_unbuffered(out: &std::io::Stdout, bytes: &[u8]) -> std::io::Result<()> {
+    let mut lock = out.lock();
+    lock.write_all(bytes)?;
+    lock.flush()
+}
+
+#[cfg(unix)]
+fn write_unbuffered(out: &std::io::Stdout, mut bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    while !bytes.is_empty() {
+        match rustix::io::write(out.as_fd(), bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
 }
 
