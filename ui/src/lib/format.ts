@@ -1,6 +1,16 @@
-/** Display helpers: dates in local time, short ids. */
+/** Display helpers: dates in local time, short ids, why a key is due. */
+
+import type { DueReason } from "./ipc";
 
 export { describeDue } from "./due";
+
+/** Which clock set a key's due date, in words. */
+export function describeReason(r: DueReason | null): string {
+  if (!r) return "";
+  if (r.kind === "period") return r.default ? `the default ${r.days}-day period for its permissions` : `its ${r.days}-day rotation period`;
+  if (r.kind === "expiry") return "the key expires";
+  return r.text;
+}
 
 /** `2026-11-22T08:00:00Z` → the local date, e.g. `22 Nov 2026`. */
 export function formatDate(rfc3339: string | null): string {
