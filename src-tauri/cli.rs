@@ -135,6 +135,12 @@ enum Command {
         #[arg(long, required = true)]
         once: bool,
     },
+    /// What is risky about each key (from metadata; nothing decrypted),
+    /// worst first
+    Findings {
+        #[arg(long)]
+        json: bool,
+    },
     /// Silence a key's reminders for N days (1–90)
     Snooze {
         id: String,
@@ -345,6 +351,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Check => check(dir),
         Command::Due { within, json } => due(dir, within, json),
         Command::Remind { once: _ } => remind(dir),
+        Command::Findings { json } => findings(dir, json),
         Command::Snooze { id, days } => {
             let mut vault = unlock(dir)?;
             let until = reminders::snooze(&mut vault, &id, days, now())?;
@@ -371,6 +378,40 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
             Ok(())
         }
     }
+}
+
+fn findings(dir: &VaultDir, json: bool) -> Outcome {
+    let vault = unlock(dir)?;
+    let all = keyward_core::findings::of_vault(&vault, now())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    if all.is_empty() {
+        println!("no findings");
+        return Ok(());
+    }
+    let counts = keyward_core::findings::counts(&all)
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{counts}")?;
+    for f in &all {
+        writeln!(
+            out,
+            "{:<8}  {}  {} · {}  {}\n          fix: {}  [{}]",
+            f.severity.as_str(),
+            &f.key_id[..8.min(f.key_id.len())],
+            f.platform,
+            f.label,
+            f.message,
+            f.fix,
+            f.rule
+        )?;
+    }
+    Ok(())
 }
 
 /// The user's time zone for calendar-day reminders (TZ, else /etc/localtime).

@@ -977,3 +977,85 @@ fn the_reminder_schedule_beside_the_vault_names_no_key() {
     }
     assert!(text.contains("\"keys\": 1"), "{text}");
 }
+
+#[test]
+fn findings_name_the_rule_severity_key_and_fix() {
+    let kw = Kw::new();
+    // Withdraw from anywhere, the same secret as a staging key.
+    let risky = kw.run(
+        &[
+            "add",
+            "--platform",
+            "Binance",
+            "--label",
+            "sweeper",
+            "--perm",
+            "read,withdraw",
+            "--rotate-days",
+            "30",
+            "--owner",
+            "treasury",
+            "--purpose",
+            "sweep",
+            "--secret",
+            "api_secret",
+        ],
+        SECRETS[1],
+    );
+    let risky = risky.ok().stdout.trim().to_owned();
+    kw.run(
+        &[
+            "add",
+            "--platform",
+            "Binance",
+            "--label",
+            "sweeper (staging)",
+            "--env",
+            "staging",
+            "--perm",
+            "read",
+            "--ip",
+            "203.0.113.7",
+            "--secret",
+            "api_secret",
+        ],
+        SECRETS[1],
+    )
+    .ok();
+    let out = kw.run(&["findings", "--json"], "");
+    let v: Vec<serde_json::Value> = serde_json::from_str(&out.ok().stdout).unwrap();
+    let mut keys: Vec<&str> = v[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["fix", "key_id", "label", "message", "platform", "rule", "severity"]
+    );
+    let has = |rule: &str, sev: &str, key: &str| {
+        v.iter()
+            .any(|f| f["rule"] == rule && f["severity"] == sev && f["key_id"] == key)
+    };
+    assert!(has("permission.moves-funds", "critical", &risky), "{v:#?}");
+    assert!(has("secret.reused", "critical", &risky), "{v:#?}");
+    assert_eq!(v[0]["severity"], "critical", "worst first");
+    let text = kw.run(&["findings"], "");
+    let text = &text.ok().stdout;
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("3 critical, 0 high, "),
+        "{text}"
+    );
+    assert!(text.contains("can withdraw from any IP address"), "{text}");
+    assert!(text.contains("fix: add an IP allowlist"), "{text}");
+    // An empty vault has none.
+    assert_eq!(
+        Kw::new().run(&["findings"], "").ok().stdout.trim(),
+        "no findings"
+    );
+}

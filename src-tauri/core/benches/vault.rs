@@ -15,8 +15,10 @@ use std::time::{Duration, Instant};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use keyward_core::findings;
 use keyward_core::inventory::{self, Draft, Filter, SearchIndex, SecretInput, SecretUse};
 use keyward_core::rotation::reminders::{Snapshot, TimeZone};
+use keyward_core::rotation::Policy;
 use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -165,6 +167,26 @@ fn benches(c: &mut Criterion) {
             })
         },
     );
+    g.finish();
+
+    // Findings: every rule over every key, from metadata.
+    let mut g = c.benchmark_group("findings_10k");
+    g.sample_size(20);
+    let listed = inventory::list(&vault).unwrap();
+    let groups = inventory::shared_secrets(&vault).unwrap();
+    let policy = Policy::new(&keyward_core::settings::Settings::default());
+    let cx = findings::Context::new(&listed, &groups, &policy, NOW);
+    eprintln!(
+        "findings: {} over {} keys",
+        findings::evaluate(&listed, &cx).len(),
+        listed.len()
+    );
+    g.bench_function("evaluate every rule (keys listed)", |b| {
+        b.iter(|| black_box(findings::evaluate(&listed, &cx)))
+    });
+    g.bench_function("of the vault: list, fingerprints, evaluate", |b| {
+        b.iter(|| black_box(findings::of_vault(&vault, NOW).unwrap()))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("inventory_10k");

@@ -8,6 +8,7 @@
 //! the redacting, zeroizing types of [`secret`].
 
 pub mod audit;
+pub mod findings;
 pub mod inventory;
 pub mod platforms;
 pub mod rotation;

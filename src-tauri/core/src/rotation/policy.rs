@@ -48,6 +48,42 @@ impl DueReason {
     }
 }
 
+/// What the venue rules look at: borrowed from an entry or its fields, so
+/// checking 10,000 keys copies nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyFacts<'a> {
+    pub platform: &'a str,
+    pub permissions: &'a [Permission],
+    pub ip_restricted: bool,
+    pub created_at: OffsetDateTime,
+    pub last_rotated_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl<'a> KeyFacts<'a> {
+    pub fn of_fields(f: &'a Fields) -> Self {
+        KeyFacts {
+            platform: &f.platform,
+            permissions: &f.permissions,
+            ip_restricted: !f.ip_allowlist.is_empty(),
+            created_at: f.created_at,
+            last_rotated_at: f.last_rotated_at,
+            last_used_at: f.last_used_at,
+        }
+    }
+
+    pub fn of_entry(e: &'a crate::inventory::Entry) -> Self {
+        KeyFacts {
+            platform: &e.platform,
+            permissions: &e.permissions,
+            ip_restricted: e.is_ip_restricted(),
+            created_at: e.created_at,
+            last_rotated_at: e.last_rotated_at,
+            last_used_at: e.last_used_at,
+        }
+    }
+}
+
 /// A due date with its reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Due {
@@ -132,31 +168,37 @@ impl Policy {
                 reason: DueReason::Expiry,
             });
         }
-        let venue = if f.ip_allowlist.is_empty() || self.venue_rules_with_allowlist {
-            platforms::find(&self.venues, &f.platform)
-        } else {
-            None
-        };
-        if let Some(platform) = venue {
-            for d in &platform.deadlines {
-                if let Some(at) = venue_deadline(d, f) {
-                    consider(Due {
-                        at,
-                        reason: DueReason::Venue {
-                            rule: d.id.clone(),
-                            text: d.text.clone(),
-                        },
-                    });
-                }
-            }
+        for (d, at) in self.venue_deadlines(&KeyFacts::of_fields(f)) {
+            consider(Due {
+                at,
+                reason: DueReason::Venue {
+                    rule: d.id.clone(),
+                    text: d.text.clone(),
+                },
+            });
         }
         best
+    }
+
+    /// The venue rules this key's metadata triggers, with when each bites.
+    pub fn venue_deadlines(&self, f: &KeyFacts<'_>) -> Vec<(&Deadline, OffsetDateTime)> {
+        if f.ip_restricted && !self.venue_rules_with_allowlist {
+            return Vec::new();
+        }
+        platforms::find(&self.venues, f.platform)
+            .map(|p| {
+                p.deadlines
+                    .iter()
+                    .filter_map(|d| venue_deadline(d, f).map(|at| (d, at)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
 /// When a venue rule will bite this key, if its metadata triggers the rule.
-fn venue_deadline(d: &Deadline, f: &Fields) -> Option<OffsetDateTime> {
-    if d.without_ip_allowlist && !f.ip_allowlist.is_empty() {
+fn venue_deadline(d: &Deadline, f: &KeyFacts<'_>) -> Option<OffsetDateTime> {
+    if d.without_ip_allowlist && f.ip_restricted {
         return None;
     }
     let triggered = d.permissions_any.is_empty()

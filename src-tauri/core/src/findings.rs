@@ -1,0 +1,664 @@
+//! Findings: what is risky about each key, from its metadata alone (never
+//! a decrypted secret) — a "Watchtower" for API keys. Each finding names its
+//! rule, how bad it is, the key, a one-line why and the fix.
+//!
+//! Rules are plain functions over an entry and the facts around it (the due
+//! policy with its venue deadlines, the groups of entries sharing a secret,
+//! the time), so each is tested with tables of keys that do and do not
+//! trigger it.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use ts_rs::TS;
+
+use crate::inventory::{self, Entry, Environment, Permission, SecretRef};
+use crate::rotation::policy::KeyFacts;
+use crate::rotation::Policy;
+use crate::settings;
+use crate::timefmt;
+use crate::vault::Vault;
+
+/// How bad a finding is, least first (so `max` is the worst).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One thing wrong with one key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Finding {
+    /// Stable id, e.g. `permission.withdraw`, `venue.binance.no-ip-trading`.
+    pub rule: String,
+    pub severity: Severity,
+    pub key_id: String,
+    pub label: String,
+    pub platform: String,
+    /// Why, in one line.
+    pub message: String,
+    /// What to do about it, in one line.
+    pub fix: String,
+    /// When it bites, if it has a date (sorting; not part of the CLI's JSON).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub when: Option<OffsetDateTime>,
+}
+
+/// Keys unused this long are flagged.
+pub const STALE_DAYS: i64 = 90;
+/// Expiry this close is flagged.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// What the rules look at besides the entry itself.
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    /// Entry id → the other entries holding one of its secret values, by field.
+    pub shared: HashMap<&'a str, Vec<(&'a str, &'a Entry)>>,
+    pub now: OffsetDateTime,
+}
+
+impl<'a> Context<'a> {
+    /// Indexes the groups of entries sharing a secret (from the keyed
+    /// fingerprints; nothing decrypted).
+    pub fn new(
+        entries: &'a [Entry],
+        groups: &'a [Vec<SecretRef>],
+        policy: &'a Policy,
+        now: OffsetDateTime,
+    ) -> Self {
+        let by_id: HashMap<&str, &Entry> = entries.iter().map(|e| (e.id.as_str(), e)).collect();
+        let mut shared: HashMap<&str, Vec<(&str, &Entry)>> = HashMap::new();
+        for group in groups {
+            for a in group {
+                for b in group {
+                    if a.entry_id == b.entry_id {
+                        continue;
+                    }
+                    if let Some(other) = by_id.get(b.entry_id.as_str()) {
+                        shared
+                            .entry(a.entry_id.as_str())
+                            .or_default()
+                            .push((a.field.as_str(), other));
+                    }
+                }
+            }
+        }
+        Context {
+            policy,
+            shared,
+            now,
+        }
+    }
+}
+
+/// Every finding for these keys, worst first, then soonest, then by label.
+pub fn evaluate(entries: &[Entry], cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in entries.iter().filter(|e| e.status.is_live()) {
+        check(e, cx, &mut out);
+    }
+    // Keys computed once per finding, not once per comparison.
+    out.sort_by_cached_key(|f| {
+        (
+            std::cmp::Reverse(f.severity),
+            f.when.is_none(),
+            f.when,
+            f.label.to_lowercase(),
+            f.rule.clone(),
+        )
+    });
+    out
+}
+
+/// The vault's findings now.
+pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inventory::Error> {
+    let entries = inventory::list(vault)?;
+    let groups = inventory::shared_secrets(vault)?;
+    let settings = settings::load(vault).map_err(|e| match e {
+        settings::Error::Vault(v) => inventory::Error::Vault(v),
+        settings::Error::Invalid(f) => inventory::Error::Invalid(f),
+    })?;
+    let policy = Policy::new(&settings);
+    let cx = Context::new(&entries, &groups, &policy, now);
+    Ok(evaluate(&entries, &cx))
+}
+
+fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let mut add = |rule: &str, severity: Severity, message: String, fix: &str, when| {
+        out.push(Finding {
+            rule: rule.to_owned(),
+            severity,
+            key_id: e.id.clone(),
+            label: e.label.clone(),
+            platform: e.platform.clone(),
+            message,
+            fix: fix.to_owned(),
+            when,
+        });
+    };
+    let restricted = e.is_ip_restricted();
+    let has = |p: &Permission| e.permissions.contains(p);
+
+    // Keys that can move money.
+    let moving: Vec<&str> = [
+        Permission::Withdraw,
+        Permission::Transfer,
+        Permission::Account,
+    ]
+    .iter()
+    .filter(|p| has(p))
+    .map(Permission::name)
+    .collect();
+    if !moving.is_empty() {
+        let what = moving.join(", ");
+        if restricted {
+            add(
+                "permission.moves-funds",
+                Severity::High,
+                format!(
+                    "can {what}; limited to {} allowed address(es)",
+                    e.ip_allowlist.len()
+                ),
+                "keep funds-moving scopes only on keys that need them, with the tightest allowlist",
+                None,
+            );
+        } else {
+            add(
+                "permission.moves-funds",
+                Severity::Critical,
+                format!("can {what} from any IP address"),
+                "add an IP allowlist, or remove the scope if the integration does not move funds",
+                None,
+            );
+        }
+    }
+
+    // Trading from anywhere.
+    let trading: Vec<&str> = [Permission::Trade, Permission::Margin, Permission::Futures]
+        .iter()
+        .filter(|p| has(p))
+        .map(Permission::name)
+        .collect();
+    if !trading.is_empty() && !restricted {
+        add(
+            "permission.trade-no-ip",
+            Severity::High,
+            format!("can {} from any IP address", trading.join(", ")),
+            "restrict the key to the trading server's addresses",
+            None,
+        );
+    }
+
+    // Sourced venue rules.
+    for (d, at) in cx.policy.venue_deadlines(&KeyFacts::of_entry(e)) {
+        let when = if at <= cx.now {
+            format!("since {}", &timefmt::format(at)[..10])
+        } else {
+            format!("on {}", &timefmt::format(at)[..10])
+        };
+        add(
+            &format!("venue.{}", d.id),
+            Severity::High,
+            format!("{} — {when}", d.text),
+            "add an IP allowlist on the platform, or rotate before the date",
+            Some(at),
+        );
+    }
+
+    // Rotation and expiry.
+    // An expired key is reported as expired, not also as overdue.
+    let due_by_expiry = e.due_reason == Some(crate::rotation::DueReason::Expiry);
+    if let Some(due) = e.next_due_at.filter(|d| *d <= cx.now && !due_by_expiry) {
+        let days = (cx.now - due).whole_days();
+        add(
+            "rotation.overdue",
+            Severity::High,
+            if days == 0 {
+                "rotation is due today".into()
+            } else {
+                format!("rotation overdue by {days} day(s)")
+            },
+            "rotate it: new key first, then revoke the old one",
+            Some(due),
+        );
+    }
+    if let Some(exp) = e.expires_at {
+        if exp <= cx.now {
+            add(
+                "rotation.expired",
+                Severity::High,
+                format!("expired on {}", &timefmt::format(exp)[..10]),
+                "replace it, or mark it retired if nothing uses it",
+                Some(exp),
+            );
+        } else if exp - cx.now <= Duration::days(EXPIRY_WARNING_DAYS) {
+            add(
+                "rotation.expiring",
+                Severity::Medium,
+                format!("expires on {}", &timefmt::format(exp)[..10]),
+                "create its replacement before it stops working",
+                Some(exp),
+            );
+        }
+    }
+    if e.rotation_days.is_none() {
+        add(
+            "rotation.no-period",
+            Severity::Low,
+            "no rotation period of its own (the default for its permissions applies)".into(),
+            "set a rotation period that matches your policy",
+            None,
+        );
+    }
+
+    // Use.
+    match e.last_used_at {
+        Some(used) if cx.now - used >= Duration::days(STALE_DAYS) => add(
+            "usage.stale",
+            Severity::Medium,
+            format!("not used for {} days", (cx.now - used).whole_days()),
+            "revoke it if nothing needs it any more",
+            None,
+        ),
+        Some(_) => {}
+        None => add(
+            "usage.never",
+            Severity::Low,
+            "never marked as used".into(),
+            "record when it was last used, or revoke it if unused",
+            None,
+        ),
+    }
+
+    // The same secret in several entries.
+    if let Some(others) = cx.shared.get(e.id.as_str()) {
+        let cross_env = others.iter().any(|(_, o)| o.environment != e.environment);
+        let names: Vec<String> = others
+            .iter()
+            .map(|(field, o)| format!("{field} with '{}' ({})", o.label, o.environment.as_str()))
+            .collect();
+        add(
+            "secret.reused",
+            if cross_env {
+                Severity::Critical
+            } else {
+                Severity::High
+            },
+            format!("shares {}", names.join("; ")),
+            "give each integration its own key; rotate the shared one",
+            None,
+        );
+    }
+
+    // Hygiene.
+    if e.owner.is_none() {
+        add(
+            "hygiene.no-owner",
+            Severity::Low,
+            "no owner".into(),
+            "name the person or team answerable for it",
+            None,
+        );
+    }
+    if e.purpose.is_none() {
+        add(
+            "hygiene.no-purpose",
+            Severity::Low,
+            "no purpose".into(),
+            "say what uses it, so a review can tell whether it is still needed",
+            None,
+        );
+    }
+    if e.environment == Environment::Production && looks_like_test(e) {
+        add(
+            "hygiene.prod-looks-test",
+            Severity::Medium,
+            "a production key whose purpose or tags say test or development".into(),
+            "move test work to a test key; keep production keys for production",
+            None,
+        );
+    }
+}
+
+/// Whether the purpose or a tag names test or development work (whole
+/// words: "latest" or "contest" do not count).
+fn looks_like_test(e: &Entry) -> bool {
+    const WORDS: [&str; 7] = [
+        "test",
+        "testing",
+        "dev",
+        "development",
+        "sandbox",
+        "staging",
+        "demo",
+    ];
+    let texts = e.purpose.iter().chain(e.tags.iter());
+    texts.into_iter().any(|t| {
+        t.split(|c: char| !c.is_alphanumeric())
+            .any(|w| WORDS.iter().any(|x| w.eq_ignore_ascii_case(x)))
+    })
+}
+
+/// Counts by severity, worst first: for the dashboard and the tray.
+pub fn counts(findings: &[Finding]) -> [(Severity, usize); 4] {
+    let n = |s| findings.iter().filter(|f| f.severity == s).count();
+    [
+        (Severity::Critical, n(Severity::Critical)),
+        (Severity::High, n(Severity::High)),
+        (Severity::Medium, n(Severity::Medium)),
+        (Severity::Low, n(Severity::Low)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Fields, Status};
+    use crate::settings::Settings;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+
+    /// A tidy key: read-only, allowlisted, owned, with a purpose, a period,
+    /// recently used — no findings. Tests change one thing at a time.
+    fn tidy(id: &str) -> Fields {
+        let mut f = Fields::blank(NOW - Duration::days(10));
+        f.platform = "Kraken".into();
+        f.label = format!("key {id}");
+        f.permissions = vec![Permission::Read];
+        f.ip_allowlist = vec!["203.0.113.7".parse().unwrap()];
+        f.owner = Some("ops".into());
+        f.purpose = Some("grid bot".into());
+        f.rotation_days = Some(90);
+        f.last_used_at = Some(NOW - Duration::days(1));
+        f
+    }
+
+    fn entry(id: &str, f: Fields) -> Entry {
+        let policy = Policy::new(&Settings::default());
+        Entry::from_parts(id.into(), f, Status::Active, vec![], NOW, &policy)
+    }
+
+    fn rules_of(entries: &[Entry], groups: &[Vec<SecretRef>]) -> Vec<(String, String, Severity)> {
+        let policy = Policy::new(&Settings::default());
+        let cx = Context::new(entries, groups, &policy, NOW);
+        evaluate(entries, &cx)
+            .into_iter()
+            .map(|f| (f.key_id, f.rule, f.severity))
+            .collect()
+    }
+
+    fn only(f: Fields) -> Vec<(String, Severity)> {
+        rules_of(&[entry("k", f)], &[])
+            .into_iter()
+            .map(|(_, r, s)| (r, s))
+            .collect()
+    }
+
+    #[test]
+    fn a_tidy_key_has_no_findings() {
+        assert_eq!(only(tidy("a")), vec![]);
+    }
+
+    #[test]
+    fn each_rule_triggers_on_its_keys_and_not_on_others() {
+        type Change = fn(&mut Fields);
+        type Case = (&'static str, Change, &'static [(&'static str, Severity)]);
+        let cases: &[Case] = &[
+            (
+                "withdraw, allowlisted",
+                |f| f.permissions.push(Permission::Withdraw),
+                &[("permission.moves-funds", Severity::High)],
+            ),
+            (
+                "transfer, anywhere",
+                |f| {
+                    f.permissions.push(Permission::Transfer);
+                    f.ip_allowlist.clear();
+                },
+                &[("permission.moves-funds", Severity::Critical)],
+            ),
+            (
+                "account, anywhere",
+                |f| {
+                    f.permissions = vec![Permission::Account];
+                    f.ip_allowlist.clear();
+                },
+                &[("permission.moves-funds", Severity::Critical)],
+            ),
+            (
+                "deposit is not moving funds out",
+                |f| f.permissions.push(Permission::Deposit),
+                &[],
+            ),
+            (
+                "trade, allowlisted",
+                |f| f.permissions.push(Permission::Trade),
+                &[],
+            ),
+            (
+                "futures, anywhere",
+                |f| {
+                    f.permissions.push(Permission::Futures);
+                    f.ip_allowlist.clear();
+                },
+                &[("permission.trade-no-ip", Severity::High)],
+            ),
+            ("read, anywhere", |f| f.ip_allowlist.clear(), &[]),
+            (
+                "overdue",
+                |f| f.created_at = NOW - Duration::days(100),
+                &[("rotation.overdue", Severity::High)],
+            ),
+            (
+                "expires in 10 days",
+                |f| f.expires_at = Some(NOW + Duration::days(10)),
+                &[("rotation.expiring", Severity::Medium)],
+            ),
+            (
+                "expires in 20 days",
+                |f| f.expires_at = Some(NOW + Duration::days(20)),
+                &[],
+            ),
+            (
+                "expired",
+                |f| f.expires_at = Some(NOW - Duration::days(1)),
+                &[("rotation.expired", Severity::High)],
+            ),
+            (
+                "no period",
+                |f| f.rotation_days = None,
+                &[("rotation.no-period", Severity::Low)],
+            ),
+            (
+                "unused 90 days",
+                |f| f.last_used_at = Some(NOW - Duration::days(90)),
+                &[("usage.stale", Severity::Medium)],
+            ),
+            (
+                "unused 89 days",
+                |f| f.last_used_at = Some(NOW - Duration::days(89)),
+                &[],
+            ),
+            (
+                "never used",
+                |f| f.last_used_at = None,
+                &[("usage.never", Severity::Low)],
+            ),
+            (
+                "no owner",
+                |f| f.owner = None,
+                &[("hygiene.no-owner", Severity::Low)],
+            ),
+            (
+                "no purpose",
+                |f| f.purpose = None,
+                &[("hygiene.no-purpose", Severity::Low)],
+            ),
+            (
+                "production, tagged test",
+                |f| f.tags = vec!["Test".into()],
+                &[("hygiene.prod-looks-test", Severity::Medium)],
+            ),
+            (
+                "production, purpose dev box",
+                |f| f.purpose = Some("dev box".into()),
+                &[("hygiene.prod-looks-test", Severity::Medium)],
+            ),
+            (
+                "production, 'latest' is not 'test'",
+                |f| f.purpose = Some("latest prices".into()),
+                &[],
+            ),
+            (
+                "staging, tagged test",
+                |f| {
+                    f.environment = Environment::Staging;
+                    f.tags = vec!["test".into()];
+                },
+                &[],
+            ),
+            (
+                "Binance trading without allowlist",
+                |f| {
+                    f.platform = "Binance".into();
+                    f.permissions = vec![Permission::Trade];
+                    f.ip_allowlist.clear();
+                },
+                &[
+                    ("permission.trade-no-ip", Severity::High),
+                    ("venue.binance.no-ip-trading", Severity::High),
+                ],
+            ),
+            (
+                "Binance trading, allowlisted",
+                |f| {
+                    f.platform = "binance".into();
+                    f.permissions = vec![Permission::Trade];
+                },
+                &[],
+            ),
+            (
+                "Bybit read-only without IP binding",
+                |f| {
+                    f.platform = "Bybit".into();
+                    f.ip_allowlist.clear();
+                },
+                &[("venue.bybit.no-ip-invalid", Severity::High)],
+            ),
+            (
+                "KuCoin trading without IP",
+                |f| {
+                    f.platform = "KuCoin".into();
+                    f.permissions = vec![Permission::Margin];
+                    f.ip_allowlist.clear();
+                },
+                &[
+                    ("permission.trade-no-ip", Severity::High),
+                    ("venue.kucoin.no-ip-inactive-trading", Severity::High),
+                ],
+            ),
+        ];
+        for (name, change, expected) in cases {
+            let mut f = tidy("x");
+            change(&mut f);
+            let mut got = only(f);
+            got.sort();
+            let mut want: Vec<(String, Severity)> =
+                expected.iter().map(|(r, s)| (r.to_string(), *s)).collect();
+            want.sort();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn retired_and_revoked_keys_raise_nothing() {
+        let policy = Policy::new(&Settings::default());
+        let mut f = tidy("r");
+        f.permissions = vec![Permission::Withdraw];
+        f.ip_allowlist.clear();
+        f.owner = None;
+        let e = Entry::from_parts("r".into(), f, Status::Revoked, vec![], NOW, &policy);
+        assert!(rules_of(&[e], &[]).is_empty());
+    }
+
+    #[test]
+    fn reuse_is_critical_across_environments() {
+        let a = entry("a", tidy("a"));
+        let mut fb = tidy("b");
+        fb.environment = Environment::Staging;
+        let b = entry("b", fb);
+        let c = entry("c", tidy("c"));
+        let r = |e: &str, field: &str| SecretRef {
+            entry_id: e.into(),
+            field: field.into(),
+        };
+        // a and c share a value (same environment); a and b share another.
+        let groups = vec![
+            vec![r("a", "api_secret"), r("c", "api_secret")],
+            vec![r("a", "api_key"), r("b", "api_key")],
+        ];
+        let got = rules_of(&[a, b, c], &groups);
+        let sev = |id: &str| {
+            got.iter()
+                .find(|(k, r, _)| k == id && r == "secret.reused")
+                .map(|(_, _, s)| *s)
+        };
+        assert_eq!(
+            sev("a"),
+            Some(Severity::Critical),
+            "a shares with staging b"
+        );
+        assert_eq!(sev("b"), Some(Severity::Critical));
+        assert_eq!(
+            sev("c"),
+            Some(Severity::High),
+            "c only shares within production"
+        );
+    }
+
+    #[test]
+    fn worst_first_then_soonest() {
+        let mut f1 = tidy("1");
+        f1.created_at = NOW - Duration::days(200); // overdue long ago: high
+        let mut f2 = tidy("2");
+        f2.created_at = NOW - Duration::days(95); // overdue recently: high
+        let mut f3 = tidy("3");
+        f3.permissions = vec![Permission::Withdraw];
+        f3.ip_allowlist.clear(); // critical
+        let mut f4 = tidy("4");
+        f4.owner = None; // low
+        let got = rules_of(
+            &[
+                entry("4", f4),
+                entry("2", f2),
+                entry("1", f1),
+                entry("3", f3),
+            ],
+            &[],
+        );
+        let order: Vec<&str> = got.iter().map(|(k, _, _)| k.as_str()).collect();
+        assert_eq!(order, ["3", "1", "2", "4"]);
+        let policy = Policy::new(&Settings::default());
+        let entries = [entry("z", tidy("z"))];
+        let cx = Context::new(&entries, &[], &policy, NOW);
+        assert_eq!(counts(&evaluate(&entries, &cx))[0], (Severity::Critical, 0));
+    }
+}
