@@ -22,6 +22,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     keyward_core::rotation::Rotation::export_all(&cfg)?;
     keyward_core::rotation::HistoryItem::export_all(&cfg)?;
     keyward_core::rotation::DueReason::export_all(&cfg)?;
+    keyward_core::findings::Finding::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;
     crate::state::LockReason::export_all(&cfg)?;
     crate::commands::vault::VaultStatus::export_all(&cfg)?;

@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "complete_rotation",
     "cancel_rotation",
     "snooze_reminders",
+    "list_findings",
 ];
 
 fn main() {

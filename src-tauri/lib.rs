@@ -186,6 +186,7 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
             commands::rotation::complete_rotation,
             commands::rotation::cancel_rotation,
             commands::rotation::snooze_reminders,
+            commands::findings::list_findings,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

@@ -33,6 +33,8 @@ pub struct Stats {
     pub wakes: AtomicU64,
     /// Keys due now or within the first reminder threshold.
     pub due: AtomicU32,
+    /// Critical findings, as of the last round while unlocked.
+    pub critical: AtomicU32,
 }
 
 /// Starts the scheduler on the app's async runtime.
@@ -50,7 +52,11 @@ pub fn spawn(app: AppHandle) {
             let next = round(&app);
             let stats = app.state::<Stats>();
             stats.wakes.fetch_add(1, Ordering::Relaxed);
-            crate::tray::show_due(&app, stats.due.load(Ordering::Relaxed));
+            crate::tray::show_due(
+                &app,
+                stats.due.load(Ordering::Relaxed),
+                stats.critical.load(Ordering::Relaxed),
+            );
             trace(&format!(
                 "planned; next wake-up {}",
                 next.map(keyward_core::timefmt::format)

@@ -41,15 +41,26 @@ pub fn create(app: &tauri::App) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Shows the number of keys due beside the icon and in the menu.
-pub fn show_due(app: &AppHandle, count: u32) {
-    let text = match count {
+/// Shows the number of keys due (and of critical findings) beside the icon
+/// and in the menu.
+pub fn show_due(app: &AppHandle, count: u32, critical: u32) {
+    let mut text = match count {
         0 => "No keys due for rotation".to_owned(),
         1 => "1 key due for rotation".to_owned(),
         n => format!("{n} keys due for rotation"),
     };
+    match critical {
+        0 => {}
+        1 => text.push_str(" · 1 critical finding"),
+        n => text.push_str(&format!(" · {n} critical findings")),
+    }
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let _ = tray.set_title((count > 0).then(|| count.to_string()));
+        let title = match (count, critical) {
+            (0, 0) => None,
+            (n, 0) => Some(n.to_string()),
+            (n, c) => Some(format!("{n} · {c}!")),
+        };
+        let _ = tray.set_title(title);
         let _ = tray.set_tooltip(Some(format!("Keyward — {text}")));
     }
     if let Some(item) = app.try_state::<DueItem>() {

@@ -139,6 +139,7 @@ async fn flows(ui: &Ui) -> Step {
     }
     step("an overdue key reminds from the running app", reminder(ui)).await?;
     step("search, filter and sort", search_and_filter(ui)).await?;
+    step("findings dashboard", findings(ui)).await?;
     step("settings", settings(ui)).await?;
     step("copy and reveal", copy_and_reveal(ui)).await?;
     step("lock, wrong passphrase, unlock", lock_and_unlock(ui)).await?;
@@ -279,6 +280,26 @@ async fn search_and_filter(ui: &Ui) -> Step {
     .await?;
     ui.shot("03-inventory").await;
     Ok(())
+}
+
+/// The dashboard lists what is risky, worst first; a finding opens its key.
+async fn findings(ui: &Ui) -> Step {
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Findings']")
+        .await?;
+    ui.wait("section[aria-label='Findings']").await?;
+    // Binance / Treasury sweep can withdraw from anywhere: critical.
+    let critical = "button[aria-label='critical: Binance · Treasury sweep — can withdraw from any IP address']";
+    ui.wait(critical).await?;
+    let first = ui.texts("section[aria-label='Findings'] .row .pill").await;
+    if first.first().map(String::as_str) != Some("critical") {
+        return Err(format!("not worst first: {first:?}"));
+    }
+    ui.wait("button[aria-label^='1 critical']").await?;
+    ui.shot("11-findings").await;
+    ui.click(critical).await?;
+    ui.wait_text("aside[aria-label='Key details'] h2", "Treasury sweep")
+        .await?;
+    ui.click("button[aria-label='Close details']").await
 }
 
 async fn settings(ui: &Ui) -> Step {

@@ -14,6 +14,7 @@ import type { ErrorCode } from "./bindings/ErrorCode";
 import type { FieldError } from "./bindings/FieldError";
 import type { DueReason } from "./bindings/DueReason";
 import type { FilterInput } from "./bindings/FilterInput";
+import type { Finding } from "./bindings/Finding";
 import type { HistoryItem } from "./bindings/HistoryItem";
 import type { IpcError } from "./bindings/IpcError";
 import type { LockReason } from "./bindings/LockReason";
@@ -24,6 +25,7 @@ import type { RevealedSecret } from "./bindings/RevealedSecret";
 import type { Rotation } from "./bindings/Rotation";
 import type { Step } from "./bindings/Step";
 import type { SecretFieldInput } from "./bindings/SecretFieldInput";
+import type { Severity } from "./bindings/Severity";
 import type { Settings } from "./bindings/Settings";
 import type { VaultStatus } from "./bindings/VaultStatus";
 
@@ -36,6 +38,7 @@ export type {
   ErrorCode,
   FieldError,
   FilterInput,
+  Finding,
   HistoryItem,
   LockReason,
   PassphraseVerdict,
@@ -45,6 +48,7 @@ export type {
   Rotation,
   SecretFieldInput,
   Settings,
+  Severity,
   Step,
   VaultStatus,
 };
@@ -111,6 +115,8 @@ export const ipc = {
   cancelRotation: (id: string) => call<Entry>("cancel_rotation", { id }),
   /** Returns until when (RFC 3339). */
   snoozeReminders: (id: string, days: number) => call<string>("snooze_reminders", { id, days }),
+  /** What is risky about each key, worst first. */
+  listFindings: () => call<Finding[]>("list_findings"),
   /** A reminder's "Open" was clicked: show that key. */
   onOpenEntry: (handler: (id: string) => void): Promise<UnlistenFn> =>
     listen<string>("open-entry", (e) => handler(e.payload)),

@@ -47,6 +47,8 @@ class AppState {
   sortKey = $state<SortKey>("platform");
   sortAscending = $state(true);
   selectedId = $state<string | null>(null);
+  /** Which view the inventory shows: the keys, or the findings dashboard. */
+  view = $state<"keys" | "findings">("keys");
   toasts = $state<Toast[]>([]);
   platforms = $state.raw<Platform[]>([]);
   permissions = $state.raw<PermissionInfo[]>([]);
@@ -115,8 +117,9 @@ class AppState {
     if (this.#pendingOpen) this.openEntry(this.#pendingOpen);
   }
 
-  /** Shows one key (from a reminder): clears the filter so it is listed. */
+  /** Shows one key (from a reminder or a finding): clears the filter so it is listed. */
   openEntry(id: string) {
+    this.view = "keys";
     if (this.screen !== "inventory") {
       this.#pendingOpen = id;
       return;
@@ -188,6 +191,7 @@ class AppState {
     this.version = 0;
     this.selectedId = null;
     this.dialog = null;
+    this.view = "keys";
     this.filter = emptyFilter();
     this.lockMessage = reason === "idle" ? "Locked after a period of inactivity." : "";
     this.screen = "unlock";
