@@ -26,8 +26,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use harness::{ensure_desktop, repo, session, Ui};
-use keyward_core::inventory::{self, Draft, SecretInput};
-use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use keyward_core::inventory;
+use keyward_core::testdata::{fake_key, Created};
+use keyward_core::{KdfParams, Origin, Passphrase, Vault, VaultDir};
 
 const PASS: &str = "bench harbour quartz lantern 5";
 
@@ -141,9 +142,6 @@ async fn wakeups(app: &Path, vault: &Path) {
 fn make_vault(dir: &Path, n: usize) {
     let started = Instant::now();
     let now = time::OffsetDateTime::now_utc();
-    let platforms = [
-        "Binance", "Coinbase", "Kraken", "OKX", "Bybit", "Gemini", "KuCoin", "Deribit",
-    ];
     let mut vault = Vault::init(
         &VaultDir::new(dir),
         &Passphrase::new(PASS.into()),
@@ -153,35 +151,9 @@ fn make_vault(dir: &Path, n: usize) {
     )
     .unwrap();
     for i in 0..n {
-        let perms: &[&str] = match i % 4 {
-            0 => &["read"],
-            1 => &["read", "trade"],
-            2 => &["read", "trade", "futures"],
-            _ => &["read", "withdraw"],
-        };
-        let d = Draft {
-            platform: Some(platforms[i % platforms.len()].into()),
-            label: Some(format!(
-                "{} bot {i}",
-                ["grid", "arb", "mm", "treasury"][i % 4]
-            )),
-            environment: Some(["production", "staging", "development", "test"][i % 4].into()),
-            owner: Some(format!("trader{}@desk", i % 12)),
-            permissions: Some(perms.iter().map(|p| p.to_string()).collect()),
-            ip_allowlist: Some(if i % 3 == 0 {
-                vec![]
-            } else {
-                vec![format!("203.0.113.{}", i % 250)]
-            }),
-            rotation_days: Some(["30", "60", "90"][i % 3].into()),
-            tags: Some(vec![format!("desk{}", i % 5)]),
-            ..Draft::default()
-        };
-        let secrets = vec![SecretInput {
-            field: "api_secret".into(),
-            value: SecretValue::new(format!("bench-secret-{i}").into_bytes()),
-        }];
-        inventory::add(&mut vault, &d, secrets, now).unwrap();
+        // Created now: nothing is due for weeks (the wake-up figure needs that).
+        let (draft, secrets) = fake_key(i, Created::Now);
+        inventory::add(&mut vault, &draft, secrets, now).unwrap();
     }
     vault.lock().unwrap();
     eprintln!(

@@ -16,58 +16,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use keyward_core::findings;
-use keyward_core::inventory::{self, Draft, Filter, SearchIndex, SecretInput, SecretUse};
+use keyward_core::inventory::{self, Filter, SearchIndex, SecretUse};
 use keyward_core::rotation::reminders::{Snapshot, TimeZone};
 use keyward_core::rotation::Policy;
-use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use keyward_core::testdata::{fake_key, Created};
+use keyward_core::{KdfParams, Origin, Passphrase, Vault, VaultDir};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
 const KEYS: usize = 10_000;
 const NOW: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
 const PASS: &str = "bench harbour quartz lantern 5";
-const PLATFORMS: [&str; 9] = [
-    "Binance", "Coinbase", "Kraken", "OKX", "Bybit", "Bitstamp", "Gemini", "KuCoin", "Deribit",
-];
-
-fn secret(field: &str, value: String) -> SecretInput {
-    SecretInput {
-        field: field.into(),
-        value: SecretValue::new(value.into_bytes()),
-    }
-}
-
-fn draft(i: usize) -> Draft {
-    let perms: &[&str] = match i % 4 {
-        0 => &["read"],
-        1 => &["read", "trade"],
-        2 => &["read", "trade", "futures"],
-        _ => &["read", "withdraw"],
-    };
-    Draft {
-        platform: Some(PLATFORMS[i % PLATFORMS.len()].into()),
-        label: Some(format!(
-            "{} bot {i}",
-            ["grid", "arb", "mm", "treasury"][i % 4]
-        )),
-        account: Some(format!("sub-{}", i % 37)),
-        environment: Some(["production", "staging", "development", "test"][i % 4].into()),
-        owner: Some(format!("trader{}@desk", i % 12)),
-        purpose: Some("automated strategy".into()),
-        permissions: Some(perms.iter().map(|p| p.to_string()).collect()),
-        ip_allowlist: Some(if i % 3 == 0 {
-            vec![]
-        } else {
-            vec![format!("203.0.113.{}", i % 250)]
-        }),
-        rotation_days: Some(["30", "60", "90"][i % 3].into()),
-        created_at: Some(format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28)),
-        tags: Some(vec![format!("desk{}", i % 5), "bot".into()]),
-        notes: Some(format!("note for key {i}: rotate with the ops runbook")),
-        ..Draft::default()
-    }
-}
-
 /// A vault with 10,000 keys (two secrets each), made once per run.
 fn build_vault(dir: &VaultDir) {
     let started = Instant::now();
@@ -80,11 +39,8 @@ fn build_vault(dir: &VaultDir) {
     )
     .unwrap();
     for i in 0..KEYS {
-        let secrets = vec![
-            secret("api_key", format!("key-{i:08}-{}", "k".repeat(48))),
-            secret("api_secret", format!("secret-{i:08}-{}", "s".repeat(80))),
-        ];
-        inventory::add(&mut vault, &draft(i), secrets, NOW).unwrap();
+        let (draft, secrets) = fake_key(i, Created::Spread);
+        inventory::add(&mut vault, &draft, secrets, NOW).unwrap();
     }
     vault.lock().unwrap();
     let size = std::fs::metadata(dir.db_path()).unwrap().len();
@@ -229,8 +185,8 @@ fn benches(c: &mut Criterion) {
     g.bench_function("add one key", |b| {
         b.iter(|| {
             n += 1;
-            let secrets = vec![secret("api_secret", format!("new-secret-{n}"))];
-            black_box(inventory::add(&mut vault, &draft(n), secrets, NOW).unwrap())
+            let (draft, secrets) = fake_key(n, Created::Spread);
+            black_box(inventory::add(&mut vault, &draft, secrets, NOW).unwrap())
         })
     });
     let target = entries[KEYS / 2].id.clone();

@@ -7,8 +7,9 @@
 //! January–October 2026 with 30–90-day periods, so most are due.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
-use keyward_core::inventory::{self, Draft, SecretInput};
-use keyward_core::{KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use keyward_core::inventory;
+use keyward_core::testdata::{fake_key, Created};
+use keyward_core::{KdfParams, Origin, Passphrase, Vault, VaultDir};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -23,37 +24,9 @@ fn main() {
         Origin::Test,
     )
     .unwrap();
-    let platforms = [
-        "Binance", "Coinbase", "Kraken", "OKX", "Bybit", "Gemini", "KuCoin", "Deribit",
-    ];
     for i in 0..n {
-        let perms: &[&str] = match i % 4 {
-            0 => &["read"],
-            1 => &["read", "trade"],
-            2 => &["read", "trade", "futures"],
-            _ => &["read", "withdraw"],
-        };
-        let d = Draft {
-            platform: Some(platforms[i % platforms.len()].into()),
-            label: Some(format!(
-                "{} bot {i}",
-                ["grid", "arb", "mm", "treasury"][i % 4]
-            )),
-            permissions: Some(perms.iter().map(|p| p.to_string()).collect()),
-            ip_allowlist: Some(if i % 3 == 0 {
-                vec![]
-            } else {
-                vec![format!("203.0.113.{}", i % 250)]
-            }),
-            rotation_days: Some(["30", "60", "90"][i % 3].into()),
-            created_at: Some(format!("2026-{:02}-{:02}", 1 + i % 10, 1 + i % 28)),
-            ..Draft::default()
-        };
-        let secrets = vec![SecretInput {
-            field: "api_secret".into(),
-            value: SecretValue::new(format!("bench-secret-{i}").into_bytes()),
-        }];
-        inventory::add(&mut vault, &d, secrets, now).unwrap();
+        let (draft, secrets) = fake_key(i, Created::Spread);
+        inventory::add(&mut vault, &draft, secrets, now).unwrap();
     }
     vault.lock().unwrap();
     eprintln!("made {n} keys in {}", dir.path().display());

@@ -14,6 +14,8 @@ pub mod platforms;
 pub mod rotation;
 pub mod secret;
 pub mod settings;
+#[doc(hidden)]
+pub mod testdata;
 pub mod timefmt;
 pub mod vault;
 
