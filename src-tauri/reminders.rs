@@ -9,7 +9,10 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use keyward_core::findings;
+use keyward_core::inventory;
 use keyward_core::rotation::reminders::{self, Reminder, Schedule, Snapshot, TimeZone};
+use keyward_core::rotation::Policy;
 use keyward_core::{Vault, VaultDir};
 use tauri::{AppHandle, Emitter, Manager};
 use time::OffsetDateTime;
@@ -225,6 +228,19 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
         );
         stats.due.store(
             u32::try_from(due.len()).unwrap_or(u32::MAX),
+            Ordering::Relaxed,
+        );
+        // The tray also counts critical findings (metadata only), from the
+        // keys this round already read.
+        let groups = inventory::shared_secrets(&u.vault).unwrap_or_default();
+        let policy = Policy::new(&u.settings);
+        let cx = findings::Context::new(&snap.entries, &groups, &policy, now);
+        let critical = findings::evaluate(&snap.entries, &cx)
+            .iter()
+            .filter(|f| f.severity == findings::Severity::Critical)
+            .count();
+        stats.critical.store(
+            u32::try_from(critical).unwrap_or(u32::MAX),
             Ordering::Relaxed,
         );
         Ok::<_, Failure>(next)
