@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use keyward_core::inventory::{self, Draft, Entry, SecretChanges, SecretInput, SecretUse, Status};
 use keyward_core::rotation;
-use keyward_core::rotation::reminders::{self, Schedule, TimeZone};
+use keyward_core::rotation::reminders::{self, TimeZone};
 use keyward_core::vault::{self, KdfParams};
 
 use crate::platform::notify;
@@ -464,14 +464,11 @@ fn remind(dir: &VaultDir) -> Outcome {
     let mut show = |n: &notify::Notice, _: Option<&str>| notify::show(n, None);
     let shown = if std::env::var_os(ENV_PASSPHRASE).is_none() {
         // Locked: only times and counts are readable.
-        if Schedule::read(dir).is_none() {
+        let Some(locked) = crate::reminders::announce_locked(dir, at, &mut show)? else {
             println!("no reminder schedule yet: unlock the vault once (app or KEYWARD_PASSPHRASE)");
             return Ok(());
-        }
-        crate::reminders::announce_locked(dir, at, &mut show)?
-            .0
-            .into_iter()
-            .collect()
+        };
+        locked.shown.into_iter().collect()
     } else {
         let mut vault = unlock(dir)?;
         let mut snap = reminders::Snapshot::read(&vault, time_zone())?;

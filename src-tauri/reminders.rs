@@ -159,24 +159,47 @@ pub(crate) fn send_due(
     Ok((shown, plan.next_wake))
 }
 
+/// What the locked schedule said this round.
+pub(crate) struct Locked {
+    pub shown: Option<Notice>,
+    pub next_wake: Option<OffsetDateTime>,
+    /// Keys due (or due soon) as of now, for the tray.
+    pub due: u32,
+}
+
 /// Locked: announces the latest passed event of the nameless schedule, if
-/// not yet announced. Returns the notice shown and the next wake-up.
+/// not yet announced. `None` when there is no schedule yet (the vault was
+/// never unlocked by this version).
 pub(crate) fn announce_locked(
     dir: &VaultDir,
     now: OffsetDateTime,
     show: &mut Show<'_>,
-) -> Result<(Option<Notice>, Option<OffsetDateTime>), Failure> {
-    let Some(schedule) = Schedule::read(dir) else {
-        return Ok((None, None));
+) -> Result<Option<Locked>, Failure> {
+    let Some(mut schedule) = Schedule::read(dir) else {
+        return Ok(None);
     };
+    let due = schedule
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.at <= now)
+        .map_or(0, |e| e.keys);
     let mut shown = None;
     if let Some(event) = schedule.to_announce(now) {
         let notice = generic(Schedule::message(&event));
         show(&notice, None)?;
-        reminders::mark_announced(dir, now)?;
+        schedule.announced_through = Some(now);
         shown = Some(notice);
     }
-    Ok((shown, schedule.next_wake(now)))
+    let next_wake = schedule.next_wake(now);
+    if shown.is_some() {
+        schedule.write(dir)?;
+    }
+    Ok(Some(Locked {
+        shown,
+        next_wake,
+        due,
+    }))
 }
 
 fn generic(body: String) -> Notice {
@@ -247,11 +270,14 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
     });
     let outcome = match unlocked {
         Some(r) => r,
-        None => announce_locked(&state.dir, now, &mut show).map(|(_, next)| {
-            let current = Schedule::read(&state.dir)
-                .and_then(|s| s.events.iter().rev().find(|e| e.at <= now).map(|e| e.keys));
-            stats.due.store(current.unwrap_or(0), Ordering::Relaxed);
-            next
+        None => announce_locked(&state.dir, now, &mut show).map(|locked| {
+            let locked = locked.unwrap_or(Locked {
+                shown: None,
+                next_wake: None,
+                due: 0,
+            });
+            stats.due.store(locked.due, Ordering::Relaxed);
+            locked.next_wake
         }),
     };
     match outcome {

@@ -729,15 +729,6 @@ pub fn write_schedule(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Resul
     Schedule::build(&snap.entries, &snap.states, &snap.cal, now).write(vault.dir())
 }
 
-/// Records that the locked schedule announced everything up to `at`.
-pub fn mark_announced(dir: &VaultDir, at: OffsetDateTime) -> Result<()> {
-    let Some(mut s) = Schedule::read(dir) else {
-        return Ok(());
-    };
-    s.announced_through = Some(at);
-    s.write(dir)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
