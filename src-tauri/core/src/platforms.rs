@@ -70,22 +70,31 @@ const BUILT_IN: &str = include_str!("../data/platforms.json");
 /// The built-in catalogue. A malformed file is a build defect caught by the
 /// tests; at run time it degrades to an empty catalogue (free text still works).
 pub fn catalogue() -> Vec<Platform> {
+    built_in().to_vec()
+}
+
+/// The built-in catalogue, parsed once per process.
+pub fn built_in() -> &'static [Platform] {
     static PARSED: std::sync::OnceLock<Vec<Platform>> = std::sync::OnceLock::new();
-    PARSED
-        .get_or_init(|| {
-            serde_json::from_str::<Catalogue>(BUILT_IN)
-                .map(|c| c.platforms)
-                .unwrap_or_default()
-        })
-        .clone()
+    PARSED.get_or_init(|| {
+        serde_json::from_str::<Catalogue>(BUILT_IN)
+            .map(|c| c.platforms)
+            .unwrap_or_default()
+    })
 }
 
 /// The catalogue entry for a platform typed by id or name, case-insensitive.
 pub fn find<'a>(platforms: &'a [Platform], typed: &str) -> Option<&'a Platform> {
+    find_in(platforms.iter(), typed)
+}
+
+/// [`find`] over any list of platforms.
+pub fn find_in<'a>(
+    mut platforms: impl Iterator<Item = &'a Platform>,
+    typed: &str,
+) -> Option<&'a Platform> {
     let t = typed.trim();
-    platforms
-        .iter()
-        .find(|p| p.id.eq_ignore_ascii_case(t) || p.name.eq_ignore_ascii_case(t))
+    platforms.find(|p| p.id.eq_ignore_ascii_case(t) || p.name.eq_ignore_ascii_case(t))
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ pub struct Policy {
     pub high_days: u32,
     pub low_days: u32,
     /// Only the platforms that have deadlines: checked for every key listed.
-    venues: Vec<Platform>,
+    venues: Vec<&'static Platform>,
     /// Whether any deadline applies to keys that do have an IP allowlist
     /// (none of today's do: most keys then skip the platform lookup).
     venue_rules_with_allowlist: bool,
@@ -107,8 +107,8 @@ pub struct Policy {
 
 impl Policy {
     pub fn new(settings: &Settings) -> Self {
-        let venues: Vec<Platform> = platforms::catalogue()
-            .into_iter()
+        let venues: Vec<&'static Platform> = platforms::built_in()
+            .iter()
             .filter(|p| !p.deadlines.is_empty())
             .collect();
         Policy {
@@ -185,7 +185,7 @@ impl Policy {
         if f.ip_restricted && !self.venue_rules_with_allowlist {
             return Vec::new();
         }
-        platforms::find(&self.venues, f.platform)
+        platforms::find_in(self.venues.iter().copied(), f.platform)
             .map(|p| {
                 p.deadlines
                     .iter()
