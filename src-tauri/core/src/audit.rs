@@ -54,6 +54,11 @@ pub enum Action {
     RotationComplete,
     RotationCancel,
     ReminderSnooze,
+    ReviewStart,
+    ReviewDecide,
+    ReviewFinish,
+    ReviewCancel,
+    ReviewFollowUp,
 }
 
 impl Action {
@@ -75,6 +80,11 @@ impl Action {
             Action::RotationComplete => "rotation.complete",
             Action::RotationCancel => "rotation.cancel",
             Action::ReminderSnooze => "reminder.snooze",
+            Action::ReviewStart => "review.start",
+            Action::ReviewDecide => "review.decide",
+            Action::ReviewFinish => "review.finish",
+            Action::ReviewCancel => "review.cancel",
+            Action::ReviewFollowUp => "review.followup",
         }
     }
 }

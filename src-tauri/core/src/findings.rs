@@ -9,11 +9,12 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
 use crate::inventory::{self, Entry, Environment, Permission, SecretRef};
+use crate::review::{self, FollowUp, FollowUpKind};
 use crate::rotation::policy::KeyFacts;
 use crate::rotation::Policy;
 use crate::settings;
@@ -21,7 +22,7 @@ use crate::timefmt;
 use crate::vault::Vault;
 
 /// How bad a finding is, least first (so `max` is the worst).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]
 pub enum Severity {
@@ -42,8 +43,9 @@ impl Severity {
     }
 }
 
-/// One thing wrong with one key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+/// One thing wrong with one key. (Deserialize: access reviews keep the
+/// findings a reviewer saw.)
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Finding {
     /// Stable id, e.g. `permission.withdraw`, `venue.binance.no-ip-trading`.
     pub rule: String,
@@ -71,6 +73,8 @@ pub struct Context<'a> {
     pub policy: &'a Policy,
     /// Entry id → the other entries holding one of its secret values, by field.
     pub shared: HashMap<&'a str, Vec<(&'a str, &'a Entry)>>,
+    /// Entry id → what finished access reviews asked for and is still open.
+    pub followups: HashMap<String, Vec<FollowUp>>,
     pub now: OffsetDateTime,
 }
 
@@ -103,6 +107,7 @@ impl<'a> Context<'a> {
         Context {
             policy,
             shared,
+            followups: HashMap::new(),
             now,
         }
     }
@@ -136,7 +141,8 @@ pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inve
         settings::Error::Invalid(f) => inventory::Error::Invalid(f),
     })?;
     let policy = Policy::new(&settings);
-    let cx = Context::new(&entries, &groups, &policy, now);
+    let mut cx = Context::new(&entries, &groups, &policy, now);
+    cx.followups = review::open_followups_by_key(vault)?;
     Ok(evaluate(&entries, &cx))
 }
 
@@ -305,6 +311,29 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             "give each integration its own key; rotate the shared one",
             None,
         );
+    }
+
+    // What a finished access review asked for and is not yet done.
+    for f in cx.followups.get(&e.id).into_iter().flatten() {
+        let day = &timefmt::format(f.created_at)[..10];
+        match f.kind {
+            FollowUpKind::Revoke => add(
+                "review.revoke",
+                Severity::High,
+                format!("the access review of {day} decided to revoke it"),
+                "revoke it on the platform, then mark it revoked here",
+                Some(f.created_at),
+            ),
+            FollowUpKind::Reduce => add(
+                "review.reduce",
+                Severity::Medium,
+                format!("the access review of {day} decided to reduce its permissions"),
+                "narrow its permissions or allowlist on the platform, then edit the key here",
+                Some(f.created_at),
+            ),
+            // Shown as due for rotation (reason: requested by the review).
+            FollowUpKind::Rotate => {}
+        }
     }
 
     // Hygiene.

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod findings;
 pub mod inventory;
 pub mod platforms;
+pub mod review;
 pub mod rotation;
 pub mod secret;
 pub mod settings;

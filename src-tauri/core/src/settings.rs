@@ -35,6 +35,9 @@ pub struct Settings {
     pub close_to_tray: bool,
     /// Start Keyward (in the tray) at login.
     pub autostart: bool,
+    /// An access review is due this many days after the last one finished
+    /// (7–366; quarterly by default).
+    pub review_cadence_days: u32,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             reminder_hour: 9,
             close_to_tray: true,
             autostart: false,
+            review_cadence_days: 90,
         }
     }
 }
@@ -58,6 +62,7 @@ pub const CLIPBOARD_CLEAR_SECONDS: std::ops::RangeInclusive<u32> = 5..=600;
 pub const ROTATION_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
 pub const REMINDER_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 pub const MAX_REMINDERS: usize = 8;
+pub const REVIEW_CADENCE_DAYS: std::ops::RangeInclusive<u32> = 7..=366;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -129,6 +134,12 @@ impl Settings {
             errors.push(FieldError {
                 field: "reminder_hour",
                 reason: "must be an hour from 0 to 23".into(),
+            });
+        }
+        if !REVIEW_CADENCE_DAYS.contains(&self.review_cadence_days) {
+            errors.push(FieldError {
+                field: "review_cadence_days",
+                reason: "must be from 7 to 366 days".into(),
             });
         }
         if errors.is_empty() {

@@ -328,6 +328,9 @@ pub struct Fields {
     pub tags: Vec<String>,
     pub notes: Option<String>,
     pub key_id_hint: Option<String>,
+    /// Set by an access review that decided "rotate": the key is due from
+    /// then until its next rotation. Not editable; drafts leave it alone.
+    pub rotation_requested_at: Option<OffsetDateTime>,
 }
 
 impl Fields {
@@ -352,6 +355,7 @@ impl Fields {
             tags: Vec::new(),
             notes: None,
             key_id_hint: None,
+            rotation_requested_at: None,
         }
     }
 }
@@ -395,6 +399,10 @@ pub struct Entry {
     pub next_due_at: Option<OffsetDateTime>,
     /// Which clock sets `next_due_at`.
     pub due_reason: Option<DueReason>,
+    /// When an access review asked for a rotation (cleared by rotating).
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub rotation_requested_at: Option<OffsetDateTime>,
     pub status: Status,
     pub tags: Vec<String>,
     pub notes: Option<String>,
@@ -439,6 +447,7 @@ impl Entry {
             tags,
             notes,
             key_id_hint,
+            rotation_requested_at,
         } = fields;
         Entry {
             id,
@@ -459,6 +468,7 @@ impl Entry {
             last_reviewed_at,
             next_due_at,
             due_reason,
+            rotation_requested_at,
             status,
             tags,
             notes,
@@ -489,6 +499,7 @@ impl Entry {
             tags: self.tags.clone(),
             notes: self.notes.clone(),
             key_id_hint: self.key_id_hint.clone(),
+            rotation_requested_at: self.rotation_requested_at,
         }
     }
 

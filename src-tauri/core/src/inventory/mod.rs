@@ -203,6 +203,9 @@ pub fn edit(
         )?;
     }
     sync_secret_names(&tx, &id)?;
+    if changed.contains(&"permissions") || changed.contains(&"ip_allowlist") {
+        crate::review::settle(&tx, &id, crate::review::Settled::Narrowed, now)?;
+    }
     audit::append(
         &tx,
         now,
@@ -249,6 +252,7 @@ pub fn set_status(vault: &mut Vault, id: &str, to: Status, now: OffsetDateTime) 
     let origin = vault.origin();
     let tx = vault.write()?;
     tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [&current.id])?;
+    crate::review::settle(&tx, &current.id, crate::review::Settled::Status(to), now)?;
     tx.execute(
         "UPDATE entries SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![current.id, to.as_str(), timefmt::format(now)],
@@ -490,7 +494,8 @@ pub(crate) fn seal_all(
 
 const COLUMNS: &str = "id, platform, account, label, environment, owner, purpose, permissions, \
     ip_allowlist, ip_note, rotation_days, created_at, expires_at, last_rotated_at, last_used_at, \
-    last_reviewed_at, status, tags, notes, key_id_hint, updated_at, secret_fields";
+    last_reviewed_at, status, tags, notes, key_id_hint, updated_at, secret_fields, \
+    rotation_requested_at";
 
 /// Parses one `entries` row (columns as in [`COLUMNS`]), reading text
 /// columns in place so only the strings kept are allocated.
@@ -545,6 +550,7 @@ fn entry_from_row(r: &Row<'_>, policy: &Policy) -> Result<Entry> {
         tags: list(17, "tags")?,
         notes: opt_text(18, "notes")?.map(str::to_owned),
         key_id_hint: opt_text(19, "key_id_hint")?.map(str::to_owned),
+        rotation_requested_at: opt_time(22, "rotation_requested_at")?,
     };
     let secret_fields =
         parsed_list(text(21, "secret fields")?).ok_or_else(|| bad("secret fields"))?;
@@ -589,7 +595,7 @@ fn insert_entry(
     tx.execute(
         &format!(
             "INSERT INTO entries ({COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, '')"
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, '', ?22)"
         ),
         params![
             id,
@@ -613,6 +619,7 @@ fn insert_entry(
             f.notes,
             f.key_id_hint,
             timefmt::format(now),
+            opt_time(f.rotation_requested_at),
         ],
     )?;
     Ok(())

@@ -711,7 +711,8 @@ fn swap_in(vault: &mut Vault, old: &Entry, s: Swap, now: OffsetDateTime) -> Resu
     tx.execute("DELETE FROM reminders WHERE entry_id = ?1", [id])?;
     tx.execute(
         "UPDATE entries SET status = 'active', last_rotated_at = ?2, permissions = ?3,
-            ip_allowlist = ?4, key_id_hint = ?5, updated_at = ?2 WHERE id = ?1",
+            ip_allowlist = ?4, key_id_hint = ?5, rotation_requested_at = NULL, updated_at = ?2
+         WHERE id = ?1",
         params![
             id,
             timefmt::format(now),
@@ -720,6 +721,8 @@ fn swap_in(vault: &mut Vault, old: &Entry, s: Swap, now: OffsetDateTime) -> Resu
             s.key_id_hint,
         ],
     )?;
+    let narrowed = s.permissions != old.permissions || s.ip_allowlist != old.ip_allowlist;
+    crate::review::settle(&tx, id, crate::review::Settled::Rotated { narrowed }, now)?;
     audit::append(
         &tx,
         now,

@@ -26,6 +26,8 @@ pub enum DueReason {
     /// A venue's rule, e.g. Binance turning trading off on keys without an
     /// IP allowlist after 30 days.
     Venue { rule: String, text: String },
+    /// An access review decided to rotate the key.
+    Requested,
 }
 
 impl DueReason {
@@ -44,6 +46,7 @@ impl DueReason {
             }
             DueReason::Expiry => "key expires".into(),
             DueReason::Venue { text, .. } => text.clone(),
+            DueReason::Requested => "rotation requested by the access review".into(),
         }
     }
 }
@@ -162,6 +165,13 @@ impl Policy {
                 best = Some(candidate);
             }
         };
+        // A review's request stands until the key is next rotated.
+        if let Some(at) = f.rotation_requested_at.filter(|at| *at > since_rotation) {
+            consider(Due {
+                at,
+                reason: DueReason::Requested,
+            });
+        }
         if let Some(at) = f.expires_at {
             consider(Due {
                 at,

@@ -133,6 +133,44 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX rotation_history_by_entry ON rotation_history(entry_id, seq);
     "#,
+    // 3: access reviews — each review, one row per key reviewed (with what
+    // the reviewer saw when deciding), the decisions' follow-ups, and a
+    // review's request to rotate a key.
+    r#"
+    CREATE TABLE reviews (
+        id          TEXT PRIMARY KEY,
+        reviewer    TEXT NOT NULL,
+        scope       TEXT NOT NULL,  -- what was chosen, in words
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        audit_head  TEXT            -- "seq:hash" of the audit log at finish
+    ) STRICT;
+
+    CREATE TABLE review_items (
+        review_id  TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+        position   INTEGER NOT NULL,
+        entry_id   TEXT NOT NULL,   -- no foreign key: a deleted key stays in past reviews
+        snapshot   TEXT NOT NULL,   -- JSON: the key's metadata and findings (never a secret)
+        checks     TEXT NOT NULL,   -- JSON
+        decision   TEXT,            -- keep | reduce | rotate | revoke
+        note       TEXT,
+        decided_at TEXT,
+        PRIMARY KEY (review_id, entry_id)
+    ) STRICT;
+    CREATE UNIQUE INDEX review_items_in_order ON review_items(review_id, position);
+
+    CREATE TABLE review_followups (
+        review_id  TEXT NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+        entry_id   TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,   -- rotate | revoke | reduce
+        created_at TEXT NOT NULL,
+        done_at    TEXT,
+        PRIMARY KEY (review_id, entry_id)
+    ) STRICT;
+    CREATE INDEX review_followups_open ON review_followups(entry_id) WHERE done_at IS NULL;
+
+    ALTER TABLE entries ADD COLUMN rotation_requested_at TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -7,6 +7,7 @@ mod common;
 mod inventory_ops;
 mod migrations;
 mod on_disk;
+mod review;
 mod rotation;
 mod tamper;
 mod validation;

@@ -1,0 +1,1299 @@
+//! The access review: a guided pass over the keys in which a reviewer
+//! answers a few checks for each and decides keep / reduce / rotate /
+//! revoke, ending in a report an auditor accepts ([`report`]).
+//!
+//! Every decision is saved as it is made, so a review can be paused and
+//! resumed. Each item keeps a snapshot of what the reviewer saw when they
+//! decided (the key's metadata and findings, never a secret), so a finished
+//! review still reads the same after the key changes or is deleted. Finish
+//! is one transaction: it refuses while any key is undecided, stamps
+//! `last_reviewed_at`, turns decisions into follow-ups (rotate → due now;
+//! revoke → a finding until the key is marked revoked; reduce → a finding
+//! until its permissions or allowlist are narrowed) and records the audit
+//! log's head, which ties the report to the log.
+
+pub mod report;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use ts_rs::TS;
+
+use crate::audit::{self, Action};
+use crate::findings::{self, Finding};
+use crate::inventory::{self, Entry, Environment, FieldError, Filter, SearchIndex, Status};
+use crate::rotation::reminders::Calendar;
+use crate::settings::{self, Settings};
+use crate::timefmt::{self, serde_rfc3339};
+use crate::vault::{self, Vault};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("review: no review matches '{0}'")]
+    NotFound(String),
+    #[error("review: '{0}' matches several reviews; give more characters")]
+    Ambiguous(String),
+    #[error("review: that key is not part of this review")]
+    NotInReview,
+    #[error("review: this review is finished and can only be read or exported")]
+    Finished,
+    #[error("review: {count} key(s) still undecided, the first is '{first}'")]
+    Undecided { count: usize, first: String },
+    #[error("review: review {0} is in progress; finish or cancel it first")]
+    InProgress(String),
+    #[error("follow-up: {0}")]
+    FollowUp(String),
+    #[error("review {id}: its stored {what} is unreadable")]
+    Unreadable { id: String, what: &'static str },
+    #[error(transparent)]
+    Inventory(#[from] inventory::Error),
+    #[error(transparent)]
+    Vault(#[from] vault::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Vault(e.into())
+    }
+}
+
+impl From<settings::Error> for Error {
+    fn from(e: settings::Error) -> Self {
+        match e {
+            settings::Error::Vault(v) => Error::Vault(v),
+            settings::Error::Invalid(f) => Error::Invalid(f),
+        }
+    }
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
+    Error::Invalid(vec![FieldError {
+        field,
+        reason: reason.into(),
+    }])
+}
+
+/// What the reviewer decided for a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename_all = "lowercase")]
+pub enum Decision {
+    /// Still needed as it is.
+    Keep,
+    /// Still needed, with fewer permissions or a tighter allowlist.
+    Reduce,
+    /// Still needed, with a new key.
+    Rotate,
+    /// No longer needed.
+    Revoke,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 4] = [
+        Decision::Keep,
+        Decision::Reduce,
+        Decision::Rotate,
+        Decision::Revoke,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Keep => "keep",
+            Decision::Reduce => "reduce",
+            Decision::Rotate => "rotate",
+            Decision::Revoke => "revoke",
+        }
+    }
+}
+
+impl FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Decision::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| "must be one of keep, reduce, rotate, revoke".into())
+    }
+}
+
+/// The questions asked of every key; `None` until answered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Checks {
+    pub still_needed: Option<bool>,
+    pub owner_correct: Option<bool>,
+    pub permissions_minimal: Option<bool>,
+    pub allowlist_current: Option<bool>,
+    pub used_recently: Option<bool>,
+    pub rotation_ok: Option<bool>,
+}
+
+/// Each check's name (CLI, CSV column) and its question (UI, reports).
+pub const CHECKS: [(&str, &str); 6] = [
+    ("still_needed", "Still needed?"),
+    ("owner_correct", "Owner correct?"),
+    ("permissions_minimal", "Permissions minimal?"),
+    ("allowlist_current", "IP allowlist current?"),
+    ("used_recently", "Used recently?"),
+    ("rotation_ok", "Expiry and rotation fine?"),
+];
+
+impl Checks {
+    /// The answers in [`CHECKS`] order.
+    pub fn answers(&self) -> [Option<bool>; 6] {
+        [
+            self.still_needed,
+            self.owner_correct,
+            self.permissions_minimal,
+            self.allowlist_current,
+            self.used_recently,
+            self.rotation_ok,
+        ]
+    }
+
+    /// Sets one answer by its name in [`CHECKS`].
+    pub fn set(&mut self, name: &str, answer: Option<bool>) -> Result<(), String> {
+        let slot = match name.trim().replace('-', "_").as_str() {
+            "still_needed" => &mut self.still_needed,
+            "owner_correct" => &mut self.owner_correct,
+            "permissions_minimal" => &mut self.permissions_minimal,
+            "allowlist_current" => &mut self.allowlist_current,
+            "used_recently" => &mut self.used_recently,
+            "rotation_ok" => &mut self.rotation_ok,
+            _ => {
+                return Err(format!(
+                    "unknown check; one of {}",
+                    CHECKS.map(|(n, _)| n).join(", ")
+                ))
+            }
+        };
+        *slot = answer;
+        Ok(())
+    }
+}
+
+/// A key as the reviewer saw it: metadata and findings, never a secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct KeySnapshot {
+    pub platform: String,
+    pub account: Option<String>,
+    pub label: String,
+    pub environment: String,
+    pub owner: Option<String>,
+    pub purpose: Option<String>,
+    pub permissions: Vec<String>,
+    pub ip_allowlist: Vec<String>,
+    pub status: String,
+    pub key_id_hint: Option<String>,
+    pub tags: Vec<String>,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_rotated_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub next_due_at: Option<OffsetDateTime>,
+    /// Why it is due then, in words.
+    pub due_reason: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+impl KeySnapshot {
+    pub fn of(e: &Entry, findings: Vec<Finding>) -> Self {
+        KeySnapshot {
+            platform: e.platform.clone(),
+            account: e.account.clone(),
+            label: e.label.clone(),
+            environment: e.environment.as_str().into(),
+            owner: e.owner.clone(),
+            purpose: e.purpose.clone(),
+            permissions: e.permissions.iter().map(ToString::to_string).collect(),
+            ip_allowlist: e.ip_allowlist.iter().map(ToString::to_string).collect(),
+            status: e.status.as_str().into(),
+            key_id_hint: e.key_id_hint.clone(),
+            tags: e.tags.clone(),
+            created_at: e.created_at,
+            expires_at: e.expires_at,
+            last_used_at: e.last_used_at,
+            last_rotated_at: e.last_rotated_at,
+            last_reviewed_at: e.last_reviewed_at,
+            next_due_at: e.next_due_at,
+            due_reason: e.due_reason.as_ref().map(|r| r.short()),
+            findings,
+        }
+    }
+}
+
+/// One key in a review.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct Item {
+    #[ts(type = "number")]
+    pub position: u32,
+    pub entry_id: String,
+    /// Live while undecided in an open review; as decided otherwise.
+    pub key: KeySnapshot,
+    /// The key is still in the vault.
+    pub exists: bool,
+    pub checks: Checks,
+    pub decision: Option<Decision>,
+    pub note: Option<String>,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+/// How many keys got each decision.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
+pub struct Counts {
+    pub keep: u32,
+    pub reduce: u32,
+    pub rotate: u32,
+    pub revoke: u32,
+}
+
+impl Counts {
+    fn add(&mut self, d: Decision) {
+        match d {
+            Decision::Keep => self.keep += 1,
+            Decision::Reduce => self.reduce += 1,
+            Decision::Rotate => self.rotate += 1,
+            Decision::Revoke => self.revoke += 1,
+        }
+    }
+}
+
+/// A review's header and progress.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct Review {
+    pub id: String,
+    pub reviewer: String,
+    /// What was chosen for review, in words.
+    pub scope: String,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// `seq:sha256` of the audit log's newest row at finish.
+    pub audit_head: Option<String>,
+    #[ts(type = "number")]
+    pub total: u32,
+    #[ts(type = "number")]
+    pub decided: u32,
+    pub counts: Counts,
+}
+
+/// A review with its keys, in order.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct Detail {
+    pub review: Review,
+    pub items: Vec<Item>,
+}
+
+/// Which keys to review: every live key, or those matching all that is set.
+#[derive(Clone, Debug, Default, Deserialize, TS)]
+#[serde(default)]
+pub struct Scope {
+    pub platform: Option<String>,
+    pub environment: Option<String>,
+    pub owner: Option<String>,
+    /// Words that must each appear in the key's label, platform, account,
+    /// owner, purpose, tags or notes.
+    pub text: Option<String>,
+}
+
+impl Scope {
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut part = |what: &str, v: &Option<String>| {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                parts.push(format!("{what} {v}"));
+            }
+        };
+        part("platform", &self.platform);
+        part("environment", &self.environment);
+        part("owner", &self.owner);
+        part("matching", &self.text);
+        if parts.is_empty() {
+            "all live keys".into()
+        } else {
+            format!("live keys with {}", parts.join(", "))
+        }
+    }
+
+    fn validate(&self) -> Result<Option<Environment>> {
+        let mut errors = Vec::new();
+        for (field, v) in [
+            ("platform", &self.platform),
+            ("owner", &self.owner),
+            ("text", &self.text),
+        ] {
+            if let Err(reason) = short_text(v.as_deref().unwrap_or(""), 200) {
+                errors.push(FieldError { field, reason });
+            }
+        }
+        let env = match self.environment.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => match s.parse::<Environment>() {
+                Ok(e) => Some(e),
+                Err(reason) => {
+                    errors.push(FieldError {
+                        field: "environment",
+                        reason,
+                    });
+                    None
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok(env)
+        } else {
+            Err(Error::Invalid(errors))
+        }
+    }
+}
+
+/// One line of text without control characters, at most `max` characters.
+fn short_text(s: &str, max: usize) -> Result<(), String> {
+    if s.chars().count() > max {
+        return Err(format!("at most {max} characters"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must be one line without control characters".into());
+    }
+    Ok(())
+}
+
+const MAX_NOTE: usize = 2000;
+
+fn check_note(note: Option<&str>) -> Result<Option<String>> {
+    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if note.chars().count() > MAX_NOTE {
+        return Err(invalid("note", format!("at most {MAX_NOTE} characters")));
+    }
+    if note
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(invalid("note", "must not contain control characters"));
+    }
+    Ok(Some(note.to_owned()))
+}
+
+// --- reading ----------------------------------------------------------------
+
+/// Finds the full id for an id or a unique prefix of at least 4 characters.
+pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
+    let given = given.trim().to_ascii_lowercase();
+    let shown: String = given.chars().filter(|c| !c.is_control()).take(40).collect();
+    if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(Error::NotFound(shown));
+    }
+    let mut stmt = vault
+        .conn()
+        .prepare_cached("SELECT id FROM reviews WHERE id >= ?1 AND id < ?2 LIMIT 2")?;
+    let ids: Vec<String> = stmt
+        .query_map(params![given, format!("{given}g")], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    match ids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::NotFound(shown)),
+        _ => Err(Error::Ambiguous(shown)),
+    }
+}
+
+type HeaderRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn header_from(vault: &Vault, row: HeaderRow) -> Result<Review> {
+    let (id, reviewer, scope, started, finished, head) = row;
+    let bad = |what| Error::Unreadable {
+        id: id.clone(),
+        what,
+    };
+    let started_at = timefmt::parse_stored(&started).map_err(|_| bad("start time"))?;
+    let finished_at = finished
+        .map(|f| timefmt::parse_stored(&f).map_err(|_| bad("finish time")))
+        .transpose()?;
+    let mut counts = Counts::default();
+    let mut total = 0;
+    let mut decided = 0;
+    let mut stmt = vault
+        .conn()
+        .prepare_cached("SELECT decision FROM review_items WHERE review_id = ?1")?;
+    let mut rows = stmt.query([&id])?;
+    while let Some(r) = rows.next()? {
+        total += 1;
+        if let Some(d) = r.get::<_, Option<String>>(0)? {
+            counts.add(d.parse().map_err(|_| bad("decision"))?);
+            decided += 1;
+        }
+    }
+    Ok(Review {
+        id,
+        reviewer,
+        scope,
+        started_at,
+        finished_at,
+        audit_head: head,
+        total,
+        decided,
+        counts,
+    })
+}
+
+const HEADER: &str = "SELECT id, reviewer, scope, started_at, finished_at, audit_head FROM reviews";
+
+fn header_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HeaderRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+/// Every review, newest first.
+pub fn list(vault: &Vault) -> Result<Vec<Review>> {
+    let rows: Vec<HeaderRow> = vault
+        .conn()
+        .prepare(&format!("{HEADER} ORDER BY started_at DESC, id"))?
+        .query_map([], header_row)?
+        .collect::<std::result::Result<_, _>>()?;
+    rows.into_iter().map(|r| header_from(vault, r)).collect()
+}
+
+/// The review in progress, if any (there is at most one).
+pub fn open_review(vault: &Vault) -> Result<Option<Review>> {
+    let row = vault
+        .conn()
+        .query_row(
+            &format!("{HEADER} WHERE finished_at IS NULL LIMIT 1"),
+            [],
+            header_row,
+        )
+        .optional()?;
+    row.map(|r| header_from(vault, r)).transpose()
+}
+
+fn header(vault: &Vault, id: &str) -> Result<Review> {
+    let id = resolve_id(vault, id)?;
+    let row = vault
+        .conn()
+        .query_row(&format!("{HEADER} WHERE id = ?1"), [&id], header_row)?;
+    header_from(vault, row)
+}
+
+/// Findings of every key, by key id: what the reviewer is shown.
+fn findings_by_key(vault: &Vault, now: OffsetDateTime) -> Result<HashMap<String, Vec<Finding>>> {
+    let mut out: HashMap<String, Vec<Finding>> = HashMap::new();
+    for f in findings::of_vault(vault, now)? {
+        out.entry(f.key_id.clone()).or_default().push(f);
+    }
+    Ok(out)
+}
+
+/// A review with its keys. Undecided keys of an open review show what the
+/// key looks like now; decided ones, what the reviewer saw.
+pub fn get(vault: &Vault, id: &str, now: OffsetDateTime) -> Result<Detail> {
+    let review = header(vault, id)?;
+    let open = review.finished_at.is_none();
+    let entries: HashMap<String, Entry> = inventory::list(vault)?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    let mut live_findings = if open {
+        findings_by_key(vault, now)?
+    } else {
+        HashMap::new()
+    };
+    let mut stmt = vault.conn().prepare_cached(
+        "SELECT position, entry_id, snapshot, checks, decision, note, decided_at
+         FROM review_items WHERE review_id = ?1 ORDER BY position",
+    )?;
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    )> = stmt
+        .query_map([&review.id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    let bad = |what| Error::Unreadable {
+        id: review.id.clone(),
+        what,
+    };
+    let mut items = Vec::with_capacity(rows.len());
+    for (position, entry_id, snapshot, checks, decision, note, decided_at) in rows {
+        let decision: Option<Decision> = decision
+            .map(|d| d.parse().map_err(|_| bad("decision")))
+            .transpose()?;
+        let live = entries.get(&entry_id);
+        let key = match live {
+            Some(e) if open && decision.is_none() => {
+                KeySnapshot::of(e, live_findings.remove(&entry_id).unwrap_or_default())
+            }
+            _ => serde_json::from_str(&snapshot).map_err(|_| bad("key snapshot"))?,
+        };
+        items.push(Item {
+            position: u32::try_from(position).map_err(|_| bad("position"))?,
+            exists: live.is_some(),
+            entry_id,
+            key,
+            checks: serde_json::from_str(&checks).map_err(|_| bad("checks"))?,
+            decision,
+            note,
+            decided_at: decided_at
+                .map(|t| timefmt::parse_stored(&t).map_err(|_| bad("decision time")))
+                .transpose()?,
+        });
+    }
+    Ok(Detail { review, items })
+}
+
+// --- the review's life ------------------------------------------------------
+
+fn require_open(vault: &Vault, id: &str) -> Result<Review> {
+    let review = header(vault, id)?;
+    if review.finished_at.is_some() {
+        return Err(Error::Finished);
+    }
+    Ok(review)
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|_| Error::Vault(vault::Error::Crypto("review encoding")))
+}
+
+/// Starts a review of the live keys in `scope`, by `reviewer`. Refused while
+/// another review is in progress (resume or cancel it).
+pub fn start(
+    vault: &mut Vault,
+    reviewer: &str,
+    scope: &Scope,
+    now: OffsetDateTime,
+) -> Result<Detail> {
+    let reviewer = reviewer.trim();
+    if reviewer.is_empty() {
+        return Err(invalid("reviewer", "is required"));
+    }
+    short_text(reviewer, 100).map_err(|r| invalid("reviewer", r))?;
+    let environment = scope.validate()?;
+    if let Some(open) = open_review(vault)? {
+        return Err(Error::InProgress(
+            open.id.get(..8).unwrap_or(&open.id).into(),
+        ));
+    }
+    let entries = inventory::list(vault)?;
+    let filter = Filter {
+        text: scope.text.clone().unwrap_or_default(),
+        platform: scope
+            .platform
+            .clone()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty()),
+        environment,
+        ..Filter::default()
+    };
+    let owner = scope
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
+    let chosen: Vec<&Entry> = SearchIndex::new(&entries)
+        .filter(&entries, &filter, now)
+        .into_iter()
+        .filter_map(|i| entries.get(i))
+        .filter(|e| e.status.is_live())
+        .filter(|e| {
+            owner.is_none_or(|o| {
+                e.owner
+                    .as_deref()
+                    .is_some_and(|eo| eo.trim().eq_ignore_ascii_case(o))
+            })
+        })
+        .collect();
+    if chosen.is_empty() {
+        return Err(invalid("scope", "no live key matches"));
+    }
+    let mut found = findings_by_key(vault, now)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let scope_text = scope.describe();
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    tx.execute(
+        "INSERT INTO reviews (id, reviewer, scope, started_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, reviewer, scope_text, timefmt::format(now)],
+    )?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO review_items (review_id, position, entry_id, snapshot, checks)
+             VALUES (?1, ?2, ?3, ?4, '{}')",
+        )?;
+        for (i, e) in chosen.iter().enumerate() {
+            let snap = KeySnapshot::of(e, found.remove(&e.id).unwrap_or_default());
+            insert.execute(params![id, i as i64, e.id, to_json(&snap)?])?;
+        }
+    }
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::ReviewStart,
+        None,
+        &serde_json::json!({ "review": id, "reviewer": reviewer, "scope": scope_text, "keys": chosen.len() }),
+    )?;
+    tx.commit()?;
+    get(vault, &id, now)
+}
+
+fn item_entry_id(vault: &Vault, review: &str, key: &str) -> Result<String> {
+    // The key may have been deleted since: match the review's own ids first.
+    let given = key.trim().to_ascii_lowercase();
+    if given.len() >= 4 && given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        let ids: Vec<String> = vault
+            .conn()
+            .prepare_cached(
+                "SELECT entry_id FROM review_items
+                 WHERE review_id = ?1 AND entry_id >= ?2 AND entry_id < ?3 LIMIT 2",
+            )?
+            .query_map(params![review, given, format!("{given}g")], |r| r.get(0))?
+            .collect::<std::result::Result<_, _>>()?;
+        match ids.as_slice() {
+            [one] => return Ok(one.clone()),
+            [] => {}
+            _ => {
+                return Err(Error::Inventory(inventory::Error::Ambiguous(
+                    given.chars().take(40).collect(),
+                )))
+            }
+        }
+    }
+    // Not in the review: say whether the key exists at all.
+    inventory::resolve_id(vault, key)?;
+    Err(Error::NotInReview)
+}
+
+/// Saves a key's check answers without deciding (a paused review keeps them).
+pub fn save_checks(vault: &mut Vault, review: &str, key: &str, checks: &Checks) -> Result<()> {
+    let review = require_open(vault, review)?;
+    let entry_id = item_entry_id(vault, &review.id, key)?;
+    let tx = vault.write()?;
+    tx.execute(
+        "UPDATE review_items SET checks = ?3 WHERE review_id = ?1 AND entry_id = ?2",
+        params![review.id, entry_id, to_json(checks)?],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records the decision for one key (a later decision replaces an earlier
+/// one while the review is open), with what the reviewer saw.
+pub fn decide(
+    vault: &mut Vault,
+    review: &str,
+    key: &str,
+    decision: Decision,
+    note: Option<&str>,
+    checks: Option<&Checks>,
+    now: OffsetDateTime,
+) -> Result<Item> {
+    let review = require_open(vault, review)?;
+    let entry_id = item_entry_id(vault, &review.id, key)?;
+    let note = check_note(note)?;
+    let snapshot = match inventory::get(vault, &entry_id) {
+        Ok(e) => {
+            let found = findings::of_vault(vault, now)?
+                .into_iter()
+                .filter(|f| f.key_id == e.id)
+                .collect();
+            Some(to_json(&KeySnapshot::of(&e, found))?)
+        }
+        Err(inventory::Error::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    let previous: Option<String> = tx.query_row(
+        "SELECT decision FROM review_items WHERE review_id = ?1 AND entry_id = ?2",
+        params![review.id, entry_id],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE review_items SET decision = ?3, note = ?4, decided_at = ?5,
+            snapshot = coalesce(?6, snapshot), checks = coalesce(?7, checks)
+         WHERE review_id = ?1 AND entry_id = ?2",
+        params![
+            review.id,
+            entry_id,
+            decision.as_str(),
+            note,
+            timefmt::format(now),
+            snapshot,
+            checks.map(to_json).transpose()?,
+        ],
+    )?;
+    let answered: Option<String> = tx.query_row(
+        "SELECT checks FROM review_items WHERE review_id = ?1 AND entry_id = ?2",
+        params![review.id, entry_id],
+        |r| r.get(0),
+    )?;
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::ReviewDecide,
+        Some(&entry_id),
+        &serde_json::json!({
+            "review": review.id,
+            "decision": decision.as_str(),
+            "replaces": previous,
+            "note": note.is_some(),
+            "checks": answered.and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok()),
+        }),
+    )?;
+    tx.commit()?;
+    get(vault, &review.id, now)?
+        .items
+        .into_iter()
+        .find(|i| i.entry_id == entry_id)
+        .ok_or(Error::NotInReview)
+}
+
+/// Finishes a review in which every key is decided: stamps each key
+/// reviewed, turns decisions into follow-ups and records the audit head.
+pub fn finish(vault: &mut Vault, review: &str, now: OffsetDateTime) -> Result<Detail> {
+    let review = require_open(vault, review)?;
+    let detail = get(vault, &review.id, now)?;
+    let undecided: Vec<&Item> = detail
+        .items
+        .iter()
+        .filter(|i| i.decision.is_none())
+        .collect();
+    if let Some(first) = undecided.first() {
+        return Err(Error::Undecided {
+            count: undecided.len(),
+            first: first.key.label.clone(),
+        });
+    }
+    let live: HashMap<String, Status> = inventory::list(vault)?
+        .into_iter()
+        .map(|e| (e.id, e.status))
+        .collect();
+    let origin = vault.origin();
+    let at = timefmt::format(now);
+    let tx = vault.write()?;
+    let mut followups = Counts::default();
+    for item in &detail.items {
+        let Some(status) = live.get(&item.entry_id) else {
+            continue; // deleted since it was decided
+        };
+        tx.execute(
+            "UPDATE entries SET last_reviewed_at = ?2, updated_at = ?2 WHERE id = ?1",
+            params![item.entry_id, at],
+        )?;
+        let kind = match item.decision {
+            Some(Decision::Rotate) => FollowUpKind::Rotate,
+            Some(Decision::Revoke) => FollowUpKind::Revoke,
+            Some(Decision::Reduce) => FollowUpKind::Reduce,
+            Some(Decision::Keep) | None => continue,
+        };
+        if !status.is_live() {
+            continue; // revoked or retired meanwhile: nothing left to do
+        }
+        if kind == FollowUpKind::Rotate {
+            tx.execute(
+                "UPDATE entries SET rotation_requested_at = ?2 WHERE id = ?1",
+                params![item.entry_id, at],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO review_followups (review_id, entry_id, kind, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![review.id, item.entry_id, kind.as_str(), at],
+        )?;
+        followups.add(kind.decision());
+    }
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::ReviewFinish,
+        None,
+        &serde_json::json!({
+            "review": review.id,
+            "keys": detail.items.len(),
+            "decisions": detail.review.counts,
+            "followups": followups,
+        }),
+    )?;
+    // The head now includes the finish row itself.
+    let head: String =
+        tx.query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
+            r.get(0)
+        })?;
+    tx.execute(
+        "UPDATE reviews SET finished_at = ?2, audit_head = ?3 WHERE id = ?1",
+        params![review.id, at, head],
+    )?;
+    tx.commit()?;
+    get(vault, &review.id, now)
+}
+
+/// Discards a review in progress (its decisions with it).
+pub fn cancel(vault: &mut Vault, review: &str, now: OffsetDateTime) -> Result<()> {
+    let review = require_open(vault, review)?;
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    tx.execute("DELETE FROM reviews WHERE id = ?1", [&review.id])?;
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::ReviewCancel,
+        None,
+        &serde_json::json!({ "review": review.id, "decided": review.decided, "keys": review.total }),
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+// --- follow-ups -------------------------------------------------------------
+
+/// What a finished review asked to be done to a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename_all = "lowercase")]
+pub enum FollowUpKind {
+    Rotate,
+    Revoke,
+    Reduce,
+}
+
+impl FollowUpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUpKind::Rotate => "rotate",
+            FollowUpKind::Revoke => "revoke",
+            FollowUpKind::Reduce => "reduce",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        [
+            FollowUpKind::Rotate,
+            FollowUpKind::Revoke,
+            FollowUpKind::Reduce,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+    fn decision(self) -> Decision {
+        match self {
+            FollowUpKind::Rotate => Decision::Rotate,
+            FollowUpKind::Revoke => Decision::Revoke,
+            FollowUpKind::Reduce => Decision::Reduce,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct FollowUp {
+    pub review_id: String,
+    pub entry_id: String,
+    pub kind: FollowUpKind,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub done_at: Option<OffsetDateTime>,
+}
+
+/// Follow-ups, open ones only unless `all`, oldest first.
+pub fn followups(vault: &Vault, all: bool) -> Result<Vec<FollowUp>> {
+    let sql = if all {
+        "SELECT review_id, entry_id, kind, created_at, done_at FROM review_followups
+         ORDER BY created_at, entry_id"
+    } else {
+        "SELECT review_id, entry_id, kind, created_at, done_at FROM review_followups
+         WHERE done_at IS NULL ORDER BY created_at, entry_id"
+    };
+    let rows: Vec<(String, String, String, String, Option<String>)> = vault
+        .conn()
+        .prepare_cached(sql)?
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<std::result::Result<_, _>>()?;
+    rows.into_iter()
+        .map(|(review_id, entry_id, kind, created, done)| {
+            let bad = |what| Error::Unreadable {
+                id: review_id.clone(),
+                what,
+            };
+            Ok(FollowUp {
+                kind: FollowUpKind::parse(&kind).ok_or_else(|| bad("follow-up kind"))?,
+                created_at: timefmt::parse_stored(&created).map_err(|_| bad("follow-up time"))?,
+                done_at: done
+                    .map(|d| timefmt::parse_stored(&d).map_err(|_| bad("follow-up time")))
+                    .transpose()?,
+                review_id: review_id.clone(),
+                entry_id,
+            })
+        })
+        .collect()
+}
+
+/// Open follow-ups by key, for the findings.
+pub fn open_followups_by_key(
+    vault: &Vault,
+) -> Result<HashMap<String, Vec<FollowUp>>, inventory::Error> {
+    let list = followups(vault, false).map_err(|e| match e {
+        Error::Vault(v) => inventory::Error::Vault(v),
+        Error::Inventory(i) => i,
+        other => inventory::Error::Vault(vault::Error::Storage(other.to_string())),
+    })?;
+    let mut out: HashMap<String, Vec<FollowUp>> = HashMap::new();
+    for f in list {
+        out.entry(f.entry_id.clone()).or_default().push(f);
+    }
+    Ok(out)
+}
+
+/// What happened to a key that may settle its follow-ups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// Its status changed to this.
+    Status(Status),
+    /// Its permissions or allowlist changed.
+    Narrowed,
+    /// It was rotated (`narrowed`: with changed permissions or allowlist).
+    Rotated { narrowed: bool },
+}
+
+/// Marks the follow-ups an event settles as done, in the caller's
+/// transaction: revoked or retired settles all; an edit of permissions or
+/// allowlist settles "reduce"; a rotation settles "rotate" (and "reduce" if
+/// it narrowed the key).
+pub(crate) fn settle(
+    tx: &Transaction<'_>,
+    entry_id: &str,
+    what: Settled,
+    now: OffsetDateTime,
+) -> rusqlite::Result<()> {
+    let kinds: &[&str] = match what {
+        Settled::Status(Status::Revoked | Status::Retired) => &["rotate", "revoke", "reduce"],
+        Settled::Status(_) => &[],
+        Settled::Narrowed => &["reduce"],
+        Settled::Rotated { narrowed: true } => &["rotate", "reduce"],
+        Settled::Rotated { narrowed: false } => &["rotate"],
+    };
+    for kind in kinds {
+        tx.execute(
+            "UPDATE review_followups SET done_at = ?3
+             WHERE entry_id = ?1 AND kind = ?2 AND done_at IS NULL",
+            params![entry_id, kind, timefmt::format(now)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Settles a key's open follow-up by hand: "revoke" marks the key revoked
+/// (the user confirms it is revoked on the platform); "reduce" confirms the
+/// permissions were narrowed on the platform. "Rotate" settles by rotating.
+pub fn resolve(vault: &mut Vault, key: &str, now: OffsetDateTime) -> Result<FollowUp> {
+    let entry = inventory::get(vault, key)?;
+    let open: Vec<FollowUp> = followups(vault, false)?
+        .into_iter()
+        .filter(|f| f.entry_id == entry.id)
+        .collect();
+    let pick = open
+        .iter()
+        .find(|f| f.kind == FollowUpKind::Revoke)
+        .or_else(|| open.iter().find(|f| f.kind == FollowUpKind::Reduce))
+        .or_else(|| open.first())
+        .cloned()
+        .ok_or_else(|| Error::FollowUp("this key has no open follow-up".into()))?;
+    match pick.kind {
+        FollowUpKind::Revoke => {
+            // Settles every follow-up of the key (see `settle`).
+            inventory::set_status(vault, &entry.id, Status::Revoked, now)?;
+        }
+        FollowUpKind::Reduce => {
+            let origin = vault.origin();
+            let tx = vault.write()?;
+            tx.execute(
+                "UPDATE review_followups SET done_at = ?3
+                 WHERE review_id = ?1 AND entry_id = ?2 AND done_at IS NULL",
+                params![pick.review_id, entry.id, timefmt::format(now)],
+            )?;
+            audit::append(
+                &tx,
+                now,
+                origin,
+                Action::ReviewFollowUp,
+                Some(&entry.id),
+                &serde_json::json!({ "review": pick.review_id, "kind": "reduce", "done": true }),
+            )?;
+            tx.commit()?;
+        }
+        FollowUpKind::Rotate => {
+            return Err(Error::FollowUp(
+                "rotate the key to settle this follow-up (keyward rotate, or Rotate in the app)"
+                    .into(),
+            ))
+        }
+    }
+    followups(vault, true)?
+        .into_iter()
+        .find(|f| f.entry_id == entry.id && f.review_id == pick.review_id)
+        .ok_or_else(|| Error::FollowUp("the follow-up vanished".into()))
+}
+
+// --- when the next review is due -------------------------------------------
+
+/// When the next review is due: the cadence after the last finished one,
+/// or, before the first, after the oldest live key was added. `None` with
+/// no live keys.
+pub fn next_due(vault: &Vault, settings: &Settings) -> Result<Option<OffsetDateTime>> {
+    let last: Option<String> = vault.conn().query_row(
+        "SELECT max(finished_at) FROM reviews WHERE finished_at IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let cadence = Duration::days(i64::from(settings.review_cadence_days));
+    if let Some(last) = last.and_then(|l| timefmt::parse_stored(&l).ok()) {
+        return Ok(Some(last + cadence));
+    }
+    let entries = inventory::list(vault)?;
+    Ok(entries
+        .iter()
+        .filter(|e| e.status.is_live())
+        .map(|e| e.created_at)
+        .min()
+        .map(|first| first + cadence))
+}
+
+/// The review's state for the dashboard.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct Overview {
+    pub open: Option<Review>,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub next_due_at: Option<OffsetDateTime>,
+    #[ts(type = "number")]
+    pub cadence_days: u32,
+    #[ts(type = "number")]
+    pub open_followups: u32,
+}
+
+/// The open review, when the next is due, and how many follow-ups are open.
+pub fn overview(vault: &Vault) -> Result<Overview> {
+    let settings = settings::load(vault)?;
+    Ok(Overview {
+        open: open_review(vault)?,
+        next_due_at: next_due(vault, &settings)?,
+        cadence_days: settings.review_cadence_days,
+        open_followups: u32::try_from(followups(vault, false)?.len()).unwrap_or(u32::MAX),
+    })
+}
+
+// --- the reminder -----------------------------------------------------------
+
+/// A review reminder to send: a week before, on the day, then weekly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reminder {
+    pub due_at: OffsetDateTime,
+    pub days_left: i64,
+    stage: i64,
+}
+
+impl Reminder {
+    pub fn title(&self) -> String {
+        "Access review due".into()
+    }
+    pub fn body(&self) -> String {
+        format!(
+            "The access review is {} — open Keyward to start it",
+            crate::rotation::reminders::when_text(self.days_left)
+        )
+    }
+}
+
+const REMINDER_WEEK: i64 = 7;
+
+fn stage_for(left: i64) -> Option<i64> {
+    if left > REMINDER_WEEK {
+        None
+    } else if left > 0 {
+        Some(REMINDER_WEEK)
+    } else {
+        Some(-((-left) / REMINDER_WEEK) * REMINDER_WEEK)
+    }
+}
+
+fn next_stage(stage: Option<i64>) -> i64 {
+    match stage {
+        None => REMINDER_WEEK,
+        Some(s) if s > 0 => 0,
+        Some(s) => s - REMINDER_WEEK,
+    }
+}
+
+fn sent_stage(vault: &Vault, due_at: OffsetDateTime) -> Result<Option<i64>> {
+    let stored: Option<String> = vault
+        .conn()
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'review_reminder'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(stored.and_then(|s| {
+        let (due, stage) = s.split_once('|')?;
+        (timefmt::parse_stored(due).ok()? == due_at)
+            .then(|| stage.parse().ok())
+            .flatten()
+    }))
+}
+
+/// The review reminder due at `now` (none while a review is in progress),
+/// and when to look again.
+pub fn reminder(
+    vault: &Vault,
+    cal: &Calendar,
+    now: OffsetDateTime,
+) -> Result<(Option<Reminder>, Option<OffsetDateTime>)> {
+    let settings = settings::load(vault)?;
+    if open_review(vault)?.is_some() {
+        return Ok((None, None));
+    }
+    let Some(due_at) = next_due(vault, &settings)? else {
+        return Ok((None, None));
+    };
+    let (Some(due), Some(today)) = (cal.due_day(due_at), cal.today(now)) else {
+        return Ok((None, None));
+    };
+    let left = cal.left(&due, &today);
+    let sent = sent_stage(vault, due_at)?;
+    let current = stage_for(left)
+        .filter(|c| sent.is_none_or(|s| *c < s) && cal.fire(&due, *c).is_some_and(|f| f <= now));
+    let after = current.or(sent);
+    let mut next = next_stage(after);
+    // Catch up past stages so the wake-up is in the future.
+    let mut wake = cal.fire(&due, next);
+    while wake.is_some_and(|w| w <= now) {
+        next = next_stage(Some(next));
+        wake = cal.fire(&due, next);
+    }
+    Ok((
+        current.map(|stage| Reminder {
+            due_at,
+            days_left: left,
+            stage,
+        }),
+        wake,
+    ))
+}
+
+/// Records a review reminder as sent.
+pub fn mark_reminded(vault: &mut Vault, r: &Reminder) -> Result<()> {
+    let tx = vault.write()?;
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('review_reminder', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [format!("{}|{}", timefmt::format(r.due_at), r.stage)],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reminder_stages_are_a_week_before_on_the_day_then_weekly() {
+        assert_eq!(stage_for(30), None);
+        assert_eq!(stage_for(7), Some(7));
+        assert_eq!(stage_for(1), Some(7));
+        assert_eq!(stage_for(0), Some(0));
+        assert_eq!(stage_for(-6), Some(0));
+        assert_eq!(stage_for(-7), Some(-7));
+        assert_eq!(stage_for(-20), Some(-14));
+        assert_eq!(next_stage(None), 7);
+        assert_eq!(next_stage(Some(7)), 0);
+        assert_eq!(next_stage(Some(0)), -7);
+    }
+
+    #[test]
+    fn checks_are_set_by_name() {
+        let mut c = Checks::default();
+        c.set("still-needed", Some(true)).unwrap();
+        c.set("rotation_ok", Some(false)).unwrap();
+        assert_eq!(c.still_needed, Some(true));
+        assert_eq!(c.rotation_ok, Some(false));
+        assert!(c
+            .set("bogus", Some(true))
+            .unwrap_err()
+            .contains("unknown check"));
+    }
+
+    #[test]
+    fn decisions_parse_and_refuse_the_unknown() {
+        assert_eq!("Rotate".parse::<Decision>(), Ok(Decision::Rotate));
+        assert!("delete".parse::<Decision>().is_err());
+    }
+
+    #[test]
+    fn notes_are_bounded_and_without_control_characters() {
+        assert_eq!(check_note(Some("  ")).unwrap(), None);
+        assert_eq!(
+            check_note(Some("line one\nline two")).unwrap().as_deref(),
+            Some("line one\nline two")
+        );
+        assert!(check_note(Some("bell\u{7}")).is_err());
+        assert!(check_note(Some(&"x".repeat(MAX_NOTE + 1))).is_err());
+    }
+}
