@@ -23,6 +23,12 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     keyward_core::rotation::HistoryItem::export_all(&cfg)?;
     keyward_core::rotation::DueReason::export_all(&cfg)?;
     keyward_core::findings::Finding::export_all(&cfg)?;
+    keyward_core::review::Detail::export_all(&cfg)?;
+    keyward_core::review::Scope::export_all(&cfg)?;
+    keyward_core::review::Checks::export_all(&cfg)?;
+    keyward_core::review::Decision::export_all(&cfg)?;
+    keyward_core::review::FollowUp::export_all(&cfg)?;
+    crate::commands::review::ReviewHome::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;
     crate::state::LockReason::export_all(&cfg)?;
     crate::commands::vault::VaultStatus::export_all(&cfg)?;

@@ -32,6 +32,15 @@ const COMMANDS: &[&str] = &[
     "cancel_rotation",
     "snooze_reminders",
     "list_findings",
+    "review_home",
+    "start_review",
+    "get_review",
+    "save_review_checks",
+    "decide_review",
+    "finish_review",
+    "cancel_review",
+    "resolve_followup",
+    "export_review",
 ];
 
 fn main() {

@@ -11,6 +11,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod review;
+
 use clap::{Args, Parser, Subcommand};
 use keyward_core::inventory::{self, Draft, Entry, SecretChanges, SecretInput, SecretUse, Status};
 use keyward_core::rotation;
@@ -146,6 +148,11 @@ enum Command {
         id: String,
         #[arg(long, value_name = "N")]
         days: u32,
+    },
+    /// The access review: start, decide each key, finish, report
+    Review {
+        #[command(subcommand)]
+        command: review::ReviewCommand,
     },
     /// Replace a key's secret fields in one go (the new key is already
     /// deployed and the old one revoked); values from stdin like `add`
@@ -363,6 +370,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
             );
             Ok(())
         }
+        Command::Review { command } => review::run(command, dir),
         Command::Rotate { id, secrets } => {
             let values = read_secrets(&secrets)?;
             let mut vault = unlock(dir)?;

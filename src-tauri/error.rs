@@ -152,6 +152,24 @@ impl From<keyward_core::rotation::Error> for IpcError {
     }
 }
 
+impl From<keyward_core::review::Error> for IpcError {
+    fn from(e: keyward_core::review::Error) -> Self {
+        use keyward_core::review::Error as E;
+        match e {
+            E::Invalid(fields) => IpcError::invalid(fields),
+            E::NotFound(_) | E::Ambiguous(_) | E::NotInReview => {
+                IpcError::new(ErrorCode::NotFound, e.to_string())
+            }
+            E::Finished | E::Undecided { .. } | E::InProgress(_) | E::FollowUp(_) => {
+                IpcError::new(ErrorCode::Invalid, e.to_string())
+            }
+            E::Unreadable { .. } => IpcError::new(ErrorCode::Damaged, e.to_string()),
+            E::Inventory(i) => i.into(),
+            E::Vault(v) => v.into(),
+        }
+    }
+}
+
 impl From<keyward_core::audit::Error> for IpcError {
     fn from(e: keyward_core::audit::Error) -> Self {
         match e {

@@ -187,6 +187,15 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
             commands::rotation::cancel_rotation,
             commands::rotation::snooze_reminders,
             commands::findings::list_findings,
+            commands::review::review_home,
+            commands::review::start_review,
+            commands::review::get_review,
+            commands::review::save_review_checks,
+            commands::review::decide_review,
+            commands::review::finish_review,
+            commands::review::cancel_review,
+            commands::review::resolve_followup,
+            commands::review::export_review,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

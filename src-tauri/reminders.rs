@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use keyward_core::findings;
 use keyward_core::inventory;
+use keyward_core::review;
 use keyward_core::rotation::reminders::{self, Reminder, Schedule, Snapshot, TimeZone};
 use keyward_core::rotation::Policy;
 use keyward_core::{Vault, VaultDir};
@@ -156,7 +157,24 @@ pub(crate) fn send_due(
     }
     snap.record(vault, &sent, now)?;
     result?;
-    Ok((shown, plan.next_wake))
+    // The access review's own reminder: a week before, on the day, weekly after.
+    let (review_due, review_wake) = review::reminder(vault, &snap.cal, now)?;
+    if let Some(r) = review_due {
+        let notice = Notice {
+            summary: r.title(),
+            body: r.body(),
+            urgent: r.days_left < 0,
+            open_action: true,
+        };
+        show(&notice, None)?;
+        review::mark_reminded(vault, &r)?;
+        shown.push(notice);
+    }
+    let next = match (plan.next_wake, review_wake) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok((shown, next))
 }
 
 /// What the locked schedule said this round.
@@ -218,6 +236,8 @@ pub(crate) enum Failure {
     Notify(#[from] notify::Error),
     #[error(transparent)]
     Rotation(#[from] keyward_core::rotation::Error),
+    #[error(transparent)]
+    Review(#[from] review::Error),
 }
 
 /// One round in the app: send what is due, return when to look again.

@@ -6,6 +6,7 @@
 pub mod findings;
 pub mod inventory;
 pub mod platforms;
+pub mod review;
 pub mod rotation;
 pub mod secrets;
 pub mod session;

@@ -3,4 +3,4 @@
 /**
  * Why a key is due when it is.
  */
-export type DueReason = { "kind": "period", days: number, default: boolean, } | { "kind": "expiry" } | { "kind": "venue", rule: string, text: string, };
+export type DueReason = { "kind": "period", days: number, default: boolean, } | { "kind": "expiry" } | { "kind": "venue", rule: string, text: string, } | { "kind": "requested" };

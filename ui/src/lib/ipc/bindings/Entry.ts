@@ -19,7 +19,11 @@ next_due_at: string | null,
 /**
  * Which clock sets `next_due_at`.
  */
-due_reason: DueReason | null, status: Status, tags: Array<string>, notes: string | null, key_id_hint: string | null, 
+due_reason: DueReason | null, 
+/**
+ * When an access review asked for a rotation (cleared by rotating).
+ */
+rotation_requested_at: string | null, status: Status, tags: Array<string>, notes: string | null, key_id_hint: string | null, 
 /**
  * Names only, never values.
  */

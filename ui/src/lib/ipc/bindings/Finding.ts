@@ -2,7 +2,8 @@
 import type { Severity } from "./Severity";
 
 /**
- * One thing wrong with one key.
+ * One thing wrong with one key. (Deserialize: access reviews keep the
+ * findings a reviewer saw.)
  */
 export type Finding = { 
 /**

@@ -38,4 +38,9 @@ close_to_tray: boolean,
 /**
  * Start Keyward (in the tray) at login.
  */
-autostart: boolean, };
+autostart: boolean, 
+/**
+ * An access review is due this many days after the last one finished
+ * (7–366; quarterly by default).
+ */
+review_cadence_days: number, };
