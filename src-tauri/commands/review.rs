@@ -24,6 +24,8 @@ pub struct ReviewHome {
     pub reviews: Vec<Review>,
     /// The logged-in user, offered as the reviewer.
     pub default_reviewer: Option<String>,
+    /// What finished reviews asked for and is not yet done.
+    pub followups: Vec<FollowUp>,
 }
 
 #[tauri::command]
@@ -33,6 +35,7 @@ pub fn review_home(state: State<'_, AppState>) -> IpcResult<ReviewHome> {
             overview: review::overview(&u.vault)?,
             reviews: review::list(&u.vault)?,
             default_reviewer: crate::platform::os_user(),
+            followups: review::followups(&u.vault, false)?,
         })
     })
 }

@@ -9,6 +9,7 @@ export function describeReason(r: DueReason | null): string {
   if (!r) return "";
   if (r.kind === "period") return r.default ? `the default ${r.days}-day period for its permissions` : `its ${r.days}-day rotation period`;
   if (r.kind === "expiry") return "the key expires";
+  if (r.kind === "requested") return "the access review asked for a rotation";
   return r.text;
 }
 

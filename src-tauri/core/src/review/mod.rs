@@ -311,6 +311,7 @@ pub struct Detail {
 /// Which keys to review: every live key, or those matching all that is set.
 #[derive(Clone, Debug, Default, Deserialize, TS)]
 #[serde(default)]
+#[ts(rename = "ReviewScope")]
 pub struct Scope {
     pub platform: Option<String>,
     pub environment: Option<String>,

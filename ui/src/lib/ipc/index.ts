@@ -28,8 +28,26 @@ import type { SecretFieldInput } from "./bindings/SecretFieldInput";
 import type { Severity } from "./bindings/Severity";
 import type { Settings } from "./bindings/Settings";
 import type { VaultStatus } from "./bindings/VaultStatus";
+import type { Checks } from "./bindings/Checks";
+import type { Decision } from "./bindings/Decision";
+import type { Detail } from "./bindings/Detail";
+import type { FollowUp } from "./bindings/FollowUp";
+import type { Item } from "./bindings/Item";
+import type { KeySnapshot } from "./bindings/KeySnapshot";
+import type { Review } from "./bindings/Review";
+import type { ReviewHome } from "./bindings/ReviewHome";
+import type { ReviewScope } from "./bindings/ReviewScope";
 
 export type {
+  Checks,
+  Decision,
+  Detail,
+  FollowUp,
+  Item,
+  KeySnapshot,
+  Review,
+  ReviewHome,
+  ReviewScope,
   CopyReceipt,
   Draft,
   DueReason,
@@ -117,6 +135,19 @@ export const ipc = {
   snoozeReminders: (id: string, days: number) => call<string>("snooze_reminders", { id, days }),
   /** What is risky about each key, worst first. */
   listFindings: () => call<Finding[]>("list_findings"),
+  /** The review screen's overview, past reviews and open follow-ups. */
+  reviewHome: () => call<ReviewHome>("review_home"),
+  startReview: (reviewer: string, scope: ReviewScope) => call<Detail>("start_review", { reviewer, scope }),
+  getReview: (id: string) => call<Detail>("get_review", { id }),
+  saveReviewChecks: (id: string, key: string, checks: Checks) => call<void>("save_review_checks", { id, key, checks }),
+  decideReview: (id: string, key: string, decision: Decision, note: string | null, checks: Checks | null) =>
+    call<Item>("decide_review", { id, key, decision, note, checks }),
+  finishReview: (id: string) => call<Detail>("finish_review", { id }),
+  cancelReview: (id: string) => call<void>("cancel_review", { id }),
+  /** Settles a key's open follow-up (revoke: marks the key revoked). */
+  resolveFollowup: (key: string) => call<FollowUp>("resolve_followup", { key }),
+  /** Writes the report into the Downloads folder; returns its path. */
+  exportReview: (id: string, format: "md" | "csv" | "html") => call<string>("export_review", { id, format }),
   /** A reminder's "Open" was clicked: show that key. */
   onOpenEntry: (handler: (id: string) => void): Promise<UnlistenFn> =>
     listen<string>("open-entry", (e) => handler(e.payload)),

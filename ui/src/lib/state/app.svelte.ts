@@ -48,7 +48,7 @@ class AppState {
   sortAscending = $state(true);
   selectedId = $state<string | null>(null);
   /** Which view the inventory shows: the keys, or the findings dashboard. */
-  view = $state<"keys" | "findings">("keys");
+  view = $state<"keys" | "findings" | "review">("keys");
   toasts = $state<Toast[]>([]);
   platforms = $state.raw<Platform[]>([]);
   permissions = $state.raw<PermissionInfo[]>([]);
