@@ -163,7 +163,9 @@ pub(crate) fn send_due(
         let notice = Notice {
             summary: r.title(),
             body: r.body(),
-            urgent: r.days_left < 0,
+            // Never above an overdue key's reminder: a late review is a
+            // task, not an exposure.
+            urgent: false,
             open_action: true,
         };
         show(&notice, None)?;

@@ -144,6 +144,7 @@ async fn flows(ui: &Ui) -> Step {
     step("copy and reveal", copy_and_reveal(ui)).await?;
     step("lock, wrong passphrase, unlock", lock_and_unlock(ui)).await?;
     step("guided rotation, left and resumed", rotation(ui)).await?;
+    step("a three-key access review, paused and resumed", review(ui)).await?;
     step(
         "an invalid CIDR saves nothing",
         invalid_cidr_saves_nothing(ui),
@@ -488,7 +489,16 @@ async fn reminder(ui: &Ui) -> Step {
             _ => return Err(format!("expected one reminder for {summary}: {history:?}")),
         }
     }
-    if history.len() != wanted.len() {
+    // The first access review is due 90 days after the oldest key (1 August).
+    let review = history
+        .iter()
+        .filter(|(s, b)| {
+            s == "Access review due"
+                && b.starts_with("The access review is overdue by ")
+                && b.ends_with("open Keyward to start it")
+        })
+        .count();
+    if review != 1 || history.len() != wanted.len() + 1 {
         return Err(format!("unexpected notifications: {history:?}"));
     }
     if history.iter().any(|(s, b)| {
@@ -587,6 +597,188 @@ async fn rotation(ui: &Ui) -> Step {
         return Err(format!("the new key kept the trade permission: {chips:?}"));
     }
     ui.click("button[aria-label='Close details']").await
+}
+
+/// Waits for the toasts to fade, so a screenshot shows the screen itself.
+async fn quiet(ui: &Ui) -> Step {
+    ui.until_within("the toasts to fade", Duration::from_secs(10), || async {
+        ui.texts(".toast").await.is_empty()
+    })
+    .await
+}
+
+/// Answers a check on the key under review.
+async fn check(ui: &Ui, question: &str, answer: &str) -> Step {
+    ui.click_xpath(&format!(
+        "//span[@aria-label='{question}']/button[normalize-space()='{answer}']"
+    ))
+    .await
+}
+
+/// Decides the key shown, with a note.
+async fn decide(ui: &Ui, label: &str, decision: &str, note: &str) -> Step {
+    ui.wait_text("article[aria-label='Key under review'] h2", label)
+        .await?;
+    ui.click(&format!("input[name=decision][value={decision}]"))
+        .await?;
+    ui.typ("#rv-note", note).await?;
+    ui.click_xpath("//article//button[normalize-space()='Save decision']")
+        .await
+}
+
+async fn review(ui: &Ui) -> Step {
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Review']")
+        .await?;
+    ui.wait("section[aria-label='Access review']").await?;
+    ui.wait_text("section[aria-label='Access review']", "No reviews yet")
+        .await?;
+    ui.clear("#rv-reviewer").await?;
+    ui.typ("#rv-reviewer", "Dana Auditor").await?;
+    ui.click_xpath("//button[normalize-space()='Start review']")
+        .await?;
+    ui.wait("section[aria-label='Review in progress']").await?;
+    ui.wait_text(".bar", "0 of 3 decided").await?;
+    // Keys in list order: Binance, Kraken, OKX.
+    check(ui, "Still needed?", "Yes").await?;
+    check(ui, "Permissions minimal?", "No").await?;
+    check(ui, "IP allowlist current?", "No").await?;
+    decide(
+        ui,
+        "Treasury sweep",
+        "reduce",
+        "withdraw only from the treasury server",
+    )
+    .await?;
+    ui.wait_text(".bar", "1 of 3 decided").await?;
+    check(ui, "Still needed?", "Yes").await?;
+    check(ui, "Owner correct?", "Yes").await?;
+    ui.wait_text("article[aria-label='Key under review'] h2", "Grid bot")
+        .await?;
+    ui.click("input[name=decision][value=keep]").await?;
+    ui.typ("#rv-note", "runs the grid; rotated today").await?;
+    quiet(ui).await?;
+    ui.shot("12-review").await;
+    ui.click_xpath("//article//button[normalize-space()='Save decision']")
+        .await?;
+    ui.wait_text(".bar", "2 of 3 decided").await?;
+    if ui
+        .attr("button[title='Decide every key first']", "disabled")
+        .await
+        .is_none()
+    {
+        return Err("Finish was enabled with a key undecided".into());
+    }
+
+    // Pause, come back: it resumes at the key still undecided, answers kept.
+    ui.click_xpath("//button[normalize-space()='Pause']")
+        .await?;
+    ui.wait_text(
+        "section[aria-label='Access review']",
+        "In progress: 2 of 3 keys decided",
+    )
+    .await?;
+    ui.click_xpath("//button[normalize-space()='Resume review']")
+        .await?;
+    ui.wait_text(
+        "article[aria-label='Key under review'] h2",
+        "Hedge (staging)",
+    )
+    .await?;
+    ui.click_xpath("//nav[@aria-label='Keys in this review']//button[.//span[normalize-space()='Treasury sweep']]")
+        .await?;
+    ui.until("the saved answers to come back", || async {
+        ui.attr(
+            "span[aria-label='Permissions minimal?'] button.no",
+            "aria-pressed",
+        )
+        .await
+        .as_deref()
+            == Some("true")
+    })
+    .await?;
+    ui.click_xpath("//nav[@aria-label='Keys in this review']//button[.//span[normalize-space()='Hedge (staging)']]")
+        .await?;
+    decide(
+        ui,
+        "Hedge (staging)",
+        "revoke",
+        "hedging moved to another venue",
+    )
+    .await?;
+    ui.wait_text(".bar", "3 of 3 decided").await?;
+    ui.click_xpath("//button[normalize-space()='Finish review']")
+        .await?;
+    ui.wait("section[aria-label='Finished review']").await?;
+    ui.wait_text(
+        "section[aria-label='Finished review']",
+        "keep 1 · reduce 1 · rotate 0 · revoke 1",
+    )
+    .await?;
+    quiet(ui).await?;
+    ui.shot("13-review-finished").await;
+
+    // The report, exported to Downloads, holds every key and decision.
+    for (button, ext) in [
+        ("Markdown", "md"),
+        ("CSV", "csv"),
+        ("Printable HTML", "html"),
+    ] {
+        ui.click_xpath(&format!(
+            "//section[@aria-label='Finished review']//button[normalize-space()='{button}']"
+        ))
+        .await?;
+        let saved = |toasts: Vec<String>| {
+            toasts.iter().find_map(|t| {
+                t.strip_prefix("Report saved to ")
+                    .filter(|p| p.ends_with(ext))
+                    .map(str::to_owned)
+            })
+        };
+        ui.until("the report's path", || async {
+            saved(ui.texts(".toast").await).is_some()
+        })
+        .await?;
+        let path = saved(ui.texts(".toast").await).ok_or("the toast went")?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        for needle in [
+            "Dana Auditor",
+            "Treasury sweep",
+            "Grid bot",
+            "Hedge (staging)",
+            "hedging moved to another venue",
+            "revoke",
+        ] {
+            // Markdown escapes the parentheses.
+            let md = needle.replace('(', "\\(").replace(')', "\\)");
+            if !text.contains(needle) && !text.contains(&md) {
+                return Err(format!("the {ext} report lacks {needle}"));
+            }
+        }
+    }
+
+    // Follow-ups: confirm the revoke; the reduce stays a finding.
+    ui.click_xpath("//button[normalize-space()='← All reviews']")
+        .await?;
+    ui.wait_text("section[aria-label='Access review']", "Open follow-ups")
+        .await?;
+    quiet(ui).await?;
+    ui.shot("14-review-home").await;
+    ui.click_xpath("//button[normalize-space()='It is revoked']")
+        .await?;
+    ui.wait_text(".toast", "Key marked revoked").await?;
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Findings']")
+        .await?;
+    ui.until("the reduce follow-up among the findings", || async {
+        ui.texts("section[aria-label='Findings'] .msg")
+            .await
+            .iter()
+            .any(|m| m.contains("decided to reduce its permissions"))
+    })
+    .await?;
+    quiet(ui).await?;
+    ui.shot("15-findings-after-review").await;
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Keys']")
+        .await
 }
 
 async fn invalid_cidr_saves_nothing(ui: &Ui) -> Step {
@@ -691,6 +883,9 @@ fn audited(app: &Path, vault: &Path) {
     assert_eq!(by_app("rotation.start"), 1);
     assert_eq!(by_app("rotation.step"), 5, "every wizard step");
     assert_eq!(by_app("rotation.complete"), 1);
+    assert_eq!(by_app("review.start"), 1);
+    assert_eq!(by_app("review.decide"), 3, "one decision per key");
+    assert_eq!(by_app("review.finish"), 1);
     assert_eq!(by_app("vault.unlock_failed"), 1, "the wrong passphrase");
     assert_eq!(
         by_app("settings.change"),

@@ -17,6 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use keyward_core::findings;
 use keyward_core::inventory::{self, Filter, SearchIndex, SecretUse};
+use keyward_core::review::{self, report, Decision, Scope};
 use keyward_core::rotation::reminders::{Snapshot, TimeZone};
 use keyward_core::rotation::Policy;
 use keyward_core::testdata::{fake_key, Created};
@@ -201,5 +202,76 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(vault, benches);
+/// An access review of 1,000 keys: start, decide each, finish (timed once:
+/// they change the vault), then reading it back and each report format.
+fn review_benches(c: &mut Criterion) {
+    const N: usize = 1_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = VaultDir::new(tmp.path().join("vault"));
+    // The KDF is not what is measured here.
+    let kdf = KdfParams::insecure_for_tests(10).unwrap();
+    let mut vault =
+        Vault::init(&dir, &Passphrase::new(PASS.into()), kdf, NOW, Origin::Test).unwrap();
+    for i in 0..N {
+        let (draft, secrets) = fake_key(i, Created::Spread);
+        inventory::add(&mut vault, &draft, secrets, NOW).unwrap();
+    }
+    let t = Instant::now();
+    let d = review::start(&mut vault, "bench reviewer", &Scope::default(), NOW).unwrap();
+    let start_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    for (n, item) in d.items.iter().enumerate() {
+        let decision = Decision::ALL[n % 4];
+        review::decide(
+            &mut vault,
+            &d.review.id,
+            &item.entry_id,
+            decision,
+            Some("still used by the desk; owner confirmed"),
+            None,
+            NOW,
+        )
+        .unwrap();
+    }
+    let decide_ms = t.elapsed().as_secs_f64() * 1e3 / N as f64;
+    let t = Instant::now();
+    let done = review::finish(&mut vault, &d.review.id, NOW).unwrap();
+    let finish_ms = t.elapsed().as_secs_f64() * 1e3;
+    eprintln!(
+        "review of {} keys: start {start_ms:.1} ms, decide {decide_ms:.2} ms per key, finish {finish_ms:.1} ms",
+        done.items.len()
+    );
+    for f in [
+        report::Format::Markdown,
+        report::Format::Csv,
+        report::Format::Html,
+    ] {
+        eprintln!(
+            "report {:?}: {} KiB",
+            f,
+            report::render(&done, f).len() / 1024
+        );
+    }
+    let mut g = c.benchmark_group("review_1k");
+    g.sample_size(20);
+    g.bench_function("read the finished review", |b| {
+        b.iter(|| black_box(review::get(&vault, &done.review.id, NOW).unwrap()))
+    });
+    for (name, f) in [
+        ("report: Markdown", report::Format::Markdown),
+        ("report: CSV", report::Format::Csv),
+        ("report: HTML", report::Format::Html),
+    ] {
+        g.bench_function(name, |b| b.iter(|| black_box(report::render(&done, f))));
+    }
+    g.bench_function("export HTML: read and render", |b| {
+        b.iter(|| {
+            let d = review::get(&vault, &done.review.id, NOW).unwrap();
+            black_box(report::render(&d, report::Format::Html))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(vault, benches, review_benches);
 criterion_main!(vault);

@@ -33,6 +33,7 @@ import type { Decision } from "./bindings/Decision";
 import type { Detail } from "./bindings/Detail";
 import type { FollowUp } from "./bindings/FollowUp";
 import type { Item } from "./bindings/Item";
+import type { Overview } from "./bindings/Overview";
 import type { KeySnapshot } from "./bindings/KeySnapshot";
 import type { Review } from "./bindings/Review";
 import type { ReviewHome } from "./bindings/ReviewHome";
@@ -45,6 +46,7 @@ export type {
   FollowUp,
   Item,
   KeySnapshot,
+  Overview,
   Review,
   ReviewHome,
   ReviewScope,
