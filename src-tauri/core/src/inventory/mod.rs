@@ -387,6 +387,43 @@ pub fn shared_secrets(vault: &Vault) -> Result<Vec<Vec<SecretRef>>> {
     Ok(groups.into_iter().map(|(_, m)| m).collect())
 }
 
+/// The groups of entries holding one of this entry's secret values (by
+/// keyed fingerprint, through its index), each with the entry itself.
+pub fn secrets_shared_with(vault: &Vault, id: &str) -> Result<Vec<Vec<SecretRef>>> {
+    let mut stmt = vault.conn().prepare_cached(
+        "SELECT mine.field, other.entry_id, other.field
+         FROM secrets AS mine JOIN secrets AS other ON other.fingerprint = mine.fingerprint
+         WHERE mine.entry_id = ?1 AND other.entry_id != ?1
+         ORDER BY mine.field, other.entry_id, other.field",
+    )?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut groups: Vec<(String, Vec<SecretRef>)> = Vec::new();
+    for row in rows {
+        let (mine, entry_id, field) = row?;
+        let other = SecretRef { entry_id, field };
+        match groups.last_mut() {
+            Some((f, members)) if *f == mine => members.push(other),
+            _ => groups.push((
+                mine.clone(),
+                vec![
+                    SecretRef {
+                        entry_id: id.to_owned(),
+                        field: mine,
+                    },
+                    other,
+                ],
+            )),
+        }
+    }
+    Ok(groups.into_iter().map(|(_, m)| m).collect())
+}
+
 /// Finds the full id for an id or a unique prefix of at least 4 characters.
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
     let given = given.trim().to_ascii_lowercase();

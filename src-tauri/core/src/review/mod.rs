@@ -743,17 +743,15 @@ pub fn decide(
     let review = require_open(vault, review)?;
     let entry_id = item_entry_id(vault, &review.id, key)?;
     let note = check_note(note)?;
-    let snapshot = match inventory::get(vault, &entry_id) {
+    let live = match inventory::get(vault, &entry_id) {
         Ok(e) => {
-            let found = findings::of_vault(vault, now)?
-                .into_iter()
-                .filter(|f| f.key_id == e.id)
-                .collect();
-            Some(to_json(&KeySnapshot::of(&e, found))?)
+            let found = findings::of_entry(vault, &e.id, now)?;
+            Some(KeySnapshot::of(&e, found))
         }
         Err(inventory::Error::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
+    let snapshot = live.as_ref().map(to_json).transpose()?;
     let origin = vault.origin();
     let tx = vault.write()?;
     let previous: Option<String> = tx.query_row(
@@ -775,11 +773,16 @@ pub fn decide(
             checks.map(to_json).transpose()?,
         ],
     )?;
-    let answered: Option<String> = tx.query_row(
-        "SELECT checks FROM review_items WHERE review_id = ?1 AND entry_id = ?2",
+    let (position, stored_snapshot, answered): (i64, String, String) = tx.query_row(
+        "SELECT position, snapshot, checks FROM review_items WHERE review_id = ?1 AND entry_id = ?2",
         params![review.id, entry_id],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
+    let bad = |what| Error::Unreadable {
+        id: review.id.clone(),
+        what,
+    };
+    let stored_checks: Checks = serde_json::from_str(&answered).map_err(|_| bad("checks"))?;
     audit::append(
         &tx,
         now,
@@ -791,15 +794,24 @@ pub fn decide(
             "decision": decision.as_str(),
             "replaces": previous,
             "note": note.is_some(),
-            "checks": answered.and_then(|c| serde_json::from_str::<serde_json::Value>(&c).ok()),
+            "checks": stored_checks,
         }),
     )?;
     tx.commit()?;
-    get(vault, &review.id, now)?
-        .items
-        .into_iter()
-        .find(|i| i.entry_id == entry_id)
-        .ok_or(Error::NotInReview)
+    let key = match live {
+        Some(k) => k,
+        None => serde_json::from_str(&stored_snapshot).map_err(|_| bad("key snapshot"))?,
+    };
+    Ok(Item {
+        position: u32::try_from(position).map_err(|_| bad("position"))?,
+        exists: snapshot.is_some(),
+        entry_id,
+        key,
+        checks: stored_checks,
+        decision: Some(decision),
+        note,
+        decided_at: Some(now),
+    })
 }
 
 /// Finishes a review in which every key is decided: stamps each key

@@ -458,3 +458,35 @@ fn the_next_review_is_due_after_the_cadence_and_reminded_at_the_reminder_hour() 
     assert!(o.open.is_none());
     assert_eq!(o.cadence_days, 30);
 }
+
+#[test]
+fn one_keys_findings_match_the_whole_vaults_for_that_key() {
+    let (_fx, mut vault) = Fixture::new();
+    let [a, b, c] = three_keys(&mut vault);
+    // `b` shares its secret with a staging key: critical reuse, for both.
+    let staging = Draft {
+        environment: Some("staging".into()),
+        ..draft("Binance", "treasury (staging)")
+    };
+    let d = inventory::add(
+        &mut vault,
+        &staging,
+        vec![secret("api_secret", SECRETS[1])],
+        t(1),
+    )
+    .unwrap()
+    .id;
+    let all = findings::of_vault(&vault, t(2)).unwrap();
+    for k in [&a, &b, &c, &d] {
+        let mine: Vec<_> = all.iter().filter(|f| &f.key_id == k).cloned().collect();
+        assert_eq!(
+            findings::of_entry(&vault, k, t(2)).unwrap(),
+            mine,
+            "key {k}"
+        );
+    }
+    assert!(findings::of_entry(&vault, &b, t(2))
+        .unwrap()
+        .iter()
+        .any(|f| f.rule == "secret.reused" && f.severity == findings::Severity::Critical));
+}
