@@ -155,11 +155,12 @@ pub(crate) fn send_due(
             Err(e) => result = Err(e),
         }
     }
-    snap.record(vault, &sent, now)?;
-    result?;
     // The access review's own reminder: a week before, on the day, weekly after.
-    let (review_due, review_wake) = review::reminder(vault, &snap.cal, now)?;
-    if let Some(r) = review_due {
+    let (review_due, review_wake) = match &snap.review {
+        Some(clock) => clock.reminder(&snap.cal, now, snap.announced_through()),
+        None => (None, None),
+    };
+    if let Some(r) = review_due.filter(|_| result.is_ok()) {
         let notice = Notice {
             summary: r.title(),
             body: r.body(),
@@ -168,10 +169,24 @@ pub(crate) fn send_due(
             urgent: false,
             open_action: true,
         };
-        show(&notice, None)?;
-        review::mark_reminded(vault, &r)?;
-        shown.push(notice);
+        let shown_now = if r.announced {
+            Ok(false)
+        } else {
+            show(&notice, None).map(|()| true)
+        };
+        match shown_now {
+            Ok(was_shown) => {
+                review::mark_reminded(vault, &r)?;
+                snap.review = review::clock(vault)?;
+                if was_shown {
+                    shown.push(notice);
+                }
+            }
+            Err(e) => result = Err(e),
+        }
     }
+    snap.record(vault, &sent, now)?;
+    result?;
     let next = match (plan.next_wake, review_wake) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

@@ -1160,6 +1160,8 @@ pub struct Reminder {
     pub due_at: OffsetDateTime,
     pub days_left: i64,
     stage: i64,
+    /// Already announced by the locked app (nameless): record, do not resend.
+    pub announced: bool,
 }
 
 impl Reminder {
@@ -1194,7 +1196,24 @@ fn next_stage(stage: Option<i64>) -> i64 {
     }
 }
 
-fn sent_stage(vault: &Vault, due_at: OffsetDateTime) -> Result<Option<i64>> {
+/// When the next review is due and the last reminder stage sent for that
+/// date: all the reminders need, read once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clock {
+    pub due_at: OffsetDateTime,
+    pub sent_stage: Option<i64>,
+}
+
+/// The review's reminder clock; `None` while a review is in progress or
+/// with nothing to review.
+pub fn clock(vault: &Vault) -> Result<Option<Clock>> {
+    if open_review(vault)?.is_some() {
+        return Ok(None);
+    }
+    let settings = settings::load(vault)?;
+    let Some(due_at) = next_due(vault, &settings)? else {
+        return Ok(None);
+    };
     let stored: Option<String> = vault
         .conn()
         .query_row(
@@ -1203,12 +1222,72 @@ fn sent_stage(vault: &Vault, due_at: OffsetDateTime) -> Result<Option<i64>> {
             |r| r.get(0),
         )
         .optional()?;
-    Ok(stored.and_then(|s| {
+    let sent_stage = stored.and_then(|s| {
         let (due, stage) = s.split_once('|')?;
         (timefmt::parse_stored(due).ok()? == due_at)
             .then(|| stage.parse().ok())
             .flatten()
-    }))
+    });
+    Ok(Some(Clock { due_at, sent_stage }))
+}
+
+impl Clock {
+    /// The reminder due at `now`, if any, and when the next one fires.
+    /// A stage that fired at or before `announced_through` was already
+    /// announced while locked.
+    pub fn reminder(
+        &self,
+        cal: &Calendar,
+        now: OffsetDateTime,
+        announced_through: Option<OffsetDateTime>,
+    ) -> (Option<Reminder>, Option<OffsetDateTime>) {
+        let (Some(due), Some(today)) = (cal.due_day(self.due_at), cal.today(now)) else {
+            return (None, None);
+        };
+        let left = cal.left(&due, &today);
+        let fired = |stage: i64| cal.fire(&due, stage);
+        let current = stage_for(left).filter(|c| {
+            self.sent_stage.is_none_or(|s| *c < s) && fired(*c).is_some_and(|f| f <= now)
+        });
+        // Catch up past stages so the wake-up is in the future.
+        let mut next = next_stage(current.or(self.sent_stage));
+        let mut wake = fired(next);
+        while wake.is_some_and(|w| w <= now) {
+            next = next_stage(Some(next));
+            wake = fired(next);
+        }
+        let reminder = current.map(|stage| Reminder {
+            due_at: self.due_at,
+            days_left: left,
+            stage,
+            announced: fired(stage).is_some_and(|f| announced_through.is_some_and(|a| f <= a)),
+        });
+        (reminder, wake)
+    }
+
+    /// The times reminders fire in `(after, until]`, for the locked schedule.
+    pub fn fire_times(
+        &self,
+        cal: &Calendar,
+        after: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Vec<OffsetDateTime> {
+        let Some(due) = cal.due_day(self.due_at) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut stage = next_stage(self.sent_stage);
+        // A week before, the day, then weekly: a year of weeks at most.
+        for _ in 0..60 {
+            match cal.fire(&due, stage) {
+                Some(t) if t > until => break,
+                Some(t) if t > after => out.push(t),
+                _ => {}
+            }
+            stage = next_stage(Some(stage));
+        }
+        out
+    }
 }
 
 /// The review reminder due at `now` (none while a review is in progress),
@@ -1217,37 +1296,9 @@ pub fn reminder(
     vault: &Vault,
     cal: &Calendar,
     now: OffsetDateTime,
+    announced_through: Option<OffsetDateTime>,
 ) -> Result<(Option<Reminder>, Option<OffsetDateTime>)> {
-    let settings = settings::load(vault)?;
-    if open_review(vault)?.is_some() {
-        return Ok((None, None));
-    }
-    let Some(due_at) = next_due(vault, &settings)? else {
-        return Ok((None, None));
-    };
-    let (Some(due), Some(today)) = (cal.due_day(due_at), cal.today(now)) else {
-        return Ok((None, None));
-    };
-    let left = cal.left(&due, &today);
-    let sent = sent_stage(vault, due_at)?;
-    let current = stage_for(left)
-        .filter(|c| sent.is_none_or(|s| *c < s) && cal.fire(&due, *c).is_some_and(|f| f <= now));
-    let after = current.or(sent);
-    let mut next = next_stage(after);
-    // Catch up past stages so the wake-up is in the future.
-    let mut wake = cal.fire(&due, next);
-    while wake.is_some_and(|w| w <= now) {
-        next = next_stage(Some(next));
-        wake = cal.fire(&due, next);
-    }
-    Ok((
-        current.map(|stage| Reminder {
-            due_at,
-            days_left: left,
-            stage,
-        }),
-        wake,
-    ))
+    Ok(clock(vault)?.map_or((None, None), |c| c.reminder(cal, now, announced_through)))
 }
 
 /// Records a review reminder as sent.

@@ -446,6 +446,8 @@ pub struct Snapshot {
     pub cal: Calendar,
     pub entries: Vec<Entry>,
     pub states: HashMap<String, State>,
+    /// The access review's reminder clock (it shares the schedule).
+    pub review: Option<crate::review::Clock>,
     announced_through: Option<OffsetDateTime>,
 }
 
@@ -455,8 +457,27 @@ impl Snapshot {
             cal: calendar(vault, tz)?,
             entries: inventory::list(vault)?,
             states: load_states(vault)?,
+            review: crate::review::clock(vault).map_err(|e| match e {
+                crate::review::Error::Vault(v) => Error::Vault(v),
+                crate::review::Error::Inventory(i) => Error::Inventory(i),
+                other => Error::Vault(vault::Error::Storage(other.to_string())),
+            })?,
             announced_through: Schedule::read(vault.dir()).and_then(|s| s.announced_through),
         })
+    }
+
+    /// How far the locked app has already announced.
+    pub fn announced_through(&self) -> Option<OffsetDateTime> {
+        self.announced_through
+    }
+
+    /// The locked schedule for this snapshot: keys and the review.
+    pub fn schedule(&self, now: OffsetDateTime) -> Schedule {
+        Schedule::build(&self.entries, &self.states, &self.cal, now).with_review(
+            &self.cal,
+            self.review.as_ref(),
+            now,
+        )
     }
 
     /// What to send at `now`.
@@ -484,7 +505,7 @@ impl Snapshot {
             state.due_at = Some(r.due_at);
             state.stage = Some(r.stage);
         }
-        Schedule::build(&self.entries, &self.states, &self.cal, now).write(vault.dir())
+        self.schedule(now).write(vault.dir())
     }
 }
 
@@ -584,6 +605,9 @@ pub struct Event {
     pub at: OffsetDateTime,
     /// Keys due, due soon or overdue at that time (snoozed ones left out).
     pub keys: u32,
+    /// The access review's reminder fires then too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
 }
 
 impl Schedule {
@@ -659,7 +683,11 @@ impl Schedule {
                 let in_window = starts.partition_point(|s| *s <= at);
                 let snoozed = snoozes.iter().filter(|(s, u)| *s <= at && *u > at).count();
                 let keys = u32::try_from(in_window.saturating_sub(snoozed)).ok()?;
-                (keys > 0).then_some(Event { at, keys })
+                (keys > 0).then_some(Event {
+                    at,
+                    keys,
+                    review: false,
+                })
             })
             .collect();
         Schedule {
@@ -667,6 +695,40 @@ impl Schedule {
             events,
             announced_through: None,
         }
+    }
+
+    /// Adds the access review's reminder times (each with the keys due as
+    /// of the event before it).
+    pub fn with_review(
+        mut self,
+        cal: &Calendar,
+        review: Option<&crate::review::Clock>,
+        now: OffsetDateTime,
+    ) -> Schedule {
+        let Some(clock) = review else {
+            return self;
+        };
+        let horizon = now + Duration::days(SCHEDULE_HORIZON_DAYS);
+        for at in clock.fire_times(cal, now, horizon) {
+            match self.events.binary_search_by(|e| e.at.cmp(&at)) {
+                Ok(i) => self.events[i].review = true,
+                Err(i) => {
+                    let keys = i.checked_sub(1).map_or(0, |p| self.events[p].keys);
+                    self.events.insert(
+                        i,
+                        Event {
+                            at,
+                            keys,
+                            review: true,
+                        },
+                    );
+                }
+            }
+        }
+        if self.format.is_empty() {
+            self.format = SCHEDULE_FORMAT.into();
+        }
+        self
     }
 
     /// The stored schedule; `None` if missing or unreadable (then the
@@ -711,6 +773,15 @@ impl Schedule {
 
     /// "2 API keys are due for rotation — unlock Keyward to see which".
     pub fn message(event: &Event) -> String {
+        if event.review {
+            return match event.keys {
+                0 => "The access review is due — unlock Keyward to start it".into(),
+                1 => "1 API key is due for rotation and the access review is due — unlock Keyward to see which".into(),
+                n => format!(
+                    "{n} API keys are due for rotation and the access review is due — unlock Keyward to see which"
+                ),
+            };
+        }
         if event.keys == 1 {
             "1 API key is due for rotation — unlock Keyward to see which".into()
         } else {
@@ -725,8 +796,7 @@ impl Schedule {
 /// Rebuilds the locked schedule from the vault (after unlock, changes, and
 /// before lock).
 pub fn write_schedule(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Result<()> {
-    let snap = Snapshot::read(vault, tz)?;
-    Schedule::build(&snap.entries, &snap.states, &snap.cal, now).write(vault.dir())
+    Snapshot::read(vault, tz)?.schedule(now).write(vault.dir())
 }
 
 #[cfg(test)]
@@ -973,7 +1043,11 @@ mod tests {
             assert!(!text.contains(needle), "{needle} in {text}");
         }
         assert_eq!(
-            Schedule::message(&Event { at: now, keys: 2 }),
+            Schedule::message(&Event {
+                at: now,
+                keys: 2,
+                review: false
+            }),
             "2 API keys are due for rotation — unlock Keyward to see which"
         );
         // Announcing: the latest passed event, once.

@@ -417,24 +417,25 @@ fn the_next_review_is_due_after_the_cadence_and_reminded_at_the_reminder_hour() 
         Some(NOW + Duration::days(30))
     );
     let cal = reminders::calendar(&vault, TimeZone::UTC).unwrap();
-    let (none, wake) = review::reminder(&vault, &cal, t(5)).unwrap();
+    let (none, wake) = review::reminder(&vault, &cal, t(5), None).unwrap();
     assert_eq!(none, None);
     // A week before, at 09:00 local.
     let week_before = time::macros::datetime!(2026-12-15 09:00 UTC);
     assert_eq!(wake, Some(week_before));
-    let (r, wake) = review::reminder(&vault, &cal, week_before).unwrap();
+    let (r, wake) = review::reminder(&vault, &cal, week_before, None).unwrap();
     let r = r.unwrap();
     assert_eq!(r.days_left, 7);
     assert!(r.body().contains("due in 7 days"), "{}", r.body());
     review::mark_reminded(&mut vault, &r).unwrap();
     // Sent once; next on the day (not after the due instant, 08:00).
-    let (again, _) = review::reminder(&vault, &cal, week_before + Duration::hours(1)).unwrap();
+    let (again, _) =
+        review::reminder(&vault, &cal, week_before + Duration::hours(1), None).unwrap();
     assert_eq!(again, None);
     assert_eq!(wake, Some(time::macros::datetime!(2026-12-22 08:00 UTC)));
 
     // A finished review moves the due date.
     let id = review::start(&mut vault, "alice", &Scope::default(), t(10)).unwrap();
-    let (during, _) = review::reminder(&vault, &cal, t(10)).unwrap();
+    let (during, _) = review::reminder(&vault, &cal, t(10), None).unwrap();
     assert_eq!(during, None, "no reminder while a review is in progress");
     for i in &id.items {
         review::decide(
@@ -489,4 +490,48 @@ fn one_keys_findings_match_the_whole_vaults_for_that_key() {
         .unwrap()
         .iter()
         .any(|f| f.rule == "secret.reused" && f.severity == findings::Severity::Critical));
+}
+
+#[test]
+fn the_locked_schedule_announces_the_review_without_naming_anything() {
+    let (fx, mut vault) = Fixture::new();
+    three_keys(&mut vault);
+    settings::save(
+        &mut vault,
+        Settings {
+            review_cadence_days: 30,
+            ..Settings::default()
+        },
+        t(0),
+    )
+    .unwrap();
+    let tz = TimeZone::UTC;
+    reminders::write_schedule(&vault, tz.clone(), t(1)).unwrap();
+    let schedule = reminders::Schedule::read(&fx.dir).unwrap();
+    let week_before = time::macros::datetime!(2026-12-15 09:00 UTC);
+    let event = schedule
+        .events
+        .iter()
+        .find(|e| e.at == week_before)
+        .copied()
+        .expect("the review's week-before reminder is scheduled");
+    assert!(event.review);
+    assert_eq!(
+        reminders::Schedule::message(&event),
+        "The access review is due — unlock Keyward to start it"
+    );
+    let text = std::fs::read_to_string(fx.dir.schedule_path()).unwrap();
+    assert!(!text.contains("alice") && !text.contains("grid-bot"));
+
+    // Announced while locked: after unlock it is recorded, not sent again.
+    let mut s = reminders::Schedule::read(&fx.dir).unwrap();
+    s.announced_through = Some(week_before + Duration::minutes(1));
+    s.write(&fx.dir).unwrap();
+    let snap = reminders::Snapshot::read(&vault, tz).unwrap();
+    let (r, _) = snap.review.as_ref().unwrap().reminder(
+        &snap.cal,
+        week_before + Duration::hours(2),
+        snap.announced_through(),
+    );
+    assert!(r.unwrap().announced);
 }
