@@ -522,6 +522,17 @@ fn findings_by_key(vault: &Vault, now: OffsetDateTime) -> Result<HashMap<String,
     Ok(out)
 }
 
+/// position, entry id, snapshot, checks, decision, note, decided at.
+type ItemRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// A review with its keys. Undecided keys of an open review show what the
 /// key looks like now; decided ones, what the reviewer saw.
 pub fn get(vault: &Vault, id: &str, now: OffsetDateTime) -> Result<Detail> {
@@ -540,15 +551,7 @@ pub fn get(vault: &Vault, id: &str, now: OffsetDateTime) -> Result<Detail> {
         "SELECT position, entry_id, snapshot, checks, decision, note, decided_at
          FROM review_items WHERE review_id = ?1 ORDER BY position",
     )?;
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = stmt
+    let rows: Vec<ItemRow> = stmt
         .query_map([&review.id], |r| {
             Ok((
                 r.get(0)?,
