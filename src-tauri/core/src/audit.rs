@@ -59,6 +59,9 @@ pub enum Action {
     ReviewFinish,
     ReviewCancel,
     ReviewFollowUp,
+    IncidentOpen,
+    IncidentStep,
+    IncidentClose,
 }
 
 impl Action {
@@ -85,6 +88,9 @@ impl Action {
             Action::ReviewFinish => "review.finish",
             Action::ReviewCancel => "review.cancel",
             Action::ReviewFollowUp => "review.followup",
+            Action::IncidentOpen => "incident.open",
+            Action::IncidentStep => "incident.step",
+            Action::IncidentClose => "incident.close",
         }
     }
 }

@@ -75,6 +75,8 @@ pub struct Context<'a> {
     pub shared: HashMap<&'a str, Vec<(&'a str, &'a Entry)>>,
     /// Entry id → what finished access reviews asked for and is still open.
     pub followups: HashMap<String, Vec<FollowUp>>,
+    /// Entry id → the open exposure incident it is in (id, opened at).
+    pub incidents: HashMap<String, (String, OffsetDateTime)>,
     pub now: OffsetDateTime,
 }
 
@@ -108,6 +110,7 @@ impl<'a> Context<'a> {
             policy,
             shared,
             followups: HashMap::new(),
+            incidents: HashMap::new(),
             now,
         }
     }
@@ -116,8 +119,12 @@ impl<'a> Context<'a> {
 /// Every finding for these keys, worst first, then soonest, then by label.
 pub fn evaluate(entries: &[Entry], cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for e in entries.iter().filter(|e| e.status.is_live()) {
-        check(e, cx, &mut out);
+    for e in entries {
+        if e.status.is_live() {
+            check(e, cx, &mut out);
+        }
+        // Revoked by the incident's first step, but the incident is still open.
+        incident_rule(e, cx, &mut out);
     }
     // Keys computed once per finding, not once per comparison.
     out.sort_by_cached_key(|f| {
@@ -143,6 +150,7 @@ pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inve
     let policy = Policy::new(&settings);
     let mut cx = Context::new(&entries, &groups, &policy, now);
     cx.followups = review::open_followups_by_key(vault)?;
+    cx.incidents = crate::incident::open_by_key(vault)?;
     Ok(evaluate(&entries, &cx))
 }
 
@@ -174,7 +182,32 @@ pub fn of_entry(
         .into_iter()
         .filter(|(k, _)| *k == id)
         .collect();
+    cx.incidents = crate::incident::open_by_key(vault)?
+        .into_iter()
+        .filter(|(k, _)| *k == id)
+        .collect();
     Ok(evaluate(&entries[..1], &cx))
+}
+
+/// A key in an open exposure incident: the worst there is, until it closes.
+fn incident_rule(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some((id, opened)) = cx.incidents.get(&e.id) else {
+        return;
+    };
+    out.push(Finding {
+        rule: "incident.open".into(),
+        severity: Severity::Critical,
+        key_id: e.id.clone(),
+        label: e.label.clone(),
+        platform: e.platform.clone(),
+        message: format!(
+            "suspected exposure: incident {} open since {}",
+            id.get(..8).unwrap_or(id),
+            &timefmt::format(*opened)[..10]
+        ),
+        fix: "work through the incident's steps: contain, replace, review, secure, find copies, root cause, notify".into(),
+        when: Some(*opened),
+    });
 }
 
 fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -327,10 +360,12 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
     // The same secret in several entries.
     if let Some(others) = cx.shared.get(e.id.as_str()) {
         let cross_env = others.iter().any(|(_, o)| o.environment != e.environment);
-        let names: Vec<String> = others
+        let mut names: Vec<String> = others
             .iter()
             .map(|(field, o)| format!("{field} with '{}' ({})", o.label, o.environment.as_str()))
             .collect();
+        // The same words however the groups were read.
+        names.sort_unstable();
         add(
             "secret.reused",
             if cross_env {

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod findings;
+pub mod incident;
 pub mod inventory;
 pub mod platforms;
 pub mod review;

@@ -62,6 +62,9 @@ pub enum Status {
     Rotating,
     /// Temporarily disabled on the platform; may come back.
     Suspended,
+    /// Suspected exposed: an incident is open for it (it still works on
+    /// the platform until revoked).
+    Compromised,
     /// Revoked on the platform: it can never work again.
     Revoked,
     /// Kept for the record only.
@@ -69,10 +72,11 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Active,
         Status::Rotating,
         Status::Suspended,
+        Status::Compromised,
         Status::Revoked,
         Status::Retired,
     ];
@@ -81,6 +85,7 @@ impl Status {
             Status::Active => "active",
             Status::Rotating => "rotating",
             Status::Suspended => "suspended",
+            Status::Compromised => "compromised",
             Status::Revoked => "revoked",
             Status::Retired => "retired",
         }
@@ -88,7 +93,10 @@ impl Status {
 
     /// Whether the key can still be used on its platform.
     pub fn is_live(self) -> bool {
-        matches!(self, Status::Active | Status::Rotating | Status::Suspended)
+        matches!(
+            self,
+            Status::Active | Status::Rotating | Status::Suspended | Status::Compromised
+        )
     }
 
     /// The transitions that make sense. A revoked key cannot be made to work
@@ -97,9 +105,11 @@ impl Status {
         use Status::*;
         match (self, to) {
             (a, b) if a == b => true,
-            (Active, Rotating | Suspended | Revoked | Retired) => true,
-            (Rotating, Active | Revoked | Retired) => true,
-            (Suspended, Active | Rotating | Revoked | Retired) => true,
+            (Active, Rotating | Suspended | Compromised | Revoked | Retired) => true,
+            (Rotating, Active | Compromised | Revoked | Retired) => true,
+            (Suspended, Active | Rotating | Compromised | Revoked | Retired) => true,
+            // Back to active only once no incident holds it (a false alarm).
+            (Compromised, Active | Revoked | Retired) => true,
             (Revoked, Retired) => true,
             _ => false,
         }
@@ -112,7 +122,9 @@ impl FromStr for Status {
         Status::ALL
             .into_iter()
             .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| "must be one of active, rotating, suspended, revoked, retired".into())
+            .ok_or_else(|| {
+                "must be one of active, rotating, suspended, compromised, revoked, retired".into()
+            })
     }
 }
 

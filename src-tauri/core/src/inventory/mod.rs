@@ -246,6 +246,15 @@ pub fn set_status(vault: &mut Vault, id: &str, to: Status, now: OffsetDateTime) 
     if to == Status::Rotating {
         return refuse("start a rotation to make a key rotating");
     }
+    if to == Status::Compromised {
+        return refuse("open an incident to mark a key compromised (keyward incident open)");
+    }
+    if current.status == Status::Compromised
+        && to == Status::Active
+        && crate::incident::open_by_key(vault)?.contains_key(&current.id)
+    {
+        return refuse("an incident is open for this key: close it first");
+    }
     if current.status == Status::Rotating && !matches!(to, Status::Revoked | Status::Retired) {
         return refuse("a rotation is in progress: finish or cancel it first");
     }

@@ -14,6 +14,9 @@ use time::OffsetDateTime;
 use super::{Checks, Counts, Decision, Detail, Item, CHECKS};
 use crate::findings::Finding;
 
+use escape_html as h;
+use escape_markdown as md;
+
 /// The report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -160,7 +163,7 @@ fn status_line(detail: &Detail) -> String {
 
 /// Escapes what Markdown would read as formatting, links or HTML, and folds
 /// line breaks (one value, one line).
-fn md(s: &str) -> String {
+pub(crate) fn escape_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -377,7 +380,7 @@ pub fn csv(detail: &Detail) -> Vec<u8> {
 
 // --- HTML -------------------------------------------------------------------
 
-fn h(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -393,7 +396,7 @@ fn h(s: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1b1f24; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; }
 h1 { font-size: 1.5rem; margin-bottom: .25rem; }
 h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem; }

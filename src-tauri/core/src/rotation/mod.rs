@@ -276,6 +276,11 @@ pub fn start(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Rotatio
             entry.status.as_str()
         )));
     }
+    if entry.status == Status::Compromised {
+        return Err(step_error(
+            "an exposed key is revoked first (the incident's contain step); add its replacement as a new key",
+        ));
+    }
     let origin = vault.origin();
     let tx = vault.write()?;
     tx.execute(
@@ -638,6 +643,11 @@ pub fn rotate_now(
             "a {} key cannot be rotated; add the new key as a new entry",
             entry.status.as_str()
         )));
+    }
+    if entry.status == Status::Compromised {
+        return Err(step_error(
+            "an exposed key is revoked first (the incident's contain step); add its replacement as a new key",
+        ));
     }
     let values = secrets(inputs).map_err(Error::Fields)?;
     if values.is_empty() {

@@ -171,6 +171,50 @@ pub(crate) const MIGRATIONS: &[&str] = &[
 
     ALTER TABLE entries ADD COLUMN rotation_requested_at TEXT;
     "#,
+    // 4: exposure incidents — the keys as they were when it opened, each
+    // step's state, and the timeline of every change.
+    r#"
+    CREATE TABLE incidents (
+        id           TEXT PRIMARY KEY,
+        opened_at    TEXT NOT NULL,
+        suspected_at TEXT,
+        severity     TEXT NOT NULL,
+        source       TEXT NOT NULL,  -- manual | leak_scan
+        closed_at    TEXT,
+        activity     TEXT,           -- yes | no | unknown
+        root_cause   TEXT,
+        audit_head   TEXT            -- "seq:hash" of the audit log at close
+    ) STRICT;
+
+    CREATE TABLE incident_keys (
+        incident_id     TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        entry_id        TEXT NOT NULL, -- no foreign key: a deleted key stays in the record
+        position        INTEGER NOT NULL,
+        snapshot        TEXT NOT NULL, -- JSON: metadata and findings, never a secret
+        previous_status TEXT NOT NULL,
+        PRIMARY KEY (incident_id, entry_id)
+    ) STRICT;
+    CREATE INDEX incident_keys_by_entry ON incident_keys(entry_id);
+
+    CREATE TABLE incident_steps (
+        incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        step        TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        note        TEXT,
+        at          TEXT,
+        PRIMARY KEY (incident_id, step)
+    ) STRICT;
+
+    CREATE TABLE incident_events (
+        incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        seq         INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        step        TEXT,
+        what        TEXT NOT NULL,
+        note        TEXT,
+        PRIMARY KEY (incident_id, seq)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

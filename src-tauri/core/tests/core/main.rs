@@ -4,6 +4,7 @@
 
 mod audit_log;
 mod common;
+mod incident;
 mod inventory_ops;
 mod migrations;
 mod on_disk;
