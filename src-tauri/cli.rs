@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod incident;
 mod review;
 
 use clap::{Args, Parser, Subcommand};
@@ -148,6 +149,11 @@ enum Command {
         id: String,
         #[arg(long, value_name = "N")]
         days: u32,
+    },
+    /// A suspected exposure: open an incident and work through its steps
+    Incident {
+        #[command(subcommand)]
+        command: incident::IncidentCommand,
     },
     /// The access review: start, decide each key, finish, report
     Review {
@@ -371,6 +377,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
             Ok(())
         }
         Command::Review { command } => review::run(command, dir),
+        Command::Incident { command } => incident::run(command, dir),
         Command::Rotate { id, secrets } => {
             let values = read_secrets(&secrets)?;
             let mut vault = unlock(dir)?;
