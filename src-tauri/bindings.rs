@@ -29,6 +29,8 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     keyward_core::review::Decision::export_all(&cfg)?;
     keyward_core::review::FollowUp::export_all(&cfg)?;
     crate::commands::review::ReviewHome::export_all(&cfg)?;
+    keyward_core::incident::Incident::export_all(&cfg)?;
+    keyward_core::incident::IncidentSummary::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;
     crate::state::LockReason::export_all(&cfg)?;
     crate::commands::vault::VaultStatus::export_all(&cfg)?;

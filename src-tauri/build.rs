@@ -41,6 +41,12 @@ const COMMANDS: &[&str] = &[
     "cancel_review",
     "resolve_followup",
     "export_review",
+    "list_incidents",
+    "get_incident",
+    "open_incident",
+    "mark_incident_step",
+    "export_incident",
+    "copy_incident_summary",
 ];
 
 fn main() {

@@ -170,6 +170,20 @@ impl From<keyward_core::review::Error> for IpcError {
     }
 }
 
+impl From<keyward_core::incident::Error> for IpcError {
+    fn from(e: keyward_core::incident::Error) -> Self {
+        use keyward_core::incident::Error as E;
+        match e {
+            E::Invalid(fields) => IpcError::invalid(fields),
+            E::NotFound(_) | E::Ambiguous(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
+            E::Closed | E::Order(_) => IpcError::new(ErrorCode::Invalid, e.to_string()),
+            E::Unreadable { .. } => IpcError::new(ErrorCode::Damaged, e.to_string()),
+            E::Inventory(i) => i.into(),
+            E::Vault(v) => v.into(),
+        }
+    }
+}
+
 impl From<keyward_core::audit::Error> for IpcError {
     fn from(e: keyward_core::audit::Error) -> Self {
         match e {

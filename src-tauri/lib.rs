@@ -196,6 +196,12 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
             commands::review::cancel_review,
             commands::review::resolve_followup,
             commands::review::export_review,
+            commands::incident::list_incidents,
+            commands::incident::get_incident,
+            commands::incident::open_incident,
+            commands::incident::mark_incident_step,
+            commands::incident::export_incident,
+            commands::incident::copy_incident_summary,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

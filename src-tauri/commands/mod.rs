@@ -4,6 +4,7 @@
 //! except through `reveal_secret`.
 
 pub mod findings;
+pub mod incident;
 pub mod inventory;
 pub mod platforms;
 pub mod review;

@@ -127,11 +127,16 @@ pub fn export_review(state: State<'_, AppState>, id: String, format: String) -> 
         let d = review::get(&u.vault, &id, now())?;
         Ok((report::file_name(&d, format), report::render(&d, format)))
     })?;
+    save_to_downloads(&name, &bytes)
+}
+
+/// Saves a report (never a secret) in the Downloads folder, owner-only.
+pub(crate) fn save_to_downloads(name: &str, bytes: &[u8]) -> IpcResult<String> {
     let dir = export_dir()
         .ok_or_else(|| IpcError::new(ErrorCode::Internal, "no Downloads or home folder"))?;
     let path = dir.join(name);
     std::fs::create_dir_all(&dir)
-        .and_then(|()| crate::platform::write_private(&path, &bytes))
+        .and_then(|()| crate::platform::write_private(&path, bytes))
         .map_err(|e| {
             IpcError::new(
                 ErrorCode::Internal,

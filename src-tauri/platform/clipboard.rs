@@ -65,6 +65,25 @@ impl SecretClipboard {
         Ok(())
     }
 
+    /// Puts text that is not a secret (an incident summary) on the
+    /// clipboard, to stay: no history exclusion, no timer. A secret copied
+    /// before is replaced, so its timer has nothing left to clear.
+    pub fn copy_plain(&self, text: &str) -> Result<(), Error> {
+        let mut board = lock(&self.inner.board);
+        if board.is_none() {
+            *board =
+                Some(arboard::Clipboard::new().map_err(|e| Error::Unavailable(e.to_string()))?);
+        }
+        let Some(cb) = board.as_mut() else {
+            return Err(Error::Unavailable("no clipboard".into()));
+        };
+        cb.set_text(text)
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        *lock(&self.inner.witness) = None;
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
     /// Clears the clipboard now if it still holds the last copied secret
     /// (on lock and on exit).
     pub fn clear_if_ours(&self) {

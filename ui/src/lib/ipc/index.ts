@@ -33,6 +33,12 @@ import type { Decision } from "./bindings/Decision";
 import type { Detail } from "./bindings/Detail";
 import type { FollowUp } from "./bindings/FollowUp";
 import type { Item } from "./bindings/Item";
+import type { Incident } from "./bindings/Incident";
+import type { IncidentStep } from "./bindings/IncidentStep";
+import type { IncidentStepId } from "./bindings/IncidentStepId";
+import type { IncidentSummary } from "./bindings/IncidentSummary";
+import type { RootCause } from "./bindings/RootCause";
+import type { Activity } from "./bindings/Activity";
 import type { Overview } from "./bindings/Overview";
 import type { KeySnapshot } from "./bindings/KeySnapshot";
 import type { Review } from "./bindings/Review";
@@ -45,6 +51,12 @@ export type {
   Detail,
   FollowUp,
   Item,
+  Incident,
+  IncidentStep,
+  IncidentStepId,
+  IncidentSummary,
+  RootCause,
+  Activity,
   KeySnapshot,
   Overview,
   Review,
@@ -150,6 +162,23 @@ export const ipc = {
   resolveFollowup: (key: string) => call<FollowUp>("resolve_followup", { key }),
   /** Writes the report into the Downloads folder; returns its path. */
   exportReview: (id: string, format: "md" | "csv" | "html") => call<string>("export_review", { id, format }),
+  listIncidents: () => call<IncidentSummary[]>("list_incidents"),
+  getIncident: (id: string) => call<Incident>("get_incident", { id }),
+  /** `suspectedAt`: `YYYY-MM-DD` or RFC 3339. */
+  openIncident: (keys: string[], suspectedAt: string | null, note: string | null) =>
+    call<Incident>("open_incident", { keys, suspectedAt, note }),
+  markIncidentStep: (
+    id: string,
+    step: IncidentStepId,
+    status: "done" | "skipped" | "not_applicable",
+    note: string | null,
+    activity: Activity | null = null,
+    rootCause: RootCause | null = null,
+  ) => call<Incident>("mark_incident_step", { id, step, status, note, activity, rootCause }),
+  /** Writes the report into the Downloads folder; returns its path. */
+  exportIncident: (id: string, format: "md" | "html") => call<string>("export_incident", { id, format }),
+  /** Copies the summary (no secrets) to the clipboard, in Rust. */
+  copyIncidentSummary: (id: string) => call<void>("copy_incident_summary", { id }),
   /** A reminder's "Open" was clicked: show that key. */
   onOpenEntry: (handler: (id: string) => void): Promise<UnlistenFn> =>
     listen<string>("open-entry", (e) => handler(e.payload)),

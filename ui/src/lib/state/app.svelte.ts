@@ -48,7 +48,9 @@ class AppState {
   sortAscending = $state(true);
   selectedId = $state<string | null>(null);
   /** Which view the inventory shows: the keys, or the findings dashboard. */
-  view = $state<"keys" | "findings" | "review">("keys");
+  view = $state<"keys" | "findings" | "review" | "incidents">("keys");
+  /** The incident the Incidents view shows. */
+  incidentId = $state<string | null>(null);
   toasts = $state<Toast[]>([]);
   platforms = $state.raw<Platform[]>([]);
   permissions = $state.raw<PermissionInfo[]>([]);
@@ -60,6 +62,8 @@ class AppState {
     | { kind: "settings" }
     | { kind: "delete"; id: string }
     | { kind: "rotate"; id: string }
+    | { kind: "replace"; id: string }
+    | { kind: "open-incident"; id: string }
   >(null);
   /** A key to show once the vault is unlocked (a reminder's "Open"). */
   #pendingOpen: string | null = null;
@@ -132,6 +136,13 @@ class AppState {
     this.selectedId = id;
   }
 
+  /** Shows one incident's walkthrough. */
+  showIncident(id: string) {
+    this.incidentId = id;
+    this.selectedId = null;
+    this.view = "incidents";
+  }
+
   /** Fetches the list again (after any change) and re-applies the filter. */
   async reload() {
     const list = await ipc.listEntries();
@@ -192,6 +203,7 @@ class AppState {
     this.selectedId = null;
     this.dialog = null;
     this.view = "keys";
+    this.incidentId = null;
     this.filter = emptyFilter();
     this.lockMessage = reason === "idle" ? "Locked after a period of inactivity." : "";
     this.screen = "unlock";

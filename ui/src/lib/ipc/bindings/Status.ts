@@ -3,4 +3,4 @@
 /**
  * Where a key is in its life. Transitions are limited: see [`Status::can_become`].
  */
-export type Status = "active" | "rotating" | "suspended" | "revoked" | "retired";
+export type Status = "active" | "rotating" | "suspended" | "compromised" | "revoked" | "retired";
