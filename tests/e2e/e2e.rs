@@ -32,6 +32,11 @@ const PASS: &str = "orbit lantern cobalt meadow 42";
 /// The Kraken key's fields after its rotation.
 const NEW_PUBLIC: &str = "E2E-KRAKEN-PUBLIC-NEW-1e2f";
 const NEW_SECRET: &str = "E2E-SECRET-KRAKEN-NEW-c0ffee";
+/// The exposed Binance key's replacement, added during the incident.
+const REPLACEMENT: [(&str, &str); 2] = [
+    ("api_key", "E2E-BINANCE-PUBLIC-REPL-77c1"),
+    ("api_secret", "E2E-SECRET-BINANCE-REPL-e41f"),
+];
 
 struct Key {
     platform: &'static str,
@@ -145,6 +150,11 @@ async fn flows(ui: &Ui) -> Step {
     step("lock, wrong passphrase, unlock", lock_and_unlock(ui)).await?;
     step("guided rotation, left and resumed", rotation(ui)).await?;
     step("a three-key access review, paused and resumed", review(ui)).await?;
+    step(
+        "a suspected exposure, walked through to close",
+        incident(ui),
+    )
+    .await?;
     step(
         "an invalid CIDR saves nothing",
         invalid_cidr_saves_nothing(ui),
@@ -599,6 +609,207 @@ async fn rotation(ui: &Ui) -> Step {
     ui.click("button[aria-label='Close details']").await
 }
 
+/// Marks the incident's current step with a note, by its button.
+async fn incident_step(ui: &Ui, n: usize, id: &str, note: &str, button: &str) -> Step {
+    let card = format!("article[aria-label='Step {n}: {id}']");
+    ui.wait(&card).await?;
+    if !note.is_empty() {
+        ui.typ("#inc-step-note", note).await?;
+    }
+    ui.click_xpath(&format!("//article//button[normalize-space()='{button}']"))
+        .await?;
+    ui.wait(&format!("article[aria-label^='Step {}:']", n + 1))
+        .await
+}
+
+async fn incident(ui: &Ui) -> Step {
+    ui.click_xpath("//div[@role='row'][.//span[normalize-space()='Treasury sweep']]")
+        .await?;
+    ui.click_xpath("//aside//button[normalize-space()='Exposed?']")
+        .await?;
+    ui.wait("#incident-form").await?;
+    ui.typ("#inc-suspected", "2026-11-20").await?;
+    ui.typ("#inc-note", "pasted into a team chat by mistake")
+        .await?;
+    quiet(ui).await?;
+    ui.shot("16-incident-open").await;
+    ui.click("button[form='incident-form']").await?;
+    ui.wait("section[aria-label='Incident']").await?;
+    ui.wait_text(".bar", "exposed since Nov 20, 2026").await?;
+    ui.wait_text(".bar", "critical").await?;
+
+    // 1. Contain: where to revoke it, then the key is revoked.
+    ui.wait_text(
+        "article[aria-label='Step 1: contain']",
+        "API Management page",
+    )
+    .await?;
+    ui.shot("17-incident-contain").await;
+    incident_step(
+        ui,
+        1,
+        "contain",
+        "revoked in Binance API management",
+        "Revoked on the platform",
+    )
+    .await?;
+    ui.wait_text("nav[aria-label='Steps'] .keys", "revoked")
+        .await?;
+
+    // 2. Replace: a new key from the old one as a template, narrowed.
+    ui.click_xpath("//article//button[starts-with(normalize-space(),'Add the replacement for Treasury sweep')]")
+        .await?;
+    ui.wait("#entry-form").await?;
+    ui.until("the template's label", || async {
+        ui.value("#f-label").await.as_deref() == Some("Treasury sweep (replacement)")
+    })
+    .await?;
+    ui.click_xpath("//label[contains(@class,'check')][normalize-space()='withdraw']/input")
+        .await?;
+    ui.typ("#f-ips", "203.0.113.50").await?;
+    for (field, value) in REPLACEMENT {
+        ui.typ(&format!("input[aria-label='Value of {field}']"), value)
+            .await?;
+    }
+    ui.click("button[form='entry-form'][type=submit]").await?;
+    ui.gone("#entry-form").await?;
+    quiet(ui).await?;
+    ui.shot("18-incident-replace").await;
+    incident_step(
+        ui,
+        2,
+        "replace",
+        "read-only replacement with an allowlist",
+        "Replacement in place",
+    )
+    .await?;
+
+    // 3. Activity since the suspected time.
+    ui.wait_text(
+        "article[aria-label='Step 3: review_activity']",
+        "since Nov 20, 2026",
+    )
+    .await?;
+    ui.click("input[name=activity][value=no]").await?;
+    ui.shot("19-incident-activity").await;
+    incident_step(
+        ui,
+        3,
+        "review_activity",
+        "no withdrawals or transfers since",
+        "Activity reviewed",
+    )
+    .await?;
+    // 4. The account.
+    ui.shot("20-incident-account").await;
+    incident_step(
+        ui,
+        4,
+        "secure_account",
+        "password changed, 2FA reset",
+        "Account secured",
+    )
+    .await?;
+    // 5. Skipping needs a reason.
+    ui.wait("article[aria-label='Step 5: find_copies']").await?;
+    ui.click_xpath("//article//button[normalize-space()='Skip (say why)']")
+        .await?;
+    ui.wait_text("article .field-error", "Say why the step is skipped")
+        .await?;
+    ui.shot("21-incident-copies").await;
+    incident_step(
+        ui,
+        5,
+        "find_copies",
+        "leak scan not in this version; shell history checked by hand",
+        "Skip (say why)",
+    )
+    .await?;
+    // 6. Root cause.
+    ui.click("input[name=cause][value=chat_or_email]").await?;
+    ui.shot("22-incident-cause").await;
+    incident_step(ui, 6, "root_cause", "", "Cause recorded").await?;
+    // 7. Notify: the summary goes to the clipboard from Rust, with no secret.
+    ui.wait("article[aria-label='Step 7: notify']").await?;
+    ui.click_xpath("//article//button[normalize-space()='Copy summary']")
+        .await?;
+    ui.until("the summary on the clipboard", || async {
+        clipboard().is_some_and(|c| c.starts_with("Suspected exposure of API key(s):"))
+    })
+    .await?;
+    let summary = clipboard().unwrap_or_default();
+    if !summary.contains("Binance · Treasury sweep")
+        || !summary.contains("Root cause: chat or email")
+    {
+        return Err(format!("summary: {summary}"));
+    }
+    if KEYS
+        .iter()
+        .flat_map(|k| k.secrets)
+        .any(|(_, v)| summary.contains(v))
+    {
+        return Err("the summary holds a secret".into());
+    }
+    quiet(ui).await?;
+    ui.shot("23-incident-notify").await;
+    incident_step(
+        ui,
+        7,
+        "notify",
+        "security@ told; Binance support not needed",
+        "Notified",
+    )
+    .await?;
+    // 8. Close.
+    ui.wait("article[aria-label='Step 8: close']").await?;
+    ui.typ(
+        "#inc-step-note",
+        "never paste keys in chat; share through the vault",
+    )
+    .await?;
+    ui.shot("24-incident-close").await;
+    ui.click_xpath("//article//button[normalize-space()='Close the incident']")
+        .await?;
+    ui.wait_text(".bar", "closed").await?;
+    ui.until("the timeline to hold every step", || async {
+        ui.texts("aside[aria-label='Timeline'] li").await.len() == 9
+    })
+    .await?;
+    for (button, ext) in [("Markdown", "md"), ("Printable HTML", "html")] {
+        ui.click_xpath(&format!("//header//button[normalize-space()='{button}']"))
+            .await?;
+        let saved = |toasts: Vec<String>| {
+            toasts.iter().find_map(|t| {
+                t.strip_prefix("Report saved to ")
+                    .filter(|p| p.ends_with(ext) && p.contains("incident"))
+                    .map(str::to_owned)
+            })
+        };
+        ui.until("the report's path", || async {
+            saved(ui.texts(".toast").await).is_some()
+        })
+        .await?;
+        let path = saved(ui.texts(".toast").await).ok_or("the toast went")?;
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        for needle in [
+            "Treasury sweep",
+            "chat or email",
+            "never paste keys in chat",
+            "at close",
+        ] {
+            if !text.contains(needle) {
+                return Err(format!("the {ext} report lacks {needle}"));
+            }
+        }
+    }
+    quiet(ui).await?;
+    ui.click("nav[aria-label='Steps'] li:first-child button")
+        .await?;
+    ui.shot("25-incident-closed").await;
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Keys']")
+        .await
+}
+
 /// Waits for the toasts to fade, so a screenshot shows the screen itself.
 async fn quiet(ui: &Ui) -> Step {
     ui.until_within("the toasts to fade", Duration::from_secs(10), || async {
@@ -806,7 +1017,7 @@ async fn invalid_cidr_saves_nothing(ui: &Ui) -> Step {
     ui.click_xpath("//footer/button[normalize-space()='Cancel']")
         .await?;
     ui.gone("#entry-form").await?;
-    ui.wait_count(3).await?;
+    ui.wait_count(4).await?; // three keys and the replacement
     if ui
         .texts("[role=row] .label-text")
         .await
@@ -869,7 +1080,10 @@ fn audited(app: &Path, vault: &Path) {
             .filter(|r| r["action"] == action && r["origin"] == "app")
             .count()
     };
-    assert_eq!(by_app("entry.create"), 3, "three keys added");
+    assert_eq!(by_app("entry.create"), 4, "three keys and a replacement");
+    assert_eq!(by_app("incident.open"), 1);
+    assert_eq!(by_app("incident.step"), 8, "every step");
+    assert_eq!(by_app("incident.close"), 1);
     assert_eq!(
         by_app("secret.copy"),
         5,
@@ -932,6 +1146,7 @@ fn no_secret_on_disk(desktop: &Path) {
         .flat_map(|k| k.secrets.iter().map(|s| s.1))
         .collect();
     secrets.push("E2E-SECRET-BYBIT-never-saved");
+    secrets.extend(REPLACEMENT.iter().map(|s| s.1));
     secrets.push(NEW_PUBLIC);
     secrets.push(NEW_SECRET);
     let mut files = 0;

@@ -564,10 +564,13 @@ pub fn get(vault: &Vault, id: &str) -> Result<Incident> {
             });
         }
     }
+    let opened_at = time(&opened)?;
     let in_incident: Vec<&str> = keys.iter().map(|k| k.entry_id.as_str()).collect();
+    // Keys added since (the replacement) were never exposed with it.
     let mut related: Vec<RelatedKey> = live
         .values()
         .filter(|e| e.status.is_live() && !in_incident.contains(&e.id.as_str()))
+        .filter(|e| e.created_at <= opened_at)
         .filter(|e| {
             keys.iter().any(|k| {
                 k.key.platform.eq_ignore_ascii_case(&e.platform)
@@ -591,7 +594,7 @@ pub fn get(vault: &Vault, id: &str) -> Result<Incident> {
         steps.iter().find(|s| !s.state.resolved()).map(|s| s.id)
     };
     Ok(Incident {
-        opened_at: time(&opened)?,
+        opened_at,
         suspected_at: opt_time(suspected)?,
         severity: parse_severity(&severity).ok_or_else(|| bad("severity"))?,
         source,
