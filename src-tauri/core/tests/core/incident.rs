@@ -115,7 +115,13 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     let e = inventory::set_status(&mut vault, &kraken, Status::Compromised, t(2)).unwrap_err();
     assert!(e.to_string().contains("open an incident"), "{e}");
     // The same key cannot be in two open incidents.
-    let e = incident::open(&mut vault, &[treasury.clone()], &Opening::default(), t(2)).unwrap_err();
+    let e = incident::open(
+        &mut vault,
+        std::slice::from_ref(&treasury),
+        &Opening::default(),
+        t(2),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("already in open incident"), "{e}");
 
     // Order: nothing before contain; skipping needs a reason.
@@ -377,7 +383,7 @@ fn bad_input_is_named_and_changes_nothing() {
         suspected_at: Some(t(60)),
         ..Opening::default()
     };
-    let e = incident::open(&mut vault, &[treasury.clone()], &future, t(1)).unwrap_err();
+    let e = incident::open(&mut vault, std::slice::from_ref(&treasury), &future, t(1)).unwrap_err();
     assert!(e.to_string().starts_with("suspected_at:"), "{e}");
     let e =
         incident::open(&mut vault, &["deadbeef".into()], &Opening::default(), t(1)).unwrap_err();
@@ -386,7 +392,7 @@ fn bad_input_is_named_and_changes_nothing() {
         note: Some("ring\u{7}".into()),
         ..Opening::default()
     };
-    let e = incident::open(&mut vault, &[treasury.clone()], &bell, t(1)).unwrap_err();
+    let e = incident::open(&mut vault, std::slice::from_ref(&treasury), &bell, t(1)).unwrap_err();
     assert!(e.to_string().starts_with("note:"), "{e}");
     assert!(incident::list(&vault).unwrap().is_empty());
     assert_eq!(
