@@ -62,6 +62,8 @@ pub enum Action {
     IncidentOpen,
     IncidentStep,
     IncidentClose,
+    BackupCreate,
+    BackupRestore,
 }
 
 impl Action {
@@ -91,6 +93,8 @@ impl Action {
             Action::IncidentOpen => "incident.open",
             Action::IncidentStep => "incident.step",
             Action::IncidentClose => "incident.close",
+            Action::BackupCreate => "backup.create",
+            Action::BackupRestore => "backup.restore",
         }
     }
 }
@@ -241,7 +245,12 @@ pub fn list(vault: &Vault) -> Result<Vec<Record>> {
 
 /// Walks the whole chain. Returns the number of rows, or the first broken one.
 pub fn verify(vault: &Vault) -> Result<u64> {
-    let mut stmt = vault.conn().prepare(
+    verify_conn(vault.conn())
+}
+
+/// [`verify`] on a connection (a restore checks the chain before committing).
+pub(crate) fn verify_conn(conn: &rusqlite::Connection) -> Result<u64> {
+    let mut stmt = conn.prepare(
         "SELECT seq, at, origin, action, entry_id, detail, prev_hash, hash FROM audit ORDER BY seq",
     )?;
     let mut rows = stmt.query([])?;
@@ -284,8 +293,7 @@ pub fn verify(vault: &Vault) -> Result<u64> {
         expected_seq += 1;
     }
     let count = expected_seq - 1;
-    let head: Option<String> = vault
-        .conn()
+    let head: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'audit_head'", [], |r| {
             r.get(0)
         })

@@ -8,6 +8,7 @@
 //! the redacting, zeroizing types of [`secret`].
 
 pub mod audit;
+pub mod backup;
 pub mod findings;
 pub mod incident;
 pub mod inventory;

@@ -132,7 +132,7 @@ impl VaultDir {
     pub fn key_path(&self) -> PathBuf {
         self.root.join("vault.key")
     }
-    fn pub_path(&self) -> PathBuf {
+    pub(crate) fn pub_path(&self) -> PathBuf {
         self.root.join("vault.pub")
     }
     fn pending_path(&self) -> PathBuf {
@@ -238,6 +238,21 @@ pub fn rate_passphrase(passphrase: &Passphrase) -> PassphraseVerdict {
     }
 }
 
+/// Seals secret values for a vault being created (before it can be opened).
+pub(crate) struct Sealer {
+    recipient: age::x25519::Recipient,
+    fingerprint_key: crypto::FingerprintKey,
+}
+
+impl Sealer {
+    pub(crate) fn seal(&self, entry_id: &str, field: &str, value: &SecretValue) -> Result<Vec<u8>> {
+        seal(&self.recipient, entry_id, field, value)
+    }
+    pub(crate) fn fingerprint(&self, value: &SecretValue) -> Result<[u8; 32]> {
+        self.fingerprint_key.fingerprint(value)
+    }
+}
+
 /// An unlocked vault: an open database and the keys to its secrets.
 /// Dropping it closes the database and wipes every key.
 pub struct Vault {
@@ -267,8 +282,46 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
     ) -> Result<Vault> {
+        Vault::create(
+            dir,
+            passphrase,
+            kdf,
+            now,
+            origin,
+            SCHEMA_VERSION,
+            |tx, _| {
+                tx.execute(
+                    "INSERT INTO meta(key, value) VALUES ('created_at', ?1)",
+                    [timefmt::format(now)],
+                )?;
+                audit::append(
+                    tx,
+                    now,
+                    origin,
+                    Action::VaultInit,
+                    None,
+                    &serde_json::json!({ "schema": SCHEMA_VERSION, "kdf_log_n": kdf.log_n() }),
+                )?;
+                Ok(())
+            },
+        )
+    }
+
+    /// Creates a vault whose database `fill` writes, in one transaction, at
+    /// schema version `schema` (then migrated to this build's): a backup
+    /// restores through it. Nothing is left behind if anything fails.
+    pub(crate) fn create<E: From<Error>>(
+        dir: &VaultDir,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+        now: OffsetDateTime,
+        origin: Origin,
+        schema: u32,
+        fill: impl FnOnce(&rusqlite::Transaction<'_>, &Sealer) -> std::result::Result<(), E>,
+    ) -> std::result::Result<Vault, E> {
         check_passphrase_strength(passphrase)?;
-        if !dir.path().exists() {
+        let made_dir = !dir.path().exists();
+        if made_dir {
             fs::create_dir_all(dir.path()).map_err(io("vault directory"))?;
             // Only a directory we made is ours to lock down.
             restrict_dir(dir.path());
@@ -276,7 +329,8 @@ impl Vault {
         if dir.key_path().exists() || dir.db_path().exists() {
             return Err(Error::AlreadyExists {
                 path: dir.root.clone(),
-            });
+            }
+            .into());
         }
         let identity = VaultIdentity::generate();
         let wrapped = identity.wrap(passphrase, kdf)?;
@@ -285,27 +339,32 @@ impl Vault {
         // crash part-way leaves no half-made vault that looks complete.
         let tmp_db = dir.root.join("vault.db.init");
         remove_sqlite_files(&tmp_db);
-        {
+        let built = (|| -> std::result::Result<(), E> {
             let key = identity.database_key()?;
             let mut conn = store::open(&tmp_db, &key, true)?;
             restrict_file(&tmp_db);
+            store::migrate_to(&mut conn, schema)?;
+            let sealer = Sealer {
+                recipient: identity.recipient(),
+                fingerprint_key: identity.fingerprint_key()?,
+            };
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(Error::from)?;
+            fill(&tx, &sealer)?;
+            tx.commit().map_err(Error::from)?;
             store::migrate(&mut conn)?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO meta(key, value) VALUES ('created_at', ?1)",
-                [timefmt::format(now)],
-            )?;
-            audit::append(
-                &tx,
-                now,
-                origin,
-                Action::VaultInit,
-                None,
-                &serde_json::json!({ "schema": SCHEMA_VERSION, "kdf_log_n": kdf.log_n() }),
-            )?;
-            tx.commit()?;
-            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(Error::from)?;
             conn.close().map_err(|(_, e)| Error::from(e))?;
+            Ok(())
+        })();
+        if let Err(e) = built {
+            remove_sqlite_files(&tmp_db);
+            if made_dir {
+                let _ = fs::remove_dir(dir.path());
+            }
+            return Err(e);
         }
         remove_sqlite_sidecars(&tmp_db);
         fs::rename(&tmp_db, dir.db_path()).map_err(io("vault.db"))?;
@@ -314,7 +373,7 @@ impl Vault {
             format!("{}\n", identity.recipient()).as_bytes(),
         )?;
         write_atomically(&dir.key_path(), &wrapped)?;
-        Vault::open(dir, identity, now, origin)
+        Ok(Vault::open(dir, identity, now, origin)?)
     }
 
     /// Unlocks with a passphrase: [`VaultDir::unwrap_identity`] then [`Vault::open`].

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audit_log;
+mod backup;
 mod common;
 mod incident;
 mod inventory_ops;

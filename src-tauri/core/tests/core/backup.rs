@@ -1,0 +1,359 @@
+//! Backups: a round trip keeps every row and secret; damaged, truncated,
+//! wrongly keyed or hostile backups are refused and leave nothing behind.
+
+use keyward_core::backup::{self, Error, Key, Protection};
+use keyward_core::incident::{self, Opening, StepId, StepInput, StepState};
+use keyward_core::inventory::{self, SecretUse};
+use keyward_core::review::{self, Decision, Scope};
+use keyward_core::rotation;
+use keyward_core::settings::{self, Settings};
+use keyward_core::{audit, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use time::Duration;
+
+use crate::common::*;
+
+const BACKUP_PASS: &str = "harbour violet engine 73 quartz";
+const NEW_PASS: &str = "copper meadow lantern 19 orbit";
+/// Not UTF-8: travels as hex.
+const BINARY: &[u8] = &[0xff, 0x00, 0x9c, b'k', b'w'];
+
+fn t(minutes: i64) -> time::OffsetDateTime {
+    NOW + Duration::minutes(minutes)
+}
+
+fn protection() -> Protection {
+    Protection::Passphrase(Passphrase::new(BACKUP_PASS.into()), kdf())
+}
+
+/// A vault with a bit of everything: keys (one with a binary secret), a
+/// rotation half-way with staged secrets, a finished review, an incident,
+/// changed settings and a snooze.
+fn busy_vault() -> (Fixture, Vault, Vec<String>) {
+    let (fx, mut vault) = Fixture::new();
+    let a = add_key(&mut vault, "Kraken", "grid-bot", b"backup-secret-A-4fQz");
+    let b = add_key(&mut vault, "Binance", "treasury", b"backup-secret-B-8kLm");
+    let c = inventory::add(
+        &mut vault,
+        &draft("Deribit", "options desk"),
+        vec![secret("private_key", BINARY)],
+        t(1),
+    )
+    .unwrap()
+    .id;
+    rotation::start(&mut vault, &a, t(2)).unwrap();
+    rotation::set_new_key(&mut vault, &a, None, None, None, t(3)).unwrap();
+    rotation::stage_secrets(
+        &mut vault,
+        &a,
+        vec![
+            secret("api_key", b"AKIA-next"),
+            secret("api_secret", b"backup-staged-9xYz"),
+        ],
+        t(4),
+    )
+    .unwrap();
+    let r = review::start(&mut vault, "alice", &Scope::default(), t(5)).unwrap();
+    for (i, item) in r.items.iter().enumerate() {
+        let d = [Decision::Keep, Decision::Reduce, Decision::Keep][i % 3];
+        review::decide(
+            &mut vault,
+            &r.review.id,
+            &item.entry_id,
+            d,
+            Some("checked"),
+            None,
+            t(6),
+        )
+        .unwrap();
+    }
+    review::finish(&mut vault, &r.review.id, t(7)).unwrap();
+    let i = incident::open(
+        &mut vault,
+        std::slice::from_ref(&c),
+        &Opening::default(),
+        t(8),
+    )
+    .unwrap();
+    incident::mark(
+        &mut vault,
+        &i.id,
+        StepId::Contain,
+        StepState::Done,
+        Some("revoked"),
+        &StepInput::default(),
+        t(9),
+    )
+    .unwrap();
+    settings::save(
+        &mut vault,
+        Settings {
+            clipboard_clear_seconds: 45,
+            ..Settings::default()
+        },
+        t(10),
+    )
+    .unwrap();
+    keyward_core::rotation::reminders::snooze(&mut vault, &b, 7, t(11)).unwrap();
+    (fx, vault, vec![a, b, c])
+}
+
+fn secret_of(vault: &mut Vault, id: &str, field: &str) -> SecretValue {
+    inventory::take_secret(vault, id, field, SecretUse::Reveal, t(30)).unwrap()
+}
+
+#[test]
+fn a_restored_backup_holds_every_row_and_secret() {
+    let (fx, mut vault, ids) = busy_vault();
+    let file = fx._tmp.path().join("keyward.age");
+    let summary = backup::write(&mut vault, &file, &protection(), t(20)).unwrap();
+    assert_eq!(
+        (
+            summary.entries,
+            summary.secrets,
+            summary.reviews,
+            summary.incidents
+        ),
+        (3, 5, 1, 1)
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    for s in [
+        b"backup-secret-A-4fQz".as_slice(),
+        b"backup-staged-9xYz",
+        BINARY,
+        b"grid-bot",
+    ] {
+        assert!(
+            !bytes.windows(s.len()).any(|w| w == s),
+            "the backup file is not encrypted"
+        );
+    }
+    assert_eq!(
+        audit::list(&vault).unwrap().last().unwrap().action,
+        "backup.create"
+    );
+
+    let doc = backup::decrypt(
+        &bytes,
+        &Key::Passphrase(Passphrase::new(BACKUP_PASS.into())),
+    )
+    .unwrap();
+    let dir = VaultDir::new(fx._tmp.path().join("restored"));
+    let (mut restored, got) = backup::restore(
+        &doc,
+        &dir,
+        &Passphrase::new(NEW_PASS.into()),
+        kdf(),
+        t(21),
+        Origin::Test,
+    )
+    .unwrap();
+    assert_eq!(got, summary);
+
+    // The same keys, field for field, and the same secret values.
+    let before = serde_json::to_value(inventory::list(&vault).unwrap()).unwrap();
+    let after = serde_json::to_value(inventory::list(&restored).unwrap()).unwrap();
+    assert_eq!(before, after);
+    for (id, field) in [
+        (&ids[0], "api_secret"),
+        (&ids[1], "api_secret"),
+        (&ids[2], "private_key"),
+    ] {
+        let want = secret_of(&mut vault, id, field);
+        let got = secret_of(&mut restored, id, field);
+        assert_eq!(want.expose(), got.expose(), "{field} of {id}");
+    }
+    // The rotation in progress, its staged secret, history, reviews, incidents, settings.
+    let r = rotation::get(&restored, &ids[0]).unwrap().unwrap();
+    assert_eq!(r.new_secret_fields.len(), 2);
+    let staged = rotation::take_new_secret(
+        &mut restored,
+        &ids[0],
+        "api_secret",
+        SecretUse::Reveal,
+        t(31),
+    )
+    .unwrap();
+    assert_eq!(staged.expose(), b"backup-staged-9xYz");
+    assert_eq!(
+        serde_json::to_value(review::list(&vault).unwrap()).unwrap(),
+        serde_json::to_value(review::list(&restored).unwrap()).unwrap()
+    );
+    let inc = incident::list(&vault).unwrap();
+    assert_eq!(
+        serde_json::to_value(&inc).unwrap(),
+        serde_json::to_value(incident::list(&restored).unwrap()).unwrap()
+    );
+    assert_eq!(
+        settings::load(&restored).unwrap().clipboard_clear_seconds,
+        45
+    );
+    assert_eq!(
+        serde_json::to_value(review::followups(&vault, true).unwrap()).unwrap(),
+        serde_json::to_value(review::followups(&restored, true).unwrap()).unwrap()
+    );
+    // The audit log: every row as it was, then the restore; the chain holds.
+    let old_log = audit::list(&vault).unwrap();
+    let new_log = audit::list(&restored).unwrap();
+    let n = summary.audit_rows as usize;
+    assert_eq!(n, 19, "every row up to the backup");
+    let same = serde_json::to_value(&old_log[..n]).unwrap()
+        == serde_json::to_value(&new_log[..n]).unwrap();
+    assert!(
+        same,
+        "the restored audit log differs from the backed-up one"
+    );
+    assert!(new_log.iter().any(|r| r.action == "backup.restore"));
+    audit::verify(&restored).unwrap();
+    // Fingerprints were recomputed under the new key: `check` agrees.
+    assert!(restored.check().unwrap().is_ok());
+    restored.lock().unwrap();
+    Vault::unlock(&dir, &Passphrase::new(NEW_PASS.into()), t(40), Origin::Test).unwrap();
+}
+
+#[test]
+fn a_backup_to_recipients_opens_with_the_identity_only() {
+    let (fx, mut vault, _) = busy_vault();
+    let id = age::x25519::Identity::generate();
+    let file = fx._tmp.path().join("to-recipient.age");
+    let p = Protection::recipients(&[id.to_public().to_string()]).unwrap();
+    backup::write(&mut vault, &file, &p, t(20)).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let e = backup::decrypt(
+        &bytes,
+        &Key::Passphrase(Passphrase::new(BACKUP_PASS.into())),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("give --identity FILE"), "{e}");
+    let other = age::x25519::Identity::generate();
+    assert!(matches!(
+        backup::decrypt(&bytes, &Key::Identity(other)),
+        Err(Error::WrongKey)
+    ));
+    let doc = backup::decrypt(&bytes, &Key::Identity(id)).unwrap();
+    assert_eq!(
+        backup::verify(&doc, fx._tmp.path(), t(21)).unwrap().entries,
+        3
+    );
+}
+
+#[test]
+fn damaged_truncated_or_wrongly_keyed_backups_are_refused_and_leave_nothing() {
+    let (fx, mut vault, _) = busy_vault();
+    let file = fx._tmp.path().join("keyward.age");
+    backup::write(&mut vault, &file, &protection(), t(20)).unwrap();
+    let good = std::fs::read(&file).unwrap();
+    let key = || Key::Passphrase(Passphrase::new(BACKUP_PASS.into()));
+    let e =
+        backup::decrypt(&good, &Key::Passphrase(Passphrase::new("wrong one".into()))).unwrap_err();
+    assert!(matches!(e, Error::WrongKey), "{e}");
+    for len in [0, 10, good.len() / 2, good.len() - 1] {
+        assert!(
+            backup::decrypt(&good[..len], &key()).is_err(),
+            "truncated to {len}"
+        );
+    }
+    // A flipped bit anywhere is an error, never a different document.
+    for offset in (0..good.len())
+        .step_by(good.len() / 40 + 1)
+        .chain([good.len() - 1])
+    {
+        let mut bad = good.clone();
+        bad[offset] ^= 0x01;
+        assert!(
+            backup::decrypt(&bad, &key()).is_err(),
+            "bit flipped at {offset}"
+        );
+    }
+    let e = backup::decrypt(b"not an age file at all", &key()).unwrap_err();
+    assert!(e.to_string().contains("not a Keyward backup"), "{e}");
+    // Restoring over an existing vault is refused and changes nothing.
+    let doc = backup::decrypt(&good, &key()).unwrap();
+    let e = backup::restore(
+        &doc,
+        &fx.dir,
+        &Passphrase::new(NEW_PASS.into()),
+        kdf(),
+        t(21),
+        Origin::Test,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    fx.unlock();
+}
+
+#[test]
+fn hostile_documents_get_a_clear_error_and_no_vault() {
+    let (fx, vault, _) = busy_vault();
+    let doc = backup::document(&vault, t(20)).unwrap();
+    let text = String::from_utf8(doc.to_vec()).unwrap();
+    let target = VaultDir::new(fx._tmp.path().join("hostile"));
+    let attempt = |doc: &str| {
+        backup::restore(
+            doc.as_bytes(),
+            &target,
+            &Passphrase::new(NEW_PASS.into()),
+            kdf(),
+            t(21),
+            Origin::Test,
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            text.replacen("\"keyward-backup\"", "\"something-else\"", 1),
+            "not a Keyward backup",
+        ),
+        (
+            text.replacen("\"version\":1", "\"version\":9", 1),
+            "newer Keyward",
+        ),
+        (
+            text.replacen("\"tables\":{", "\"tables\":{\"evil\":[],", 1),
+            "unknown table 'evil'",
+        ),
+        (
+            text.replacen("\"label\":", "\"label; DROP TABLE x\":", 1),
+            "unknown column",
+        ),
+        {
+            // A secret for a key the backup does not have.
+            let at = text.find("\"secrets\":[").unwrap();
+            let (head, tail) = text.split_at(at);
+            (
+                format!(
+                    "{head}{}",
+                    tail.replacen("\"entry_id\":\"", "\"entry_id\":\"f", 1)
+                ),
+                "does not fit its key",
+            )
+        },
+        (
+            text.replacen("\"action\":\"vault.init\"", "\"action\":\"vault.lnit\"", 1),
+            "audit log does not verify",
+        ),
+        (text[..text.len() / 2].to_owned(), "not a Keyward backup"),
+        ("[]".into(), "not a Keyward backup"),
+    ];
+    for (doc, want) in cases {
+        let e = attempt(&doc);
+        assert!(e.contains(want), "{e} — wanted {want}");
+        assert!(
+            !target.path().exists(),
+            "a failed restore left {}",
+            target.path().display()
+        );
+    }
+    // The real one restores there afterwards.
+    backup::restore(
+        &doc,
+        &target,
+        &Passphrase::new(NEW_PASS.into()),
+        kdf(),
+        t(22),
+        Origin::Test,
+    )
+    .unwrap();
+    vault.lock().unwrap();
+}
