@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod backup;
 mod incident;
 mod review;
 
@@ -149,6 +150,16 @@ enum Command {
         id: String,
         #[arg(long, value_name = "N")]
         days: u32,
+    },
+    /// Write an encrypted backup (an age file that `age -d` opens), or
+    /// `backup verify FILE`
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new vault (--vault DIR); asks for its passphrase
+    Restore {
+        file: PathBuf,
+        /// The age identity file, for a backup made to recipients
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// A suspected exposure: open an incident and work through its steps
     Incident {
@@ -378,6 +389,8 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         }
         Command::Review { command } => review::run(command, dir),
         Command::Incident { command } => incident::run(command, dir),
+        Command::Backup(args) => backup::run(args, dir),
+        Command::Restore { file, identity } => backup::restore(&file, identity.as_deref(), dir),
         Command::Rotate { id, secrets } => {
             let values = read_secrets(&secrets)?;
             let mut vault = unlock(dir)?;
