@@ -61,7 +61,11 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Create a new vault (asks for the passphrase twice)
-    Init,
+    Init {
+        /// Also make a recovery code and print it once
+        #[arg(long)]
+        recovery_code: bool,
+    },
     /// Add a key; prints its id. Secret values are read from stdin, one line
     /// per --secret in order (a single --secret takes all of stdin, so a PEM
     /// key can be piped in), or prompted without echo on a terminal
@@ -161,6 +165,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         identity: Option<PathBuf>,
     },
+    /// The recovery code that opens the vault if the passphrase is forgotten
+    Recovery {
+        #[command(subcommand)]
+        command: RecoveryCommand,
+    },
+    /// Forgot the passphrase: set a new one with the recovery code (read
+    /// from standard input or a prompt, never from arguments)
+    Recover,
     /// A suspected exposure: open an incident and work through its steps
     Incident {
         #[command(subcommand)]
@@ -179,6 +191,17 @@ enum Command {
         #[arg(long = "secret", value_name = "FIELD", required = true)]
         secrets: Vec<String>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum RecoveryCommand {
+    /// Make a new recovery code (an earlier one stops working) and print it
+    /// once: write it down or print it, and keep it away from this computer
+    Create,
+    /// Delete the recovery code: it no longer opens anything
+    Remove,
+    /// Whether this vault has a recovery code
+    Status,
 }
 
 /// The entry fields shared by `add` and `edit`. Values are checked by the
@@ -331,7 +354,13 @@ fn now() -> OffsetDateTime {
 
 fn run(command: Command, dir: &VaultDir) -> Outcome {
     match command {
-        Command::Init => init(dir),
+        Command::Init { recovery_code } => {
+            init(dir)?;
+            if recovery_code {
+                recovery(RecoveryCommand::Create, dir)?;
+            }
+            Ok(())
+        }
         Command::Add(args) => add(dir, &args),
         Command::List { json } => list(dir, json),
         Command::Show { id, json } => show(dir, &id, json),
@@ -390,6 +419,8 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Review { command } => review::run(command, dir),
         Command::Incident { command } => incident::run(command, dir),
         Command::Backup(args) => backup::run(args, dir),
+        Command::Recovery { command } => recovery(command, dir),
+        Command::Recover => recover(dir),
         Command::Restore { file, identity } => backup::restore(&file, identity.as_deref(), dir),
         Command::Rotate { id, secrets } => {
             let values = read_secrets(&secrets)?;
@@ -595,6 +626,73 @@ fn init(dir: &VaultDir) -> Outcome {
     let vault = Vault::init(dir, &pass, kdf, now(), Origin::Cli)?;
     vault.lock()?;
     println!("created a vault in {}", dir.path().display());
+    Ok(())
+}
+
+fn recovery(command: RecoveryCommand, dir: &VaultDir) -> Outcome {
+    match command {
+        RecoveryCommand::Status => {
+            ensure_exists(dir)?;
+            println!(
+                "{}",
+                if dir.has_recovery_code() {
+                    "this vault has a recovery code"
+                } else {
+                    "no recovery code (create one with `keyward recovery create`)"
+                }
+            );
+            Ok(())
+        }
+        RecoveryCommand::Remove => {
+            let mut vault = unlock(dir)?;
+            if vault.remove_recovery_code(now())? {
+                println!("recovery code removed");
+            } else {
+                println!("there was no recovery code");
+            }
+            Ok(())
+        }
+        RecoveryCommand::Create => {
+            let mut vault = unlock(dir)?;
+            let code = vault.create_recovery_code(now())?;
+            eprintln!(
+                "Your recovery code — shown once. Write it down or print it and keep it offline.\n\
+                 It opens this vault if you forget the passphrase (`keyward recover`), and\n\
+                 recovery.key with the age tool. Anyone holding it can open the vault."
+            );
+            // The code is the point of this command, like `reveal`'s value.
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", code.grouped())?;
+            out.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn recover(dir: &VaultDir) -> Outcome {
+    ensure_exists(dir)?;
+    if !dir.has_recovery_code() {
+        return Err(vault::Error::NoRecoveryCode.into());
+    }
+    let typed = if std::io::stdin().is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password("Recovery code: ")
+                .map_err(|e| Failure(format!("recovery code: could not read it: {e}")))?,
+        )
+    } else {
+        let mut s = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut s)
+            .map_err(|e| Failure(format!("recovery code: could not read it: {e}")))?;
+        s
+    };
+    let code = vault::RecoveryCode::parse(&typed)?;
+    let identity = dir.recover_identity(&code)?;
+    let new = new_passphrase(ENV_NEW_PASSPHRASE)?;
+    let mut vault = Vault::open(dir, identity, now(), Origin::Cli)?;
+    vault.reset_passphrase(&new, kdf()?, now())?;
+    vault.lock()?;
+    println!("new passphrase set; the recovery code still works (make a new one with `keyward recovery create`)");
     Ok(())
 }
 

@@ -93,6 +93,17 @@ impl From<vault::Error> for IpcError {
                     }],
                 }
             }
+            E::WrongRecoveryCode | E::BadRecoveryCode => {
+                return IpcError::invalid(vec![FieldError {
+                    field: "code",
+                    reason: e
+                        .to_string()
+                        .trim_start_matches("recovery code: ")
+                        .to_owned(),
+                }])
+            }
+            E::NoRecoveryCode => ErrorCode::NotFound,
+            E::RecoveryFileDamaged => ErrorCode::Damaged,
             E::NoVault { .. } => ErrorCode::NoVault,
             E::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             E::DatabaseMissing

@@ -1585,3 +1585,63 @@ fn a_backup_opens_with_the_standard_age_tool_and_restores_into_a_new_vault() {
     );
     assert!(out.ok().stdout.starts_with("backup ok: 1 key(s)"));
 }
+
+#[test]
+fn a_forgotten_passphrase_is_replaced_with_the_recovery_code() {
+    let kw = Kw::empty();
+    let out = kw.run(&["init", "--recovery-code"], "");
+    let code = out.ok().stdout.lines().last().unwrap().to_owned();
+    assert!(code.starts_with("AGE-SECRET-KEY-1 "), "{code}");
+    assert!(out.stderr.contains("shown once"));
+    let id = kw.add_kraken();
+    assert_eq!(
+        kw.run(&["recovery", "status"], "").ok().stdout.trim(),
+        "this vault has a recovery code"
+    );
+    // recovery.key opens with the standard age tool and the code.
+    let codefile = kw._tmp.path().join("code.txt");
+    std::fs::write(&codefile, code.replace(' ', "")).unwrap();
+    let age = Command::new("age")
+        .args([
+            "-d",
+            "-i",
+            codefile.to_str().unwrap(),
+            kw.vault.join("recovery.key").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&age.stdout).starts_with("AGE-SECRET-KEY-1"));
+
+    let new = "copper meadow lantern 19 orbit";
+    let env = [("KEYWARD_NEW_PASSPHRASE", Some(new))];
+    kw.run_env(&["recover"], &env, "AGE-SECRET-KEY-1WRONG\n")
+        .refused("recovery code: not a recovery code");
+    let other = Kw::empty();
+    let other_out = other.run(&["init", "--recovery-code"], "");
+    let other_code = other_out.ok().stdout.lines().last().unwrap().to_owned();
+    kw.run_env(&["recover"], &env, &other_code)
+        .refused("recovery code: wrong code for this vault");
+    kw.run_env(
+        &["recover"],
+        &[("KEYWARD_NEW_PASSPHRASE", Some("weak"))],
+        &code,
+    )
+    .refused("passphrase: too weak");
+    let out = kw.run_env(&["recover"], &env, &code.to_lowercase());
+    assert!(out.ok().stdout.starts_with("new passphrase set"));
+    kw.run(&["list"], "").refused("wrong passphrase");
+    let out = kw.run_env(
+        &["reveal", &id, "api_secret"],
+        &[("KEYWARD_PASSPHRASE", Some(new))],
+        "",
+    );
+    assert_eq!(out.ok().stdout, SECRETS[1]);
+    let envp = [("KEYWARD_PASSPHRASE", Some(new))];
+    kw.run_env(&["recovery", "remove"], &envp, "").ok();
+    kw.run_env(&["recover"], &env, &code)
+        .refused("this vault has no recovery code");
+    let out = kw.run_env(&["audit", "--json"], &envp, "");
+    for a in ["recovery.create", "vault.recover", "recovery.remove"] {
+        assert!(out.ok().stdout.contains(a), "{a}");
+    }
+}

@@ -64,6 +64,9 @@ pub enum Action {
     IncidentClose,
     BackupCreate,
     BackupRestore,
+    RecoveryCreate,
+    RecoveryRemove,
+    Recover,
 }
 
 impl Action {
@@ -95,6 +98,9 @@ impl Action {
             Action::IncidentClose => "incident.close",
             Action::BackupCreate => "backup.create",
             Action::BackupRestore => "backup.restore",
+            Action::RecoveryCreate => "recovery.create",
+            Action::RecoveryRemove => "recovery.remove",
+            Action::Recover => "vault.recover",
         }
     }
 }

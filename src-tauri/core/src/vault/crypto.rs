@@ -232,6 +232,33 @@ pub(crate) fn decrypt_record(identity: &VaultIdentity, sealed: &[u8]) -> Option<
     age::decrypt(&identity.identity, sealed).ok()
 }
 
+/// The identity's text, encrypted to a recovery recipient (`recovery.key`).
+pub(crate) fn wrap_for_recovery(
+    identity: &VaultIdentity,
+    to: &age::x25519::Recipient,
+) -> Result<Vec<u8>> {
+    // EXPOSE: the identity is the plaintext of recovery.key.
+    let text = identity.identity.to_string();
+    age::encrypt(to, text.expose_secret().as_bytes())
+        .map_err(|_| Error::Crypto("could not encrypt recovery.key"))
+}
+
+/// Opens `recovery.key` with the recovery identity.
+pub(crate) fn unwrap_recovery(bytes: &[u8], code: &age::x25519::Identity) -> Result<VaultIdentity> {
+    let plain = Zeroizing::new(age::decrypt(code, bytes).map_err(|e| match e {
+        age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys => {
+            Error::WrongRecoveryCode
+        }
+        _ => Error::RecoveryFileDamaged,
+    })?);
+    let text = std::str::from_utf8(&plain).map_err(|_| Error::RecoveryFileDamaged)?;
+    let identity = text
+        .trim()
+        .parse::<age::x25519::Identity>()
+        .map_err(|_| Error::RecoveryFileDamaged)?;
+    Ok(VaultIdentity { identity })
+}
+
 fn split_line(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let at = bytes.iter().position(|&b| b == b'\n')?;
     Some((&bytes[..at], &bytes[at + 1..]))

@@ -19,8 +19,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 pub use crypto::{KdfParams, VaultIdentity, DEFAULT_LOG_N, MAX_LOG_N, MIN_LOG_N};
 pub use store::SCHEMA_VERSION;
@@ -37,6 +39,14 @@ use crate::timefmt;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The passphrase did not unwrap `vault.key`. Deliberately says nothing more.
+    #[error("recovery code: wrong code for this vault")]
+    WrongRecoveryCode,
+    #[error("recovery code: not a recovery code (it starts AGE-SECRET-KEY-1)")]
+    BadRecoveryCode,
+    #[error("recovery.key is damaged")]
+    RecoveryFileDamaged,
+    #[error("this vault has no recovery code (create one while it is unlocked)")]
+    NoRecoveryCode,
     #[error("wrong passphrase")]
     WrongPassphrase,
     /// A new passphrase failed the strength check.
@@ -138,6 +148,34 @@ impl VaultDir {
     fn pending_path(&self) -> PathBuf {
         self.root.join("audit.pending")
     }
+    /// The identity encrypted to the recovery code, if one was made.
+    pub fn recovery_path(&self) -> PathBuf {
+        self.root.join("recovery.key")
+    }
+
+    pub fn has_recovery_code(&self) -> bool {
+        self.recovery_path().exists()
+    }
+
+    /// Opens the vault identity with a recovery code (spaces, line breaks
+    /// and case do not matter).
+    pub fn recover_identity(&self, code: &RecoveryCode) -> Result<VaultIdentity> {
+        let bytes = match fs::read(self.recovery_path()) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(if self.exists() {
+                    Error::NoRecoveryCode
+                } else {
+                    Error::NoVault {
+                        path: self.root.clone(),
+                    }
+                })
+            }
+            Err(e) => return Err(io("recovery.key")(e)),
+        };
+        crypto::unwrap_recovery(&bytes, &code.identity()?)
+    }
+
     /// Reminder times and counts for when the vault is locked: no names.
     pub fn schedule_path(&self) -> PathBuf {
         self.root.join("reminders.json")
@@ -235,6 +273,57 @@ pub fn rate_passphrase(passphrase: &Passphrase) -> PassphraseVerdict {
             .feedback()
             .map(|f| f.suggestions().iter().map(|s| s.to_string()).collect())
             .unwrap_or_default(),
+    }
+}
+
+/// A recovery code: an age identity (`AGE-SECRET-KEY-1…`) the user writes
+/// down once. It also opens `recovery.key` with the standard age tool.
+pub struct RecoveryCode(Zeroizing<String>);
+
+impl std::fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCode([redacted])")
+    }
+}
+
+impl RecoveryCode {
+    /// As typed: whitespace and case are forgiven.
+    pub fn parse(typed: &str) -> Result<Self> {
+        let mut s = Zeroizing::new(String::with_capacity(typed.len()));
+        s.extend(
+            typed
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .map(|c| c.to_ascii_uppercase()),
+        );
+        if !s.starts_with("AGE-SECRET-KEY-1") {
+            return Err(Error::BadRecoveryCode);
+        }
+        let code = RecoveryCode(s);
+        code.identity()?;
+        Ok(code)
+    }
+
+    fn identity(&self) -> Result<age::x25519::Identity> {
+        self.0
+            .parse::<age::x25519::Identity>()
+            .map_err(|_| Error::BadRecoveryCode)
+    }
+
+    /// The code in one piece (for `age -i`).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The code in groups of six after its prefix, for writing down.
+    pub fn grouped(&self) -> String {
+        let rest = self.0.strip_prefix("AGE-SECRET-KEY-1").unwrap_or(&self.0);
+        let groups: Vec<String> = rest
+            .as_bytes()
+            .chunks(6)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        format!("AGE-SECRET-KEY-1 {}", groups.join(" "))
     }
 }
 
@@ -528,6 +617,88 @@ impl Vault {
         // The key file is replaced before the audit row commits: if the
         // rename fails nothing is recorded; if the commit fails the new
         // passphrase already works and the row is simply missing.
+        write_atomically(&self.dir.key_path(), &wrapped)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Makes a new recovery code (replacing any earlier one, which stops
+    /// working): `recovery.key` holds the identity encrypted to it. The code
+    /// is returned once, to be written down; Keyward keeps only its public half.
+    pub fn create_recovery_code(&mut self, now: OffsetDateTime) -> Result<RecoveryCode> {
+        let code = age::x25519::Identity::generate();
+        let wrapped = crypto::wrap_for_recovery(&self.identity, &code.to_public())?;
+        write_atomically(&self.dir.recovery_path(), &wrapped)?;
+        let origin = self.origin;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('recovery_recipient', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [code.to_public().to_string()],
+        )?;
+        audit::append(
+            &tx,
+            now,
+            origin,
+            Action::RecoveryCreate,
+            None,
+            &serde_json::json!({}),
+        )?;
+        tx.commit()?;
+        // EXPOSE: the code is shown to the user once.
+        Ok(RecoveryCode(Zeroizing::new(
+            code.to_string().expose_secret().to_owned(),
+        )))
+    }
+
+    /// Deletes `recovery.key`: the written-down code no longer opens anything.
+    pub fn remove_recovery_code(&mut self, now: OffsetDateTime) -> Result<bool> {
+        let path = self.dir.recovery_path();
+        if !path.exists() {
+            return Ok(false);
+        }
+        fs::remove_file(&path).map_err(io("recovery.key"))?;
+        let origin = self.origin;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM meta WHERE key = 'recovery_recipient'", [])?;
+        audit::append(
+            &tx,
+            now,
+            origin,
+            Action::RecoveryRemove,
+            None,
+            &serde_json::json!({}),
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Sets a new passphrase on a vault opened with its recovery code (no
+    /// current passphrase to prove: the code proved the user).
+    pub fn reset_passphrase(
+        &mut self,
+        new: &Passphrase,
+        kdf: KdfParams,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        check_passphrase_strength(new)?;
+        let wrapped = self.identity.wrap(new, kdf)?;
+        let origin = self.origin;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        audit::append(
+            &tx,
+            now,
+            origin,
+            Action::Recover,
+            None,
+            &serde_json::json!({ "kdf_log_n": kdf.log_n() }),
+        )?;
         write_atomically(&self.dir.key_path(), &wrapped)?;
         tx.commit()?;
         Ok(())

@@ -9,6 +9,7 @@ mod incident;
 mod inventory_ops;
 mod migrations;
 mod on_disk;
+mod recovery;
 mod review;
 mod rotation;
 mod tamper;
