@@ -21,7 +21,7 @@ use keyward_core::rotation;
 use keyward_core::rotation::reminders::{self, TimeZone};
 use keyward_core::vault::{self, KdfParams};
 
-use crate::platform::notify;
+use crate::platform::{keyring, notify};
 use keyward_core::{audit, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -170,6 +170,11 @@ enum Command {
         #[command(subcommand)]
         command: RecoveryCommand,
     },
+    /// Remember this vault on this device (OS keyring): later commands and
+    /// the app unlock without the passphrase while KEYWARD_PASSPHRASE is unset
+    Remember,
+    /// Forget this vault on this device (remove it from the OS keyring)
+    Forget,
     /// Forgot the passphrase: set a new one with the recovery code (read
     /// from standard input or a prompt, never from arguments)
     Recover,
@@ -421,6 +426,24 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Backup(args) => backup::run(args, dir),
         Command::Recovery { command } => recovery(command, dir),
         Command::Recover => recover(dir),
+        Command::Remember => {
+            ensure_exists(dir)?;
+            let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
+            let mut vault = Vault::unlock(dir, &pass, now(), Origin::Cli)?;
+            let identity = vault.remember(now())?;
+            keyring::remember(dir, &identity)?;
+            println!("remembered on this device: unlocking no longer asks for the passphrase here (`keyward forget` undoes it)");
+            Ok(())
+        }
+        Command::Forget => {
+            ensure_exists(dir)?;
+            if keyring::forget(dir)? {
+                println!("forgotten on this device: the passphrase is needed again");
+            } else {
+                println!("this vault was not remembered on this device");
+            }
+            Ok(())
+        }
         Command::Restore { file, identity } => backup::restore(&file, identity.as_deref(), dir),
         Command::Rotate { id, secrets } => {
             let values = read_secrets(&secrets)?;
@@ -599,6 +622,19 @@ fn new_passphrase(env: &str) -> Result<Passphrase, Failure> {
 
 fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
     ensure_exists(dir)?;
+    // A vault remembered on this device opens without the passphrase, unless
+    // one is given; a keyring that cannot answer falls back to the passphrase.
+    if std::env::var_os(ENV_PASSPHRASE).is_none() {
+        match keyring::recall(dir) {
+            Ok(Some(text)) => {
+                let identity = vault::VaultIdentity::from_keyring_text(&text)?;
+                dir.check_identity(&identity)?;
+                return Ok(Vault::open(dir, identity, now(), Origin::Cli)?);
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!("{e}; asking for the passphrase"),
+        }
+    }
     let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
     Ok(Vault::unlock(dir, &pass, now(), Origin::Cli)?)
 }

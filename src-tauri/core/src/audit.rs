@@ -67,6 +67,7 @@ pub enum Action {
     RecoveryCreate,
     RecoveryRemove,
     Recover,
+    Remember,
 }
 
 impl Action {
@@ -101,6 +102,7 @@ impl Action {
             Action::RecoveryCreate => "recovery.create",
             Action::RecoveryRemove => "recovery.remove",
             Action::Recover => "vault.recover",
+            Action::Remember => "vault.remember",
         }
     }
 }

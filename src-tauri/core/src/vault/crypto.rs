@@ -93,6 +93,20 @@ impl VaultIdentity {
         }
     }
 
+    /// The identity as text, for the OS keyring ("remember on this device").
+    pub fn to_keyring_text(&self) -> Zeroizing<String> {
+        // EXPOSE: stored in the OS keyring, which encrypts it at rest.
+        Zeroizing::new(self.identity.to_string().expose_secret().to_owned())
+    }
+
+    /// An identity read back from the OS keyring.
+    pub fn from_keyring_text(text: &str) -> Result<Self> {
+        text.trim()
+            .parse::<age::x25519::Identity>()
+            .map(|identity| Self { identity })
+            .map_err(|_| Error::RememberedKeyInvalid)
+    }
+
     /// The public half, which anyone may encrypt to.
     pub fn recipient(&self) -> age::x25519::Recipient {
         self.identity.to_public()

@@ -47,6 +47,8 @@ pub enum Error {
     RecoveryFileDamaged,
     #[error("this vault has no recovery code (create one while it is unlocked)")]
     NoRecoveryCode,
+    #[error("the key remembered on this device does not open this vault")]
+    RememberedKeyInvalid,
     #[error("wrong passphrase")]
     WrongPassphrase,
     /// A new passphrase failed the strength check.
@@ -148,6 +150,17 @@ impl VaultDir {
     fn pending_path(&self) -> PathBuf {
         self.root.join("audit.pending")
     }
+    /// Checks that an identity (e.g. remembered in the OS keyring) belongs
+    /// to this vault, by its public half in `vault.pub`, before opening.
+    pub fn check_identity(&self, identity: &VaultIdentity) -> Result<()> {
+        let stored = fs::read_to_string(self.pub_path()).map_err(io("vault.pub"))?;
+        if stored.trim() == identity.recipient().to_string() {
+            Ok(())
+        } else {
+            Err(Error::RememberedKeyInvalid)
+        }
+    }
+
     /// The identity encrypted to the recovery code, if one was made.
     pub fn recovery_path(&self) -> PathBuf {
         self.root.join("recovery.key")
@@ -651,6 +664,12 @@ impl Vault {
         Ok(RecoveryCode(Zeroizing::new(
             code.to_string().expose_secret().to_owned(),
         )))
+    }
+
+    /// The identity, to remember in the OS keyring; the choice is audited.
+    pub fn remember(&mut self, now: OffsetDateTime) -> Result<Zeroizing<String>> {
+        audit::record(self, now, Action::Remember, None, &serde_json::json!({}))?;
+        Ok(self.identity.to_keyring_text())
     }
 
     /// Deletes `recovery.key`: the written-down code no longer opens anything.

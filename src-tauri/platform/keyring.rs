@@ -1,0 +1,60 @@
+//! "Remember on this device": the vault identity in the OS keyring (Secret
+//! Service on Linux, Keychain on macOS, Credential Manager on Windows)
+//! through the `keyring` crate, one entry per vault directory.
+//!
+//! Every failure is one clear reason the caller shows before falling back
+//! to the passphrase: no keyring on this session, a locked keyring, or
+//! something else the platform said.
+
+use keyring::Entry;
+use keyward_core::VaultDir;
+use zeroize::Zeroizing;
+
+const SERVICE: &str = "Keyward vault";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("keyring: no system keyring (Secret Service) on this session")]
+    Unavailable,
+    #[error("keyring: the system keyring is locked")]
+    Locked,
+    #[error("keyring: {0}")]
+    Platform(String),
+}
+
+fn map(e: keyring::Error) -> Error {
+    match e {
+        keyring::Error::NoDefaultStore => Error::Unavailable,
+        keyring::Error::NoStorageAccess(_) => Error::Locked,
+        // The platform's message names the service, never the secret.
+        other => Error::Platform(other.to_string()),
+    }
+}
+
+/// The entry's account name: the vault's absolute path (one per vault).
+fn entry(dir: &VaultDir) -> Result<Entry, Error> {
+    let path = std::fs::canonicalize(dir.path()).unwrap_or_else(|_| dir.path().to_path_buf());
+    Entry::new(SERVICE, &path.to_string_lossy()).map_err(map)
+}
+
+pub fn remember(dir: &VaultDir, identity: &str) -> Result<(), Error> {
+    entry(dir)?.set_password(identity).map_err(map)
+}
+
+/// The remembered identity, or `None` if this vault is not remembered.
+pub fn recall(dir: &VaultDir) -> Result<Option<Zeroizing<String>>, Error> {
+    match entry(dir)?.get_password() {
+        Ok(p) => Ok(Some(Zeroizing::new(p))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(map(e)),
+    }
+}
+
+/// Removes the remembered identity; `false` if there was none.
+pub fn forget(dir: &VaultDir) -> Result<bool, Error> {
+    match entry(dir)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(map(e)),
+    }
+}
