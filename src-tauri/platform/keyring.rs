@@ -37,12 +37,26 @@ fn entry(dir: &VaultDir) -> Result<Entry, Error> {
     Entry::new(SERVICE, &path.to_string_lossy()).map_err(map)
 }
 
+/// Marks the vault as remembered (an empty file beside it), so commands
+/// and the app ask the keyring only when there is something to ask for.
+fn marker(dir: &VaultDir) -> std::path::PathBuf {
+    dir.path().join("remembered")
+}
+
+pub fn is_remembered(dir: &VaultDir) -> bool {
+    marker(dir).exists()
+}
+
 pub fn remember(dir: &VaultDir, identity: &str) -> Result<(), Error> {
-    entry(dir)?.set_password(identity).map_err(map)
+    entry(dir)?.set_password(identity).map_err(map)?;
+    std::fs::write(marker(dir), b"").map_err(|e| Error::Platform(format!("cannot mark the vault: {e}")))
 }
 
 /// The remembered identity, or `None` if this vault is not remembered.
 pub fn recall(dir: &VaultDir) -> Result<Option<Zeroizing<String>>, Error> {
+    if !is_remembered(dir) {
+        return Ok(None);
+    }
     match entry(dir)?.get_password() {
         Ok(p) => Ok(Some(Zeroizing::new(p))),
         Err(keyring::Error::NoEntry) => Ok(None),
@@ -52,6 +66,7 @@ pub fn recall(dir: &VaultDir) -> Result<Option<Zeroizing<String>>, Error> {
 
 /// Removes the remembered identity; `false` if there was none.
 pub fn forget(dir: &VaultDir) -> Result<bool, Error> {
+    let _ = std::fs::remove_file(marker(dir));
     match entry(dir)?.delete_credential() {
         Ok(()) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
