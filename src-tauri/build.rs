@@ -47,6 +47,15 @@ const COMMANDS: &[&str] = &[
     "mark_incident_step",
     "export_incident",
     "copy_incident_summary",
+    "backup_status",
+    "create_backup",
+    "verify_backup",
+    "restore_backup",
+    "create_recovery_code",
+    "remove_recovery_code",
+    "remember_device",
+    "forget_device",
+    "unlock_with_keyring",
 ];
 
 fn main() {

@@ -202,6 +202,15 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
             commands::incident::mark_incident_step,
             commands::incident::export_incident,
             commands::incident::copy_incident_summary,
+            commands::backup::backup_status,
+            commands::backup::create_backup,
+            commands::backup::verify_backup,
+            commands::backup::restore_backup,
+            commands::backup::create_recovery_code,
+            commands::backup::remove_recovery_code,
+            commands::backup::remember_device,
+            commands::backup::forget_device,
+            commands::backup::unlock_with_keyring,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

@@ -18,6 +18,8 @@ pub struct VaultStatus {
     pub unlocked: bool,
     /// The vault directory, to show the user where their data lives.
     pub path: String,
+    /// Remembered on this device: it can unlock from the OS keyring.
+    pub remembered: bool,
 }
 
 #[tauri::command]
@@ -30,6 +32,7 @@ pub(crate) fn status_of(state: &AppState) -> VaultStatus {
         exists: state.dir.exists(),
         unlocked: state.is_unlocked(),
         path: state.dir.path().display().to_string(),
+        remembered: crate::platform::keyring::is_remembered(&state.dir),
     }
 }
 

@@ -49,7 +49,8 @@ pub fn is_remembered(dir: &VaultDir) -> bool {
 
 pub fn remember(dir: &VaultDir, identity: &str) -> Result<(), Error> {
     entry(dir)?.set_password(identity).map_err(map)?;
-    std::fs::write(marker(dir), b"").map_err(|e| Error::Platform(format!("cannot mark the vault: {e}")))
+    std::fs::write(marker(dir), b"")
+        .map_err(|e| Error::Platform(format!("cannot mark the vault: {e}")))
 }
 
 /// The remembered identity, or `None` if this vault is not remembered.

@@ -33,6 +33,10 @@ import type { Decision } from "./bindings/Decision";
 import type { Detail } from "./bindings/Detail";
 import type { FollowUp } from "./bindings/FollowUp";
 import type { Item } from "./bindings/Item";
+import type { BackupStatus } from "./bindings/BackupStatus";
+import type { BackupDone } from "./bindings/BackupDone";
+import type { NewRecoveryCode } from "./bindings/NewRecoveryCode";
+import type { Summary as BackupSummary } from "./bindings/Summary";
 import type { Incident } from "./bindings/Incident";
 import type { IncidentStep } from "./bindings/IncidentStep";
 import type { IncidentStepId } from "./bindings/IncidentStepId";
@@ -51,6 +55,10 @@ export type {
   Detail,
   FollowUp,
   Item,
+  BackupStatus,
+  BackupDone,
+  BackupSummary,
+  NewRecoveryCode,
   Incident,
   IncidentStep,
   IncidentStepId,
@@ -162,6 +170,19 @@ export const ipc = {
   resolveFollowup: (key: string) => call<FollowUp>("resolve_followup", { key }),
   /** Writes the report into the Downloads folder; returns its path. */
   exportReview: (id: string, format: "md" | "csv" | "html") => call<string>("export_review", { id, format }),
+  backupStatus: () => call<BackupStatus>("backup_status"),
+  /** `recipients`: age public keys; empty → the passphrase (with its confirmation). */
+  createBackup: (folder: string, passphrase: string, confirm: string, recipients: string[]) =>
+    call<BackupDone>("create_backup", { folder, passphrase, confirm, recipients }),
+  verifyBackup: (file: string, passphrase: string) => call<BackupSummary>("verify_backup", { file, passphrase }),
+  restoreBackup: (file: string, passphrase: string, folder: string, newPassphrase: string, confirm: string) =>
+    call<BackupSummary>("restore_backup", { file, passphrase, folder, newPassphrase, confirm }),
+  /** Returned once: shown to be written down, kept nowhere. */
+  createRecoveryCode: () => call<NewRecoveryCode>("create_recovery_code"),
+  removeRecoveryCode: () => call<boolean>("remove_recovery_code"),
+  rememberDevice: () => call<void>("remember_device"),
+  forgetDevice: () => call<boolean>("forget_device"),
+  unlockWithKeyring: () => call<void>("unlock_with_keyring"),
   listIncidents: () => call<IncidentSummary[]>("list_incidents"),
   getIncident: (id: string) => call<Incident>("get_incident", { id }),
   /** `suspectedAt`: `YYYY-MM-DD` or RFC 3339. */

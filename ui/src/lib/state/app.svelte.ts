@@ -39,6 +39,8 @@ export const DUE_SOON_DAYS = 30;
 class AppState {
   screen = $state<Screen>("loading");
   vaultPath = $state("");
+  /** Remembered on this device: the unlock screen offers the keyring. */
+  remembered = $state(false);
   lockMessage = $state("");
   entries = $state.raw<Entry[]>([]);
   version = $state(0);
@@ -60,6 +62,7 @@ class AppState {
     | { kind: "add" }
     | { kind: "edit"; id: string }
     | { kind: "settings" }
+    | { kind: "backup" }
     | { kind: "delete"; id: string }
     | { kind: "rotate"; id: string }
     | { kind: "replace"; id: string }
@@ -98,6 +101,7 @@ class AppState {
     const status = boot && !this.#booted ? boot : await ipc.getVaultStatus();
     this.#booted = true;
     this.vaultPath = status.path;
+    this.remembered = status.remembered;
     const catalogues = this.loadCatalogues();
     if (status.unlocked) {
       await catalogues;

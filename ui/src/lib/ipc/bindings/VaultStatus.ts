@@ -8,4 +8,8 @@ exists: boolean, unlocked: boolean,
 /**
  * The vault directory, to show the user where their data lives.
  */
-path: string, };
+path: string, 
+/**
+ * Remembered on this device: it can unlock from the OS keyring.
+ */
+remembered: boolean, };

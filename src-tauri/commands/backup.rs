@@ -1,0 +1,253 @@
+//! Backups, restore, the recovery code and "remember on this device".
+//! Passphrases come in from the window like `create_vault`'s; the recovery
+//! code goes out once, to be written down, and is kept nowhere.
+
+use std::path::PathBuf;
+
+use keyward_core::backup::{self, Key, Protection, Summary};
+use keyward_core::inventory::FieldError;
+use keyward_core::secret::Passphrase;
+use keyward_core::vault::{self, KdfParams, VaultIdentity};
+use keyward_core::{settings, Origin, Vault, VaultDir};
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+
+use super::{blocking, now};
+use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::platform::keyring;
+use crate::state::AppState;
+
+fn field(field: &'static str, reason: impl Into<String>) -> IpcError {
+    IpcError::invalid(vec![FieldError {
+        field,
+        reason: reason.into(),
+    }])
+}
+
+fn backup_error(e: backup::Error) -> IpcError {
+    match e {
+        backup::Error::Vault(v) => v.into(),
+        backup::Error::WrongKey => field("backup_passphrase", "wrong passphrase for this backup"),
+        backup::Error::BadRecipient(_) => field("recipients", e.to_string()),
+        other => IpcError::new(ErrorCode::Invalid, other.to_string()),
+    }
+}
+
+/// The Backup & recovery section's state.
+#[derive(Debug, Serialize, TS)]
+pub struct BackupStatus {
+    /// Where backups go unless another folder is given.
+    pub default_folder: String,
+    pub has_recovery_code: bool,
+    pub remembered: bool,
+}
+
+fn default_folder() -> PathBuf {
+    dirs::document_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("Keyward backups")
+}
+
+#[tauri::command]
+pub fn backup_status(state: State<'_, AppState>) -> IpcResult<BackupStatus> {
+    Ok(BackupStatus {
+        default_folder: default_folder().display().to_string(),
+        has_recovery_code: state.dir.has_recovery_code(),
+        remembered: keyring::is_remembered(&state.dir),
+    })
+}
+
+/// What a backup wrote.
+#[derive(Debug, Serialize, TS)]
+pub struct BackupDone {
+    pub path: String,
+    pub summary: Summary,
+}
+
+fn folder(given: &str) -> IpcResult<PathBuf> {
+    let given = given.trim();
+    if given.is_empty() {
+        return Ok(default_folder());
+    }
+    let p = PathBuf::from(given);
+    if !p.is_absolute() {
+        return Err(field("folder", "give a full path (starting with /)"));
+    }
+    Ok(p)
+}
+
+/// Writes a backup to `folder` (default: Documents/Keyward backups), to a
+/// passphrase (with its confirmation) or to age recipients (one per line).
+#[tauri::command]
+pub async fn create_backup(
+    state: State<'_, AppState>,
+    folder: String,
+    passphrase: String,
+    confirm: String,
+    recipients: Vec<String>,
+) -> IpcResult<BackupDone> {
+    let dir = self::folder(&folder)?;
+    let recipients: Vec<String> = recipients
+        .into_iter()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let protection = if recipients.is_empty() {
+        let pass = Passphrase::new(passphrase);
+        if pass.expose() != Passphrase::new(confirm).expose() {
+            return Err(field("confirm", "the two entries do not match"));
+        }
+        vault::check_passphrase_strength(&pass).map_err(|e| match e {
+            vault::Error::WeakPassphrase { reason } => {
+                field("backup_passphrase", format!("too weak: {reason}"))
+            }
+            other => other.into(),
+        })?;
+        Protection::Passphrase(pass, KdfParams::default())
+    } else {
+        Protection::recipients(&recipients).map_err(backup_error)?
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| field("folder", format!("cannot create it: {e}")))?;
+    let name = format!(
+        "keyward-backup-{}.age",
+        keyward_core::timefmt::format(now())
+            .replace([':', 'T'], "-")
+            .trim_end_matches('Z')
+    );
+    let path = dir.join(name);
+    let out = path.clone();
+    let summary = state
+        .mutate(|u| backup::write(&mut u.vault, &out, &protection, now()).map_err(backup_error))?;
+    Ok(BackupDone {
+        path: path.display().to_string(),
+        summary,
+    })
+}
+
+fn read_backup(path: &str, passphrase: String) -> IpcResult<zeroize::Zeroizing<Vec<u8>>> {
+    let path = path.trim();
+    if path.is_empty() {
+        return Err(field("file", "give the backup file's path"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| field("file", format!("cannot read it: {e}")))?;
+    backup::decrypt(&bytes, &Key::Passphrase(Passphrase::new(passphrase))).map_err(backup_error)
+}
+
+/// Proves a backup restorable without restoring it.
+#[tauri::command]
+pub async fn verify_backup(file: String, passphrase: String) -> IpcResult<Summary> {
+    blocking(move || {
+        let doc = read_backup(&file, passphrase)?;
+        let scratch = tempfile::Builder::new()
+            .prefix("keyward-verify-")
+            .tempdir()
+            .map_err(|e| {
+                IpcError::new(ErrorCode::Internal, format!("no temporary directory: {e}"))
+            })?;
+        backup::verify(&doc, scratch.path(), now()).map_err(backup_error)
+    })
+    .await
+}
+
+/// Restores a backup into a new vault in `folder` (which must not hold
+/// one), with a new passphrase.
+#[tauri::command]
+pub async fn restore_backup(
+    file: String,
+    passphrase: String,
+    folder: String,
+    new_passphrase: String,
+    confirm: String,
+) -> IpcResult<Summary> {
+    let target = folder.trim().to_owned();
+    if target.is_empty() || !PathBuf::from(&target).is_absolute() {
+        return Err(field(
+            "target",
+            "give the new vault's folder as a full path",
+        ));
+    }
+    let new = Passphrase::new(new_passphrase);
+    if new.expose() != Passphrase::new(confirm).expose() {
+        return Err(field("confirm", "the two entries do not match"));
+    }
+    blocking(move || {
+        let dir = VaultDir::new(&target);
+        if dir.exists() {
+            return Err(field("target", "a vault already exists there"));
+        }
+        let doc = read_backup(&file, passphrase)?;
+        let (vault, summary) =
+            backup::restore(&doc, &dir, &new, KdfParams::default(), now(), Origin::App)
+                .map_err(backup_error)?;
+        vault.lock()?;
+        Ok(summary)
+    })
+    .await
+}
+
+/// A new recovery code, returned once to be written down.
+#[derive(Debug, Serialize, TS)]
+pub struct NewRecoveryCode {
+    /// `AGE-SECRET-KEY-1 XXXXXX …`, in groups for writing down.
+    pub grouped: String,
+}
+
+#[tauri::command]
+pub fn create_recovery_code(state: State<'_, AppState>) -> IpcResult<NewRecoveryCode> {
+    state.with_unlocked(|u| {
+        let code = u.vault.create_recovery_code(now())?;
+        Ok(NewRecoveryCode {
+            grouped: code.grouped(),
+        })
+    })
+}
+
+#[tauri::command]
+pub fn remove_recovery_code(state: State<'_, AppState>) -> IpcResult<bool> {
+    state.with_unlocked(|u| Ok(u.vault.remove_recovery_code(now())?))
+}
+
+/// Stores the vault identity in the OS keyring.
+#[tauri::command]
+pub fn remember_device(state: State<'_, AppState>) -> IpcResult<()> {
+    let dir = state.dir.clone();
+    state.with_unlocked(|u| {
+        let identity = u.vault.remember(now())?;
+        keyring::remember(&dir, &identity)
+            .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))
+    })
+}
+
+#[tauri::command]
+pub fn forget_device(state: State<'_, AppState>) -> IpcResult<bool> {
+    keyring::forget(&state.dir).map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))
+}
+
+/// Unlocks with the identity remembered in the OS keyring.
+#[tauri::command]
+pub async fn unlock_with_keyring(state: State<'_, AppState>) -> IpcResult<()> {
+    if state.is_unlocked() {
+        return Ok(());
+    }
+    let dir = state.dir.clone();
+    let vault = blocking(move || {
+        let text = keyring::recall(&dir)
+            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e}; use the passphrase")))?
+            .ok_or_else(|| {
+                IpcError::new(
+                    ErrorCode::NotFound,
+                    "this vault is not remembered on this device",
+                )
+            })?;
+        let identity = VaultIdentity::from_keyring_text(&text)?;
+        dir.check_identity(&identity)?;
+        Ok(Vault::open(&dir, identity, now(), Origin::App)?)
+    })
+    .await?;
+    let settings = settings::load(&vault)?;
+    let _ = state.apply_desktop_settings(&settings);
+    state.set_unlocked(vault, settings);
+    Ok(())
+}
