@@ -32,6 +32,12 @@ const PASS: &str = "orbit lantern cobalt meadow 42";
 /// The Kraken key's fields after its rotation.
 const NEW_PUBLIC: &str = "E2E-KRAKEN-PUBLIC-NEW-1e2f";
 const NEW_SECRET: &str = "E2E-SECRET-KRAKEN-NEW-c0ffee";
+/// The backup's passphrase, and the restored vault's.
+const BACKUP_PASS: &str = "harbour violet engine 73 quartz";
+const RESTORED_PASS: &str = "copper meadow lantern 19 orbit";
+/// The recovery code the window showed once (searched for on disk after).
+static RECOVERY_CODE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
 /// The exposed Binance key's replacement, added during the incident.
 const REPLACEMENT: [(&str, &str); 2] = [
     ("api_key", "E2E-BINANCE-PUBLIC-REPL-77c1"),
@@ -156,11 +162,17 @@ async fn flows(ui: &Ui) -> Step {
     )
     .await?;
     step(
+        "backup, verify, restore and recovery from Settings",
+        backup(ui),
+    )
+    .await?;
+    step(
         "an invalid CIDR saves nothing",
         invalid_cidr_saves_nothing(ui),
     )
     .await?;
     step("idle auto-lock after one minute", idle_lock(ui)).await?;
+    step("unlock with the system keyring", keyring_unlock(ui)).await?;
     Ok(())
 }
 
@@ -607,6 +619,85 @@ async fn rotation(ui: &Ui) -> Step {
         return Err(format!("the new key kept the trade permission: {chips:?}"));
     }
     ui.click("button[aria-label='Close details']").await
+}
+
+async fn backup(ui: &Ui) -> Step {
+    ui.click("button[aria-label='Settings']").await?;
+    ui.click_xpath("//button[normalize-space()='Backup & recovery…']")
+        .await?;
+    ui.wait("#bk-folder").await?;
+    ui.until("the default folder", || async {
+        ui.value("#bk-folder")
+            .await
+            .is_some_and(|v| v.ends_with("Keyward backups"))
+    })
+    .await?;
+    ui.typ("#bk-pass", BACKUP_PASS).await?;
+    ui.typ("#bk-confirm", "not the same").await?;
+    ui.click_xpath("//button[normalize-space()='Back up now']")
+        .await?;
+    ui.wait_text(".field-error", "the two entries do not match")
+        .await?;
+    ui.clear("#bk-confirm").await?;
+    ui.typ("#bk-confirm", BACKUP_PASS).await?;
+    ui.click_xpath("//button[normalize-space()='Back up now']")
+        .await?;
+    ui.wait_text("p.ok", "Written:").await?;
+    let written = ui.texts("p.ok .mono").await.join("");
+    let path = written.split(" — ").next().unwrap_or("").to_owned();
+    if !Path::new(&path).exists() || !written.contains("4 key(s)") {
+        return Err(format!("backup: {written}"));
+    }
+    quiet(ui).await?;
+    ui.shot("26-backup").await;
+
+    // Verify it, then restore it into a new vault.
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Verify & restore']")
+        .await?;
+    ui.typ("#rs-pass", BACKUP_PASS).await?;
+    ui.click_xpath("//button[normalize-space()='Verify backup']")
+        .await?;
+    ui.wait_text("p.ok", "The backup is good: 4 key(s)").await?;
+    let desktop = std::env::var("KEYWARD_DESKTOP_DIR").map_err(|e| e.to_string())?;
+    let target = format!("{desktop}/restored");
+    ui.typ("#rs-target", &target).await?;
+    ui.typ("#rs-new", RESTORED_PASS).await?;
+    ui.typ("#rs-confirm", RESTORED_PASS).await?;
+    ui.click_xpath("//button[normalize-space()='Restore into a new vault']")
+        .await?;
+    ui.wait_text("p.ok", "Restored into").await?;
+    ui.shot("27-restore").await;
+
+    // The recovery code, shown once.
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Recovery & this device']")
+        .await?;
+    ui.click_xpath("//button[normalize-space()='Create a recovery code']")
+        .await?;
+    ui.wait("[data-testid=recovery-code]").await?;
+    let code = ui.texts("[data-testid=recovery-code]").await.join("");
+    if !code.starts_with("AGE-SECRET-KEY-1 ") {
+        return Err(format!("recovery code: {code}"));
+    }
+    if let Ok(mut c) = RECOVERY_CODE.lock() {
+        *c = code.replace(' ', "");
+    }
+    ui.shot("28-recovery-code").await;
+    ui.click_xpath("//button[normalize-space()='I have written it down']")
+        .await?;
+    ui.gone("[data-testid=recovery-code]").await?;
+    // Remember on this device (the unlock after the idle lock uses it).
+    ui.click_xpath("//label[contains(normalize-space(),'Remember on this device')]/input")
+        .await?;
+    ui.wait_text(".toast", "Remembered on this device").await?;
+    ui.click_xpath("//div[@role='dialog']//footer/button[normalize-space()='Close']")
+        .await?;
+    ui.gone("div[role=dialog]").await
+}
+
+async fn keyring_unlock(ui: &Ui) -> Step {
+    ui.click_xpath("//button[normalize-space()='Unlock with the system keyring']")
+        .await?;
+    ui.wait_count(4).await
 }
 
 /// Marks the incident's current step with a note, by its button.
@@ -1084,6 +1175,9 @@ fn audited(app: &Path, vault: &Path) {
     assert_eq!(by_app("incident.open"), 1);
     assert_eq!(by_app("incident.step"), 8, "every step");
     assert_eq!(by_app("incident.close"), 1);
+    assert_eq!(by_app("backup.create"), 1);
+    assert_eq!(by_app("recovery.create"), 1);
+    assert_eq!(by_app("vault.remember"), 1);
     assert_eq!(
         by_app("secret.copy"),
         5,
@@ -1133,6 +1227,24 @@ fn audited(app: &Path, vault: &Path) {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&reveal.stdout), NEW_SECRET);
     assert!(kraken["last_rotated_at"].is_string());
+    // The vault restored from the window's backup holds the same secret.
+    let restored = vault.parent().unwrap().join("restored");
+    let reveal = Command::new(app)
+        .args([
+            "--vault",
+            restored.to_str().unwrap(),
+            "reveal",
+            kraken["id"].as_str().unwrap(),
+            "private_key",
+        ])
+        .env("KEYWARD_PASSPHRASE", RESTORED_PASS)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&reveal.stdout),
+        NEW_SECRET,
+        "the restored vault"
+    );
     println!(
         "  audit log: every action recorded, chain intact; the rotated key holds the new secret"
     );
@@ -1149,6 +1261,9 @@ fn no_secret_on_disk(desktop: &Path) {
     secrets.extend(REPLACEMENT.iter().map(|s| s.1));
     secrets.push(NEW_PUBLIC);
     secrets.push(NEW_SECRET);
+    let code = RECOVERY_CODE.lock().map(|c| c.clone()).unwrap_or_default();
+    assert!(!code.is_empty(), "the recovery code was read");
+    secrets.push(&code);
     let mut files = 0;
     let mut stack = vec![desktop.to_path_buf()];
     while let Some(dir) = stack.pop() {
