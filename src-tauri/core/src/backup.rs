@@ -203,7 +203,7 @@ pub fn document(vault: &Vault, now: OffsetDateTime) -> Result<Zeroizing<Vec<u8>>
         let mut tables = serde_json::Map::new();
         for t in TABLES.iter().filter(|t| present.iter().any(|p| p == *t)) {
             let mut stmt = conn.prepare(&format!("SELECT * FROM {t}"))?;
-            let cols: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+            let cols: Vec<String> = stmt.column_names().map(str::to_owned).collect();
             let mut rows = stmt.query([])?;
             let mut list = Vec::new();
             while let Some(r) = rows.next()? {
