@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 mod backup;
 mod incident;
+mod interchange;
 mod review;
 
 use clap::{Args, Parser, Subcommand};
@@ -154,6 +155,33 @@ enum Command {
         id: String,
         #[arg(long, value_name = "N")]
         days: u32,
+    },
+    /// Export the inventory's metadata (never a secret) as CSV. Columns: id,
+    /// platform, account, label, environment, owner, purpose, permissions,
+    /// ip_allowlist, ip_note, rotation_days, created_at, expires_at,
+    /// last_rotated_at, last_used_at, last_reviewed_at, next_due_at,
+    /// due_reason, status, tags, notes, key_id_hint, secret_fields (lists
+    /// `;`-separated; cells starting = + - @ tab CR get a leading ')
+    Export {
+        #[arg(long, value_parser = ["csv"])]
+        format: String,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Import keys from Keyward's CSV, a KeePassXC CSV export or a
+    /// Bitwarden unencrypted JSON export; all accepted rows in one transaction
+    Import {
+        file: PathBuf,
+        #[arg(long, value_parser = ["csv", "keepassxc-csv", "bitwarden-json"])]
+        format: String,
+        /// Show what would be imported and every rejected row; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows even if some are rejected
+        #[arg(long)]
+        skip_invalid: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Write an encrypted backup (an age file that `age -d` opens), or
     /// `backup verify FILE`
@@ -424,6 +452,14 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Review { command } => review::run(command, dir),
         Command::Incident { command } => incident::run(command, dir),
         Command::Backup(args) => backup::run(args, dir),
+        Command::Export { format, out } => interchange::export(dir, &format, out),
+        Command::Import {
+            file,
+            format,
+            dry_run,
+            skip_invalid,
+            json,
+        } => interchange::import(dir, &file, &format, dry_run, skip_invalid, json),
         Command::Recovery { command } => recovery(command, dir),
         Command::Recover => recover(dir),
         Command::Remember => {

@@ -68,6 +68,7 @@ pub enum Action {
     RecoveryRemove,
     Recover,
     Remember,
+    Import,
 }
 
 impl Action {
@@ -103,6 +104,7 @@ impl Action {
             Action::RecoveryRemove => "recovery.remove",
             Action::Recover => "vault.recover",
             Action::Remember => "vault.remember",
+            Action::Import => "entry.import",
         }
     }
 }

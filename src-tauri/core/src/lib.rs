@@ -11,6 +11,7 @@ pub mod audit;
 pub mod backup;
 pub mod findings;
 pub mod incident;
+pub mod interchange;
 pub mod inventory;
 pub mod platforms;
 pub mod review;

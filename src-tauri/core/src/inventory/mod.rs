@@ -129,6 +129,61 @@ pub fn add(
     get(vault, &id)
 }
 
+/// Adds many entries in one transaction (an import): all or none. Each is
+/// validated as [`add`] does; the first invalid one is named by position.
+pub fn add_many(
+    vault: &mut Vault,
+    items: Vec<(Draft, Vec<SecretInput>, Status)>,
+    now: OffsetDateTime,
+) -> Result<Vec<String>> {
+    let mut ready = Vec::with_capacity(items.len());
+    for (n, (draft, inputs, status)) in items.into_iter().enumerate() {
+        let mut fields = Fields::blank(now);
+        let mut errors = apply(&draft, &mut fields, now).err().unwrap_or_default();
+        let values = match secrets(inputs) {
+            Ok(s) => s,
+            Err(mut e) => {
+                errors.append(&mut e);
+                Vec::new()
+            }
+        };
+        if !errors.is_empty() {
+            let mut first = errors.remove(0);
+            first.reason = format!("{} (item {})", first.reason, n + 1);
+            return Err(Error::Invalid(vec![first]));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = seal_all(vault, &id, &values)?;
+        let names: Vec<String> = values.iter().map(|(n, _)| n.as_str().to_owned()).collect();
+        drop(values);
+        ready.push((id, fields, status, sealed, names));
+    }
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    for (id, fields, status, sealed, names) in &ready {
+        insert_entry(&tx, id, fields, *status, now)?;
+        for (position, (name, blob, fp)) in sealed.iter().enumerate() {
+            upsert_secret(&tx, id, name, position as i64, blob, fp, now)?;
+        }
+        sync_secret_names(&tx, id)?;
+        audit::append(
+            &tx,
+            now,
+            origin,
+            Action::EntryCreate,
+            Some(id),
+            &serde_json::json!({
+                "platform": fields.platform,
+                "label": fields.label,
+                "secret_fields": names,
+                "imported": true,
+            }),
+        )?;
+    }
+    tx.commit()?;
+    Ok(ready.into_iter().map(|(id, ..)| id).collect())
+}
+
 /// Edits an entry's metadata and secrets. Only what the draft and the
 /// changes name is touched; the audit row lists the changed field names.
 pub fn edit(
