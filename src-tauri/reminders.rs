@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use keyward_core::backup;
 use keyward_core::findings;
 use keyward_core::inventory;
 use keyward_core::review;
@@ -303,6 +304,22 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
             u32::try_from(critical).unwrap_or(u32::MAX),
             Ordering::Relaxed,
         );
+        // An automatic backup, when one is due (only an unlocked vault can
+        // be read); the next one is another reason to wake.
+        let folder = crate::platform::default_backup_folder();
+        match backup::run_if_due(&mut u.vault, &folder, now) {
+            Ok(Some((path, _))) => trace(&format!("automatic backup written: {}", path.display())),
+            Ok(None) => {}
+            Err(e) => trace(&format!("automatic backup not written: {e}")),
+        }
+        let next_backup = backup::auto_status(&u.vault, now)
+            .ok()
+            .and_then(|s| s.next_at)
+            .filter(|n| *n > now);
+        let next = match (next, next_backup) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok::<_, Failure>(next)
     });
     let outcome = match unlocked {

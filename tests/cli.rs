@@ -1584,6 +1584,10 @@ fn a_backup_opens_with_the_standard_age_tool_and_restores_into_a_new_vault() {
         "",
     );
     assert!(out.ok().stdout.starts_with("backup ok: 1 key(s)"));
+    // Automatic backups are off until the settings say otherwise.
+    let out = kw.run(&["backup", "--auto"], "");
+    assert_eq!(out.ok().stdout.trim(), "no automatic backup due");
+    kw.run(&["backup", "--auto", "--out", f], "").usage_error();
 }
 
 #[test]

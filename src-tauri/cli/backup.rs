@@ -26,6 +26,11 @@ pub(super) struct BackupArgs {
     /// Replace FILE if it exists
     #[arg(long)]
     force: bool,
+    /// Write an automatic backup if the schedule (settings) says one is
+    /// due, encrypted to the recovery code and the settings' age keys, into
+    /// the settings' folder; keeps the newest N (for a systemd timer)
+    #[arg(long, conflicts_with_all = ["out", "recipients", "force"])]
+    auto: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -49,6 +54,17 @@ pub(super) fn run(args: BackupArgs, dir: &VaultDir) -> Outcome {
                 .map_err(|e| Failure(format!("verify: no temporary directory: {e}")))?;
             let s = backup::verify(&doc, scratch.path(), now())?;
             println!("backup ok: {}", describe(&s));
+            Ok(())
+        }
+        None if args.auto => {
+            let mut vault = unlock(dir)?;
+            let folder = crate::platform::default_backup_folder();
+            match backup::run_if_due(&mut vault, &folder, now())? {
+                Some((path, s)) => {
+                    println!("backup written to {}: {}", path.display(), describe(&s))
+                }
+                None => println!("no automatic backup due"),
+            }
             Ok(())
         }
         None => {

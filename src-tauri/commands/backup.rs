@@ -41,13 +41,11 @@ pub struct BackupStatus {
     pub default_folder: String,
     pub has_recovery_code: bool,
     pub remembered: bool,
+    pub auto: backup::AutoStatus,
 }
 
 fn default_folder() -> PathBuf {
-    dirs::document_dir()
-        .or_else(dirs::home_dir)
-        .unwrap_or_else(std::env::temp_dir)
-        .join("Keyward backups")
+    crate::platform::default_backup_folder()
 }
 
 #[tauri::command]
@@ -56,6 +54,8 @@ pub fn backup_status(state: State<'_, AppState>) -> IpcResult<BackupStatus> {
         default_folder: default_folder().display().to_string(),
         has_recovery_code: state.dir.has_recovery_code(),
         remembered: keyring::is_remembered(&state.dir),
+        auto: state
+            .with_unlocked(|u| backup::auto_status(&u.vault, now()).map_err(backup_error))?,
     })
 }
 

@@ -46,3 +46,11 @@ pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()
     }
     result
 }
+
+/// Where backups go unless the user names a folder: Documents/Keyward backups.
+pub fn default_backup_folder() -> std::path::PathBuf {
+    dirs::document_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("Keyward backups")
+}

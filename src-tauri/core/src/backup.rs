@@ -312,6 +312,7 @@ pub fn write(
     let bytes = encrypt(&doc, protection)?;
     drop(doc);
     vault::write_atomically(path, &bytes)?;
+    set_last(vault, now)?;
     audit::record(
         vault,
         now,
@@ -682,6 +683,163 @@ pub fn verify(doc: &[u8], scratch: &Path, now: OffsetDateTime) -> Result<Summary
     });
     let _ = std::fs::remove_dir_all(dir.path());
     result
+}
+
+// --- automatic backups ------------------------------------------------------
+
+/// The automatic backups' state, for the dashboard and the scheduler.
+#[derive(Clone, Debug, Serialize, ts_rs::TS)]
+pub struct AutoStatus {
+    /// `off`, `daily` or `weekly`.
+    pub schedule: String,
+    /// The last backup written (automatic or by hand).
+    #[serde(with = "timefmt::serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_at: Option<OffsetDateTime>,
+    /// When the next automatic one is due (`None` when off).
+    #[serde(with = "timefmt::serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub next_at: Option<OffsetDateTime>,
+    /// The last backup is older than the schedule allows (or there is none).
+    pub stale: bool,
+    /// Why automatic backups cannot run, if they cannot.
+    pub blocked: Option<String>,
+}
+
+fn period(schedule: &str) -> Option<time::Duration> {
+    match schedule {
+        "daily" => Some(time::Duration::days(1)),
+        "weekly" => Some(time::Duration::days(7)),
+        _ => None,
+    }
+}
+
+/// When the last backup was written.
+pub fn last_at(vault: &Vault) -> Result<Option<OffsetDateTime>> {
+    let v: Option<String> = vault
+        .conn()
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'backup_last'",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    Ok(v.and_then(|v| timefmt::parse_stored(&v).ok()))
+}
+
+fn set_last(vault: &mut Vault, at: OffsetDateTime) -> Result<()> {
+    let tx = vault.write()?;
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('backup_last', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [timefmt::format(at)],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Who automatic backups are encrypted to: the recovery code's public key
+/// and the recipients in the settings.
+fn auto_recipients(vault: &Vault, settings: &crate::settings::Settings) -> Vec<String> {
+    let mut out: Vec<String> = vault
+        .conn()
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'recovery_recipient'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+        .into_iter()
+        .collect();
+    out.extend(
+        settings
+            .backup_recipients
+            .iter()
+            .map(|r| r.trim().to_owned()),
+    );
+    out
+}
+
+pub fn auto_status(vault: &Vault, now: OffsetDateTime) -> Result<AutoStatus> {
+    let settings = crate::settings::load(vault).map_err(|e| match e {
+        crate::settings::Error::Vault(v) => Error::Vault(v),
+        crate::settings::Error::Invalid(f) => Error::Invalid(format!("settings: {f:?}")),
+    })?;
+    let last = last_at(vault)?;
+    let p = period(&settings.backup_schedule);
+    let next_at = p.map(|p| last.map_or(now, |l| l + p));
+    let blocked = (p.is_some() && auto_recipients(vault, &settings).is_empty()).then(|| {
+        "automatic backups need a recovery code or an age public key to encrypt to".to_owned()
+    });
+    Ok(AutoStatus {
+        stale: match (p, last) {
+            (Some(p), Some(l)) => now - l > p + time::Duration::hours(12),
+            (Some(_), None) => true,
+            (None, _) => false,
+        },
+        schedule: settings.backup_schedule,
+        last_at: last,
+        next_at,
+        blocked,
+    })
+}
+
+/// Writes an automatic backup into `default_folder` (or the settings'
+/// folder) if one is due, then keeps only the newest `backup_keep` of them.
+/// `None` when none was due.
+pub fn run_if_due(
+    vault: &mut Vault,
+    default_folder: &Path,
+    now: OffsetDateTime,
+) -> Result<Option<(std::path::PathBuf, Summary)>> {
+    let status = auto_status(vault, now)?;
+    if status.schedule == "off" || status.next_at.is_some_and(|n| n > now) {
+        return Ok(None);
+    }
+    if let Some(why) = status.blocked {
+        return Err(Error::Invalid(why));
+    }
+    let settings =
+        crate::settings::load(vault).map_err(|_| Error::Invalid("settings unreadable".into()))?;
+    let folder = settings
+        .backup_folder
+        .as_deref()
+        .map_or_else(|| default_folder.to_path_buf(), std::path::PathBuf::from);
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| Error::Invalid(format!("folder {}: {e}", folder.display())))?;
+    let name = format!(
+        "keyward-auto-{}.age",
+        timefmt::format(now)
+            .replace([':', 'T'], "-")
+            .trim_end_matches('Z')
+    );
+    let path = folder.join(name);
+    let protection = Protection::recipients(&auto_recipients(vault, &settings))?;
+    let summary = write(vault, &path, &protection, now)?;
+    prune(&folder, settings.backup_keep as usize);
+    Ok(Some((path, summary)))
+}
+
+/// Deletes the oldest automatic backups beyond `keep` (by name: the names
+/// sort by time). Hand-made backups are never touched.
+fn prune(folder: &Path, keep: usize) {
+    let Ok(dir) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let mut autos: Vec<std::path::PathBuf> = dir
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("keyward-auto-") && n.ends_with(".age"))
+        })
+        .collect();
+    autos.sort();
+    let excess = autos.len().saturating_sub(keep);
+    for p in autos.into_iter().take(excess) {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,16 @@ pub struct Settings {
     /// An access review is due this many days after the last one finished
     /// (7–366; quarterly by default).
     pub review_cadence_days: u32,
+    /// Automatic backups: `off`, `daily` or `weekly`.
+    pub backup_schedule: String,
+    /// How many automatic backups to keep (1–100); older ones are deleted.
+    pub backup_keep: u32,
+    /// Where automatic backups go (an absolute path); `None`: the default
+    /// folder (Documents/Keyward backups).
+    pub backup_folder: Option<String>,
+    /// age public keys automatic backups are encrypted to, besides the
+    /// recovery code's (there is no passphrase to ask for at 3 a.m.).
+    pub backup_recipients: Vec<String>,
 }
 
 impl Default for Settings {
@@ -53,6 +63,10 @@ impl Default for Settings {
             close_to_tray: true,
             autostart: false,
             review_cadence_days: 90,
+            backup_schedule: "off".into(),
+            backup_keep: 7,
+            backup_folder: None,
+            backup_recipients: Vec::new(),
         }
     }
 }
@@ -140,6 +154,36 @@ impl Settings {
             errors.push(FieldError {
                 field: "review_cadence_days",
                 reason: "must be from 7 to 366 days".into(),
+            });
+        }
+        if !matches!(self.backup_schedule.as_str(), "off" | "daily" | "weekly") {
+            errors.push(FieldError {
+                field: "backup_schedule",
+                reason: "must be off, daily or weekly".into(),
+            });
+        }
+        if !(1..=100).contains(&self.backup_keep) {
+            errors.push(FieldError {
+                field: "backup_keep",
+                reason: "must keep from 1 to 100 backups".into(),
+            });
+        }
+        if let Some(f) = &self.backup_folder {
+            if !std::path::Path::new(f).is_absolute() || f.chars().any(char::is_control) {
+                errors.push(FieldError {
+                    field: "backup_folder",
+                    reason: "must be a full path (starting with /)".into(),
+                });
+            }
+        }
+        if self
+            .backup_recipients
+            .iter()
+            .any(|r| r.trim().parse::<age::x25519::Recipient>().is_err())
+        {
+            errors.push(FieldError {
+                field: "backup_recipients",
+                reason: "each must be an age public key (age1…)".into(),
             });
         }
         if errors.is_empty() {

@@ -357,3 +357,71 @@ fn hostile_documents_get_a_clear_error_and_no_vault() {
     .unwrap();
     vault.lock().unwrap();
 }
+
+#[test]
+fn automatic_backups_run_when_due_to_the_recovery_code_and_keep_the_newest() {
+    let (fx, mut vault, _) = busy_vault();
+    let folder = fx._tmp.path().join("auto");
+    // Off by default: nothing due, nothing written.
+    assert!(backup::run_if_due(&mut vault, &folder, t(20))
+        .unwrap()
+        .is_none());
+    settings::save(
+        &mut vault,
+        Settings {
+            backup_schedule: "daily".into(),
+            backup_keep: 2,
+            ..Settings::default()
+        },
+        t(20),
+    )
+    .unwrap();
+    // Daily, but nothing to encrypt to yet: blocked, said plainly.
+    let s = backup::auto_status(&vault, t(21)).unwrap();
+    assert!(s.stale && s.blocked.as_deref().unwrap().contains("recovery code"));
+    assert!(backup::run_if_due(&mut vault, &folder, t(21)).is_err());
+    let code = vault.create_recovery_code(t(22)).unwrap();
+
+    let day = Duration::days(1);
+    let mut made = Vec::new();
+    for n in 0..4 {
+        let at = t(30) + day * n;
+        let (path, _) = backup::run_if_due(&mut vault, &folder, at)
+            .unwrap()
+            .unwrap();
+        made.push(path);
+        // Not due again within the day.
+        assert!(
+            backup::run_if_due(&mut vault, &folder, at + Duration::hours(3))
+                .unwrap()
+                .is_none()
+        );
+    }
+    let mut left: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    left.sort();
+    assert_eq!(left, made[2..].to_vec(), "the two newest are kept");
+    let s = backup::auto_status(&vault, t(30) + day * 3).unwrap();
+    assert!(!s.stale);
+    assert_eq!(s.next_at, Some(t(30) + day * 4));
+    assert!(backup::auto_status(&vault, t(30) + day * 5).unwrap().stale);
+
+    // The written-down recovery code opens them.
+    let identity: age::x25519::Identity = code.expose().parse().unwrap();
+    let doc = backup::decrypt(&std::fs::read(&made[3]).unwrap(), &Key::Identity(identity)).unwrap();
+    assert_eq!(backup::inspect(&doc).unwrap().entries, 3);
+    // A bad schedule is refused by the settings.
+    let e = settings::save(
+        &mut vault,
+        Settings {
+            backup_schedule: "hourly".into(),
+            ..Settings::default()
+        },
+        t(40),
+    )
+    .unwrap_err();
+    assert!(e.to_string().starts_with("backup_schedule:"), "{e}");
+}

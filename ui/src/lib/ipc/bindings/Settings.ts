@@ -43,4 +43,22 @@ autostart: boolean,
  * An access review is due this many days after the last one finished
  * (7–366; quarterly by default).
  */
-review_cadence_days: number, };
+review_cadence_days: number, 
+/**
+ * Automatic backups: `off`, `daily` or `weekly`.
+ */
+backup_schedule: string, 
+/**
+ * How many automatic backups to keep (1–100); older ones are deleted.
+ */
+backup_keep: number, 
+/**
+ * Where automatic backups go (an absolute path); `None`: the default
+ * folder (Documents/Keyward backups).
+ */
+backup_folder: string | null, 
+/**
+ * age public keys automatic backups are encrypted to, besides the
+ * recovery code's (there is no passphrase to ask for at 3 a.m.).
+ */
+backup_recipients: Array<string>, };
