@@ -276,7 +276,10 @@ fn push(parsed: &mut Parsed, line: usize, draft: Draft, secrets: Vec<SecretInput
     }
 }
 
-fn records(text: &str) -> Result<(Vec<String>, Vec<(usize, csv::StringRecord)>)> {
+/// A CSV file's header and its records with their line numbers.
+type Records = (Vec<String>, Vec<(usize, csv::StringRecord)>);
+
+fn records(text: &str) -> Result<Records> {
     let mut r = ::csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
