@@ -15,6 +15,7 @@ mod backup;
 mod incident;
 mod interchange;
 mod review;
+mod scan;
 
 use clap::{Args, Parser, Subcommand};
 use keyward_core::inventory::{self, Draft, Entry, SecretChanges, SecretInput, SecretUse, Status};
@@ -156,6 +157,9 @@ enum Command {
         #[arg(long, value_name = "N")]
         days: u32,
     },
+    /// Find copies of stored secrets in files and folders (exit 0: none,
+    /// 1: found, 2: error) — usable as a git pre-commit hook
+    Scan(scan::ScanArgs),
     /// Export the inventory's metadata (never a secret) as CSV. Columns: id,
     /// platform, account, label, environment, owner, purpose, permissions,
     /// ip_allowlist, ip_note, rotation_days, created_at, expires_at,
@@ -356,6 +360,9 @@ pub fn main() -> ExitCode {
     if cli.tray {
         return fail(Failure("--tray only applies when opening the app".into()));
     }
+    if let Command::Scan(args) = command {
+        return scan::run(args, &dir);
+    }
     match run(command, &dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => fail(f),
@@ -452,6 +459,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Review { command } => review::run(command, dir),
         Command::Incident { command } => incident::run(command, dir),
         Command::Backup(args) => backup::run(args, dir),
+        Command::Scan(_) => unreachable_scan(),
         Command::Export { format, out } => interchange::export(dir, &format, out),
         Command::Import {
             file,
@@ -699,6 +707,11 @@ fn init(dir: &VaultDir) -> Outcome {
     vault.lock()?;
     println!("created a vault in {}", dir.path().display());
     Ok(())
+}
+
+/// `scan` has its own exit statuses and is dispatched before `run`.
+fn unreachable_scan() -> Outcome {
+    Err(Failure("scan: internal dispatch error".into()))
 }
 
 fn recovery(command: RecoveryCommand, dir: &VaultDir) -> Outcome {

@@ -1871,3 +1871,202 @@ fn hostile_import_files_get_one_clear_line_and_change_nothing() {
     kw.run(&["import", "/nonexistent/file.csv", "--format", "csv"], "")
         .refused("file: cannot read /nonexistent/file.csv");
 }
+
+#[test]
+fn scan_finds_stored_secrets_anywhere_and_names_them_without_showing_them() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let tree = kw._tmp.path().join("tree");
+    std::fs::create_dir_all(tree.join("project/.hidden")).unwrap();
+    std::fs::write(tree.join("project/readme.md"), "nothing here\n").unwrap();
+    let t = tree.to_str().unwrap();
+    // A clean tree: exit 0.
+    let out = kw.run(&["scan", t], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no stored secret found"),
+        "{}",
+        out.stderr
+    );
+
+    // Planted: hidden, git-ignored, binary, base64, and across a 1 MiB read.
+    std::fs::write(
+        tree.join("project/.hidden/.env"),
+        format!("API_SECRET={}\n", SECRETS[1]),
+    )
+    .unwrap();
+    std::fs::write(tree.join("project/.gitignore"), "ignored.txt\n").unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(SECRETS[1]);
+    std::fs::write(
+        tree.join("project/ignored.txt"),
+        format!("one\ntwo {b64}\n"),
+    )
+    .unwrap();
+    let mut bin = vec![0u8; 5000];
+    bin.extend_from_slice(SECRETS[0].as_bytes());
+    bin.extend_from_slice(&[0xff; 100]);
+    std::fs::write(tree.join("cache.db"), &bin).unwrap();
+    let mut big = vec![b'x'; (1 << 20) - 4];
+    big.extend_from_slice(SECRETS[1].as_bytes());
+    std::fs::write(tree.join("big.log"), &big).unwrap();
+
+    let out = kw.run(&["scan", t, "--json"], "");
+    assert_eq!(out.code, 1, "found → exit 1: {}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<(String, u64, u64, String, String)> = v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let path = m["path"].as_str().unwrap();
+            (
+                path.strip_prefix(t).unwrap().to_owned(),
+                m["line"].as_u64().unwrap(),
+                m["column"].as_u64().unwrap(),
+                m["field"].as_str().unwrap().to_owned(),
+                m["encoding"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "/big.log".into(),
+                1,
+                (1 << 20) - 3,
+                "api_secret".into(),
+                "raw".into()
+            ),
+            ("/cache.db".into(), 1, 5001, "api_key".into(), "raw".into()),
+            (
+                "/project/.hidden/.env".into(),
+                1,
+                12,
+                "api_secret".into(),
+                "raw".into()
+            ),
+            (
+                "/project/ignored.txt".into(),
+                2,
+                5,
+                "api_secret".into(),
+                "base64".into()
+            ),
+        ]
+    );
+    assert!(v["matches"][0]["key_id"] == id.as_str());
+    let mut keys: Vec<&str> = v["summary"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["bytes", "duration_ms", "files", "skipped"]);
+    assert_eq!(v["summary"]["files"], 6);
+    // Text output: masked previews, never the value.
+    let out = kw.run(&["scan", t], "");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("/project/.hidden/.env:1:12: "),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("API_SECRET=****"), "{}", out.stdout);
+    // Only one key's secrets; a size limit; errors exit 2.
+    let other = kw
+        .run(
+            &[
+                "add",
+                "--platform",
+                "OKX",
+                "--label",
+                "x",
+                "--secret",
+                "api_secret",
+            ],
+            "okx-other-secret-123456",
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let out = kw.run(&["scan", t, "--key", &other], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = kw.run(&["scan", t, "--max-file-mb", "0", "--json"], "");
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("\"skipped\": 6"), "{}", out.stdout);
+    let out = kw.run(&["scan", "/nonexistent/place"], "");
+    assert_eq!(out.code, 2);
+    assert!(out
+        .stderr
+        .starts_with("error: path: /nonexistent/place does not exist"));
+    let out = kw.run_env(&["scan", t], &[("KEYWARD_PASSPHRASE", Some("wrong"))], "");
+    assert_eq!(
+        (out.code, out.stderr.trim()),
+        (2, "error: wrong passphrase")
+    );
+    let out = kw.run(&["audit", "--json"], "");
+    assert!(out.ok().stdout.contains("secret.scan"));
+}
+
+#[test]
+fn the_pre_commit_hook_blocks_a_commit_that_adds_a_stored_secret() {
+    let kw = Kw::new();
+    kw.add_kraken();
+    let repo = kw._tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(&repo)
+            .env("HOME", &kw.home)
+            .env("KEYWARD_VAULT", &kw.vault)
+            .env("KEYWARD_PASSPHRASE", PASS)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    std::path::Path::new(env!("CARGO_BIN_EXE_keyward"))
+                        .parent()
+                        .unwrap()
+                        .display(),
+                    std::env::var("PATH").unwrap()
+                ),
+            )
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.org")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.org")
+            .output()
+            .unwrap()
+    };
+    assert!(git(&["init", "-q"]).status.success());
+    // The hook the README shows.
+    let hook = repo.join(".git/hooks/pre-commit");
+    std::fs::write(&hook, include_str!("../scripts/pre-commit-hook")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(repo.join("app.py"), "print('hello')\n").unwrap();
+    git(&["add", "app.py"]);
+    let ok = git(&["commit", "-q", "-m", "clean"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    std::fs::write(
+        repo.join("config.py"),
+        format!("SECRET = '{}'\n", SECRETS[1]),
+    )
+    .unwrap();
+    git(&["add", "config.py"]);
+    let blocked = git(&["commit", "-q", "-m", "oops"]);
+    assert!(!blocked.status.success(), "the commit went through");
+    let said = String::from_utf8_lossy(&blocked.stdout).into_owned()
+        + &String::from_utf8_lossy(&blocked.stderr);
+    assert!(said.contains("config.py:1:11"), "{said}");
+    assert!(!said.contains(SECRETS[1]), "the hook printed the secret");
+}

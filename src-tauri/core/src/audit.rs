@@ -69,6 +69,7 @@ pub enum Action {
     Recover,
     Remember,
     Import,
+    SecretScan,
 }
 
 impl Action {
@@ -105,6 +106,7 @@ impl Action {
             Action::Recover => "vault.recover",
             Action::Remember => "vault.remember",
             Action::Import => "entry.import",
+            Action::SecretScan => "secret.scan",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod platforms;
 pub mod review;
 pub mod rotation;
+pub mod scan;
 pub mod secret;
 pub mod settings;
 #[doc(hidden)]
