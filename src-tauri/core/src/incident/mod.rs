@@ -377,19 +377,7 @@ pub struct IncidentSummary {
 const MAX_NOTE: usize = 4000;
 
 fn check_note(note: Option<&str>) -> Result<Option<String>> {
-    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    if note.chars().count() > MAX_NOTE {
-        return Err(invalid("note", format!("at most {MAX_NOTE} characters")));
-    }
-    if note
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(invalid("note", "must not contain control characters"));
-    }
-    Ok(Some(note.to_owned()))
+    inventory::check_note(note, MAX_NOTE).map_err(|f| Error::Invalid(vec![f]))
 }
 
 /// The incident's severity from its keys' riskiest permission: a key that
@@ -414,20 +402,10 @@ pub fn severity_of(entries: &[Entry]) -> Severity {
 // --- reading ----------------------------------------------------------------
 
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    let given = given.trim().to_ascii_lowercase();
-    let shown: String = given.chars().filter(|c| !c.is_control()).take(40).collect();
-    if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Err(Error::NotFound(shown));
-    }
-    let ids: Vec<String> = vault
-        .conn()
-        .prepare_cached("SELECT id FROM incidents WHERE id >= ?1 AND id < ?2 LIMIT 2")?
-        .query_map(params![given, format!("{given}g")], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
-    match ids.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Error::NotFound(shown)),
-        _ => Err(Error::Ambiguous(shown)),
+    match inventory::find_prefix(vault, "incidents", given)? {
+        inventory::Prefix::One(id) => Ok(id),
+        inventory::Prefix::None(shown) => Err(Error::NotFound(shown)),
+        inventory::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
     }
 }
 

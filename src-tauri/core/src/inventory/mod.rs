@@ -507,24 +507,72 @@ pub fn secrets_shared_with(vault: &Vault, id: &str) -> Result<Vec<Vec<SecretRef>
     Ok(groups.into_iter().map(|(_, m)| m).collect())
 }
 
-/// Finds the full id for an id or a unique prefix of at least 4 characters.
-pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
+/// What an id prefix matched in one table.
+pub(crate) enum Prefix {
+    One(String),
+    /// None matched; the prefix as it may be shown back.
+    None(String),
+    Many(String),
+}
+
+/// Looks an id or a unique prefix (at least 4 characters) up in `table`'s
+/// `id` column: a range on the primary key (ids are lowercase hex and '-',
+/// all below 'g').
+pub(crate) fn find_prefix(
+    vault: &Vault,
+    table: &'static str,
+    given: &str,
+) -> vault::Result<Prefix> {
     let given = given.trim().to_ascii_lowercase();
     let shown = entry::truncate_for_message(&given);
     if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Err(Error::NotFound(shown));
+        return Ok(Prefix::None(shown));
     }
-    // A range on the primary key: ids are lowercase hex and '-', all below 'g'.
-    let mut stmt = vault
+    let ids: Vec<String> = vault
         .conn()
-        .prepare_cached("SELECT id FROM entries WHERE id >= ?1 AND id < ?2 LIMIT 2")?;
-    let ids: Vec<String> = stmt
+        .prepare_cached(&format!(
+            "SELECT id FROM {table} WHERE id >= ?1 AND id < ?2 LIMIT 2"
+        ))?
         .query_map(params![given, format!("{given}g")], |r| r.get(0))?
         .collect::<std::result::Result<_, _>>()?;
-    match ids.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Error::NotFound(shown)),
-        _ => Err(Error::Ambiguous(shown)),
+    Ok(match ids.as_slice() {
+        [one] => Prefix::One(one.clone()),
+        [] => Prefix::None(shown),
+        _ => Prefix::Many(shown),
+    })
+}
+
+/// A free-text note (reviews, incidents): trimmed, at most `max`
+/// characters, line breaks and tabs allowed, no other control characters.
+pub(crate) fn check_note(
+    note: Option<&str>,
+    max: usize,
+) -> std::result::Result<Option<String>, FieldError> {
+    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = |reason: String| FieldError {
+        field: "note",
+        reason,
+    };
+    if note.chars().count() > max {
+        return Err(bad(format!("at most {max} characters")));
+    }
+    if note
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(bad("must not contain control characters".into()));
+    }
+    Ok(Some(note.to_owned()))
+}
+
+/// Finds the full id for an id or a unique prefix of at least 4 characters.
+pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
+    match find_prefix(vault, "entries", given)? {
+        Prefix::One(id) => Ok(id),
+        Prefix::None(shown) => Err(Error::NotFound(shown)),
+        Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
     }
 }
 

@@ -386,40 +386,17 @@ fn short_text(s: &str, max: usize) -> Result<(), String> {
 const MAX_NOTE: usize = 2000;
 
 fn check_note(note: Option<&str>) -> Result<Option<String>> {
-    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    if note.chars().count() > MAX_NOTE {
-        return Err(invalid("note", format!("at most {MAX_NOTE} characters")));
-    }
-    if note
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(invalid("note", "must not contain control characters"));
-    }
-    Ok(Some(note.to_owned()))
+    inventory::check_note(note, MAX_NOTE).map_err(|f| Error::Invalid(vec![f]))
 }
 
 // --- reading ----------------------------------------------------------------
 
 /// Finds the full id for an id or a unique prefix of at least 4 characters.
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    let given = given.trim().to_ascii_lowercase();
-    let shown: String = given.chars().filter(|c| !c.is_control()).take(40).collect();
-    if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Err(Error::NotFound(shown));
-    }
-    let mut stmt = vault
-        .conn()
-        .prepare_cached("SELECT id FROM reviews WHERE id >= ?1 AND id < ?2 LIMIT 2")?;
-    let ids: Vec<String> = stmt
-        .query_map(params![given, format!("{given}g")], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
-    match ids.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(Error::NotFound(shown)),
-        _ => Err(Error::Ambiguous(shown)),
+    match inventory::find_prefix(vault, "reviews", given)? {
+        inventory::Prefix::One(id) => Ok(id),
+        inventory::Prefix::None(shown) => Err(Error::NotFound(shown)),
+        inventory::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
     }
 }
 
