@@ -307,6 +307,7 @@ impl Scanner {
             if progress.cancel.load(Ordering::Relaxed) {
                 break;
             }
+            let room = buf.len() - carry;
             let n = read_full(&mut file, &mut buf[carry..]).map_err(|e| io_reason(&e))?;
             if n == 0 {
                 break;
@@ -314,7 +315,19 @@ impl Scanner {
             progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
             let filled = carry + n;
             let hay = &buf[..filled];
-            for m in self.ac.find_overlapping_iter(hay) {
+            // Every match in the chunk: a preview masks all of them, not
+            // only its own (two secrets often share a line).
+            let found: Vec<aho_corasick::Match> = self.ac.find_overlapping_iter(hay).collect();
+            let ranges: Vec<(usize, usize)> = found.iter().map(|m| (m.start(), m.end())).collect();
+            // Bytes near the end of a full read may start a secret that the
+            // next read completes: previews stop before them.
+            let at_eof = n < room;
+            let safe_end = if at_eof {
+                filled
+            } else {
+                filled - keep.min(filled)
+            };
+            for m in &found {
                 // Matches wholly inside the carried bytes were found last round.
                 if m.end() <= carry {
                     continue;
@@ -336,7 +349,7 @@ impl Scanner {
                     label: o.label.clone(),
                     field: o.field.clone(),
                     encoding: o.encoding,
-                    preview: preview(hay, m.start(), m.end()),
+                    preview: preview(&hay[..m.end().max(safe_end)], m.start(), m.end(), &ranges),
                 });
             }
             // Advance: keep the last `keep` bytes for matches across chunks.
@@ -387,25 +400,33 @@ fn walk_error(e: &ignore::Error) -> String {
     }
 }
 
-/// The match's line, secret masked, printable, at most 120 characters.
-fn preview(hay: &[u8], start: usize, end: usize) -> String {
+/// The match's line, printable, at most 50 bytes either side, with this
+/// secret and every other one found nearby masked.
+fn preview(hay: &[u8], start: usize, end: usize, all: &[(usize, usize)]) -> String {
     let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
-    let show = |bytes: &[u8]| -> String {
-        bytes
-            .iter()
-            .map(|&b| {
-                if (0x20..0x7f).contains(&b) {
-                    b as char
-                } else {
-                    '.'
-                }
-            })
-            .collect()
-    };
-    let before = show(&hay[line_start.max(start.saturating_sub(50))..start]);
-    let after = show(&hay[end..line_end.min(end + 50)]);
-    format!("{before}****{after}")
+    let from = line_start.max(start.saturating_sub(50));
+    let to = line_end.min(end + 50);
+    let hidden = |i: usize| all.iter().any(|&(s, e)| s <= i && i < e);
+    let mut out = String::with_capacity(to - from + 4);
+    let mut i = from;
+    while i < to {
+        if hidden(i) {
+            out.push_str("****");
+            while i < to && hidden(i) {
+                i += 1;
+            }
+            continue;
+        }
+        let b = hay[i];
+        out.push(if (0x20..0x7f).contains(&b) {
+            b as char
+        } else {
+            '.'
+        });
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -445,6 +466,22 @@ mod tests {
             assert_eq!(found.len(), 1, "cut {cut}");
             assert_eq!((found[0].line, found[0].column), (2, 3), "cut {cut}");
             assert_eq!(found[0].preview, "x=****");
+        }
+    }
+
+    #[test]
+    fn a_preview_masks_every_secret_on_the_line() {
+        let other: &[u8] = b"other-secret-Jd3kF6hR1zY5uB0e";
+        let s = scanner(&[SECRET, other]);
+        let mut line = b"KEY=".to_vec();
+        line.extend_from_slice(SECRET);
+        line.extend_from_slice(b" SECRET=");
+        line.extend_from_slice(other);
+        line.push(b'\n');
+        let found = find(&s, &line);
+        assert_eq!(found.len(), 2);
+        for m in &found {
+            assert_eq!(m.preview, "KEY=**** SECRET=****");
         }
     }
 
