@@ -869,19 +869,7 @@ async fn incident(ui: &Ui) -> Step {
     for (button, ext) in [("Markdown", "md"), ("Printable HTML", "html")] {
         ui.click_xpath(&format!("//header//button[normalize-space()='{button}']"))
             .await?;
-        let saved = |toasts: Vec<String>| {
-            toasts.iter().find_map(|t| {
-                t.strip_prefix("Report saved to ")
-                    .filter(|p| p.ends_with(ext) && p.contains("incident"))
-                    .map(str::to_owned)
-            })
-        };
-        ui.until("the report's path", || async {
-            saved(ui.texts(".toast").await).is_some()
-        })
-        .await?;
-        let path = saved(ui.texts(".toast").await).ok_or("the toast went")?;
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        let text = exported(ui, "incident", ext).await?;
         for needle in [
             "Treasury sweep",
             "chat or email",
@@ -899,6 +887,24 @@ async fn incident(ui: &Ui) -> Step {
     ui.shot("25-incident-closed").await;
     ui.click_xpath("//button[@role='tab'][normalize-space()='Keys']")
         .await
+}
+
+/// The report an export button just wrote (named `keyward-{kind}-….{ext}`
+/// in the toast), read back from disk.
+async fn exported(ui: &Ui, kind: &str, ext: &str) -> Result<String, String> {
+    let saved = |toasts: Vec<String>| {
+        toasts.iter().find_map(|t| {
+            t.strip_prefix("Report saved to ")
+                .filter(|p| p.ends_with(ext) && p.contains(&format!("keyward-{kind}-")))
+                .map(str::to_owned)
+        })
+    };
+    ui.until("the report's path", || async {
+        saved(ui.texts(".toast").await).is_some()
+    })
+    .await?;
+    let path = saved(ui.texts(".toast").await).ok_or("the toast went")?;
+    std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Waits for the toasts to fade, so a screenshot shows the screen itself.
@@ -1029,19 +1035,7 @@ async fn review(ui: &Ui) -> Step {
             "//section[@aria-label='Finished review']//button[normalize-space()='{button}']"
         ))
         .await?;
-        let saved = |toasts: Vec<String>| {
-            toasts.iter().find_map(|t| {
-                t.strip_prefix("Report saved to ")
-                    .filter(|p| p.ends_with(ext))
-                    .map(str::to_owned)
-            })
-        };
-        ui.until("the report's path", || async {
-            saved(ui.texts(".toast").await).is_some()
-        })
-        .await?;
-        let path = saved(ui.texts(".toast").await).ok_or("the toast went")?;
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+        let text = exported(ui, "review", ext).await?;
         for needle in [
             "Dana Auditor",
             "Treasury sweep",
