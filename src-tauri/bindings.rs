@@ -34,6 +34,10 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::backup::BackupStatus::export_all(&cfg)?;
     crate::commands::backup::BackupDone::export_all(&cfg)?;
     crate::commands::backup::NewRecoveryCode::export_all(&cfg)?;
+    keyward_core::scan::Match::export_all(&cfg)?;
+    keyward_core::scan::Skipped::export_all(&cfg)?;
+    crate::commands::scan::ScanStatus::export_all(&cfg)?;
+    crate::commands::scan::ScanLocation::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;
     crate::state::LockReason::export_all(&cfg)?;
     crate::commands::vault::VaultStatus::export_all(&cfg)?;

@@ -56,6 +56,12 @@ const COMMANDS: &[&str] = &[
     "remember_device",
     "forget_device",
     "unlock_with_keyring",
+    "scan_locations",
+    "start_scan",
+    "scan_status",
+    "cancel_scan",
+    "reveal_scan_match",
+    "resolve_scan_match",
 ];
 
 fn main() {

@@ -7,6 +7,7 @@ mod commands;
 pub mod error;
 mod platform;
 mod reminders;
+mod scanjob;
 pub mod state;
 mod tray;
 
@@ -211,6 +212,12 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
             commands::backup::remember_device,
             commands::backup::forget_device,
             commands::backup::unlock_with_keyring,
+            commands::scan::scan_locations,
+            commands::scan::start_scan,
+            commands::scan::scan_status,
+            commands::scan::cancel_scan,
+            commands::scan::reveal_scan_match,
+            commands::scan::resolve_scan_match,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

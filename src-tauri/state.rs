@@ -56,6 +56,8 @@ pub struct AppState {
     /// The last known "close to tray" setting (the settings live in the
     /// vault, unreadable while locked).
     close_to_tray: std::sync::atomic::AtomicBool,
+    /// The leak scan running or last run.
+    pub scans: crate::scanjob::Scans,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -73,6 +75,7 @@ impl AppState {
             replan: Arc::new(tokio::sync::Notify::new()),
             session_changed: Arc::new(tokio::sync::Notify::new()),
             close_to_tray: std::sync::atomic::AtomicBool::new(true),
+            scans: crate::scanjob::Scans::default(),
         }
     }
 
@@ -157,6 +160,7 @@ impl AppState {
     pub fn lock(&self) -> bool {
         let previous = std::mem::replace(&mut *lock(&self.session), Session::Locked);
         self.clipboard.clear_if_ours();
+        self.scans.cancel_for_lock();
         self.changed();
         match previous {
             Session::Unlocked(u) => {

@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::Args;
 use keyward_core::audit::{self, Action};
 use keyward_core::scan::{Needles, Progress, Report, Scanner};
-use keyward_core::VaultDir;
+use keyward_core::{settings, VaultDir};
 
 use super::{now, unlock, Failure};
 
@@ -19,12 +19,13 @@ pub(super) struct ScanArgs {
     /// Files or folders to search (hidden and git-ignored files included)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Only this key's secrets
+    /// Only this key's secrets (repeatable)
     #[arg(long, value_name = "ID")]
-    key: Option<String>,
-    /// Skip (and report) files larger than this many MiB
-    #[arg(long, value_name = "MIB", default_value_t = 512)]
-    max_file_mb: u64,
+    key: Vec<String>,
+    /// Skip (and report) files larger than this many MiB [default: the
+    /// `scan_max_file_mb` setting, 256]
+    #[arg(long, value_name = "MIB")]
+    max_file_mb: Option<u64>,
     #[arg(long)]
     json: bool,
 }
@@ -48,7 +49,11 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
         }
     }
     let mut vault = unlock(dir)?;
-    let needles = Needles::from_vault(&vault, args.key.as_deref())?;
+    let needles = Needles::from_vault(&vault, &args.key)?;
+    let max_file_mb = match args.max_file_mb {
+        Some(m) => m,
+        None => u64::from(settings::load(&vault)?.scan_max_file_mb),
+    };
     let count = needles.len();
     let too_short = needles.too_short.len();
     audit::record(
@@ -60,7 +65,7 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
     )?;
     // The vault is not needed while the files are read.
     vault.lock()?;
-    let scanner = Scanner::new(needles, args.max_file_mb.saturating_mul(1 << 20))?;
+    let scanner = Scanner::new(needles, max_file_mb.saturating_mul(1 << 20))?;
     let started = Instant::now();
     let report = scanner.scan(&args.paths, &Progress::default());
     drop(scanner);

@@ -26,13 +26,15 @@ pub fn get_incident(state: State<'_, AppState>, id: String) -> IpcResult<Inciden
     state.with_unlocked(|u| Ok(incident::get(&u.vault, &id)?))
 }
 
-/// Opens an incident; `suspected_at` is `YYYY-MM-DD` or RFC 3339.
+/// Opens an incident; `suspected_at` is `YYYY-MM-DD` or RFC 3339; `source`
+/// is `manual` (the default) or `leak_scan` (opened from a scan's hit).
 #[tauri::command]
 pub fn open_incident(
     state: State<'_, AppState>,
     keys: Vec<String>,
     suspected_at: Option<String>,
     note: Option<String>,
+    source: Option<String>,
 ) -> IpcResult<Incident> {
     let suspected_at = suspected_at
         .filter(|s| !s.trim().is_empty())
@@ -40,7 +42,7 @@ pub fn open_incident(
         .transpose()?;
     let opening = Opening {
         suspected_at,
-        source: None,
+        source,
         note,
     };
     state.mutate(|u| Ok(incident::open(&mut u.vault, &keys, &opening, now())?))

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod inventory;
 pub mod platforms;
 pub mod review;
+pub mod scan;
 pub mod rotation;
 pub mod secrets;
 pub mod session;

@@ -6,6 +6,7 @@ pub mod autostart;
 pub mod clipboard;
 pub mod keyring;
 pub mod notify;
+pub mod reveal;
 pub mod timer;
 
 /// The name of the user logged in: the default reviewer of an access review.

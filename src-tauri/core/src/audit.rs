@@ -70,6 +70,8 @@ pub enum Action {
     Remember,
     Import,
     SecretScan,
+    /// A copy found by the leak scan was dealt with (or accepted).
+    SecretScanResolved,
 }
 
 impl Action {
@@ -107,6 +109,7 @@ impl Action {
             Action::Remember => "vault.remember",
             Action::Import => "entry.import",
             Action::SecretScan => "secret.scan",
+            Action::SecretScanResolved => "secret.scan_resolved",
         }
     }
 }

@@ -75,13 +75,21 @@ pub struct Needles {
 }
 
 impl Needles {
-    /// Every stored secret field (of one key, if `key` is given), with its
-    /// encodings. Each value taken is audited as a scan (`secret.reveal`
-    /// would mislead): one audit row for the whole scan is written by the caller.
-    pub fn from_vault(vault: &Vault, key: Option<&str>) -> Result<Self> {
-        let entries = match key {
-            Some(k) => vec![inventory::get(vault, k)?],
-            None => inventory::list(vault)?,
+    /// Every stored secret field of the given keys (none given: of every
+    /// key), with its encodings. Values are taken without a `secret.reveal`
+    /// row each (that would mislead): the caller writes one `secret.scan` row.
+    pub fn from_vault(vault: &Vault, keys: &[String]) -> Result<Self> {
+        let entries = if keys.is_empty() {
+            inventory::list(vault)?
+        } else {
+            let mut found = Vec::with_capacity(keys.len());
+            for k in keys {
+                let e = inventory::get(vault, k)?;
+                if !found.iter().any(|f: &inventory::Entry| f.id == e.id) {
+                    found.push(e);
+                }
+            }
+            found
         };
         let mut n = Needles {
             patterns: Vec::new(),
@@ -184,6 +192,8 @@ pub struct Progress {
     pub total_bytes: AtomicU64,
     pub measured: AtomicBool,
     pub cancel: AtomicBool,
+    /// Set when the scan has ended (a [`measure`] still walking stops).
+    pub finished: AtomicBool,
     pub found: Mutex<Vec<Match>>,
     pub skipped: Mutex<Vec<Skipped>>,
 }
@@ -194,6 +204,14 @@ impl Progress {
         self.found
             .lock()
             .map(|f| f.get(since..).map(<[Match]>::to_vec).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// The files skipped after the first `since`.
+    pub fn skipped_since(&self, since: usize) -> Vec<Skipped> {
+        self.skipped
+            .lock()
+            .map(|f| f.get(since..).map(<[Skipped]>::to_vec).unwrap_or_default())
             .unwrap_or_default()
     }
 
@@ -411,6 +429,7 @@ impl Scanner {
                 })
             });
         }
+        progress.finished.store(true, Ordering::Relaxed);
         let mut report = Report {
             matches: progress.found.lock().map(|f| f.clone()).unwrap_or_default(),
             skipped: progress.skipped.lock().map(|s| s.clone()).unwrap_or_default(),
@@ -423,6 +442,13 @@ impl Scanner {
             .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
         report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         report
+    }
+
+    /// Searches one file (to check that a copy has gone); `Err` says why it
+    /// could not be read.
+    pub fn scan_path(&self, path: &Path) -> Result<Vec<Match>, String> {
+        let mut buf = Zeroizing::new(vec![0u8; CHUNK + self.max_len]);
+        self.scan_file(path, &Progress::default(), &mut buf)
     }
 
     /// Searches one file in overlapping chunks; `Err` is why it was skipped.
@@ -534,7 +560,8 @@ fn walker(roots: &[PathBuf]) -> Option<ignore::WalkBuilder> {
 pub fn measure(roots: &[PathBuf], max_file: u64, progress: &Progress) {
     if let Some(walk) = walker(roots) {
         for entry in walk.build() {
-            if progress.cancel.load(Ordering::Relaxed) {
+            if progress.cancel.load(Ordering::Relaxed) || progress.finished.load(Ordering::Relaxed)
+            {
                 return;
             }
             let Ok(entry) = entry else { continue };

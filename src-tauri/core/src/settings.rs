@@ -48,6 +48,10 @@ pub struct Settings {
     /// age public keys automatic backups are encrypted to, besides the
     /// recovery code's (there is no passphrase to ask for at 3 a.m.).
     pub backup_recipients: Vec<String>,
+    /// The leak scan skips (and lists) files larger than this many MiB
+    /// (1–65,536): disk images and videos rarely hold a pasted key, and
+    /// reading them would take most of the scan.
+    pub scan_max_file_mb: u32,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
             backup_keep: 7,
             backup_folder: None,
             backup_recipients: Vec::new(),
+            scan_max_file_mb: 256,
         }
     }
 }
@@ -160,6 +165,12 @@ impl Settings {
             errors.push(FieldError {
                 field: "backup_schedule",
                 reason: "must be off, daily or weekly".into(),
+            });
+        }
+        if !(1..=65_536).contains(&self.scan_max_file_mb) {
+            errors.push(FieldError {
+                field: "scan_max_file_mb",
+                reason: "must be from 1 to 65536 MiB".into(),
             });
         }
         if !(1..=100).contains(&self.backup_keep) {

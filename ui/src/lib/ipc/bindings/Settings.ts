@@ -61,4 +61,10 @@ backup_folder: string | null,
  * age public keys automatic backups are encrypted to, besides the
  * recovery code's (there is no passphrase to ask for at 3 a.m.).
  */
-backup_recipients: Array<string>, };
+backup_recipients: Array<string>, 
+/**
+ * The leak scan skips (and lists) files larger than this many MiB
+ * (1–65,536): disk images and videos rarely hold a pasted key, and
+ * reading them would take most of the scan.
+ */
+scan_max_file_mb: number, };

@@ -1,0 +1,351 @@
+//! The leak scan from the window: start it over chosen places (for every
+//! key, or an incident's keys), poll its progress and results, cancel it,
+//! reveal a hit in the file manager, mark a hit resolved.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+use keyward_core::audit::{self, Action};
+use keyward_core::incident;
+use keyward_core::inventory::FieldError;
+use keyward_core::scan::{self, Match, Needles, Scanner, Skipped};
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+
+use super::now;
+use crate::error::{ErrorCode, IpcError, IpcResult};
+use crate::scanjob::{Job, Request};
+use crate::state::AppState;
+
+const MAX_PATHS: usize = 64;
+
+fn field(field: &'static str, reason: String) -> IpcError {
+    IpcError::invalid(vec![FieldError { field, reason }])
+}
+
+impl From<scan::Error> for IpcError {
+    fn from(e: scan::Error) -> Self {
+        match e {
+            scan::Error::Inventory(i) => i.into(),
+            scan::Error::NothingToFind => IpcError::new(ErrorCode::Invalid, e.to_string()),
+            scan::Error::Matcher(_) => IpcError::new(ErrorCode::Internal, e.to_string()),
+        }
+    }
+}
+
+/// A place worth scanning that exists on this machine.
+#[derive(Debug, Serialize, TS)]
+pub struct ScanLocation {
+    pub path: String,
+    pub label: String,
+}
+
+/// Where copies of keys usually end up (issue 8 and the incident step).
+const SUGGESTED: &[(&str, &str)] = &[
+    (".bash_history", "Bash history"),
+    (".zsh_history", "Zsh history"),
+    (".local/share/fish/fish_history", "Fish history"),
+    (".python_history", "Python history"),
+    (".node_repl_history", "Node.js history"),
+    (".psql_history", "psql history"),
+    (".env", ".env in the home folder"),
+    (".config", "App settings (~/.config)"),
+    (".local/share", "App data (~/.local/share)"),
+    ("Downloads", "Downloads"),
+    ("Desktop", "Desktop"),
+    ("Documents", "Documents"),
+    ("projects", "Projects"),
+    ("Projects", "Projects"),
+    ("src", "Source folder"),
+    ("code", "Code folder"),
+    ("dev", "dev folder"),
+    ("git", "git folder"),
+    ("repos", "Repositories"),
+    ("work", "work folder"),
+];
+
+#[tauri::command]
+pub fn scan_locations() -> Vec<ScanLocation> {
+    let Some(home) = dirs::home_dir() else {
+        return Vec::new();
+    };
+    SUGGESTED
+        .iter()
+        .map(|(rel, label)| (home.join(rel), label))
+        .filter(|(p, _)| p.exists())
+        .map(|(p, label)| ScanLocation {
+            path: p.display().to_string(),
+            label: (*label).to_owned(),
+        })
+        .collect()
+}
+
+/// A scan's state, with the copies and skipped files found after the ones
+/// the window already has.
+#[derive(Debug, Serialize, TS)]
+pub struct ScanStatus {
+    #[ts(type = "number")]
+    pub id: u64,
+    pub running: bool,
+    pub cancelled: bool,
+    /// Cancelled because the vault locked.
+    pub by_lock: bool,
+    pub paths: Vec<String>,
+    /// The keys searched for (empty: every key).
+    pub keys: Vec<String>,
+    pub incident: Option<String>,
+    #[ts(type = "number")]
+    pub files: u64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// What there is to read, once `measured`.
+    #[ts(type = "number")]
+    pub total_files: u64,
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+    pub measured: bool,
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    /// Values searched for (each secret field and its encodings), and
+    /// secret fields too short to search for.
+    pub needles: usize,
+    pub too_short: usize,
+    /// Copies found from index `since` on.
+    pub matches: Vec<Match>,
+    pub match_count: usize,
+    /// Skipped files from index `skipped_since` on.
+    pub skipped: Vec<Skipped>,
+    pub skipped_count: usize,
+    /// Indexes of copies marked resolved.
+    pub resolved: Vec<usize>,
+}
+
+fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
+    let p = &job.progress;
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    // Read "running" first: counters read after it are at least as new.
+    let running = job.running();
+    let matches = p.found_since(since);
+    let skipped = p.skipped_since(skipped_since);
+    ScanStatus {
+        id: job.id,
+        running,
+        cancelled: p.cancel.load(Ordering::Relaxed),
+        by_lock: job.by_lock.load(Ordering::Relaxed),
+        paths: job.paths.clone(),
+        keys: job.keys.clone(),
+        incident: job.incident.clone(),
+        files: load(&p.files),
+        bytes: load(&p.bytes),
+        total_files: load(&p.total_files),
+        total_bytes: load(&p.total_bytes),
+        measured: p.measured.load(Ordering::Relaxed),
+        elapsed_ms: job.elapsed().as_millis() as u64,
+        needles: job.needles,
+        too_short: job.too_short,
+        match_count: since + matches.len(),
+        matches,
+        skipped_count: skipped_since + skipped.len(),
+        skipped,
+        resolved: job
+            .resolved
+            .lock()
+            .map(|r| r.iter().copied().collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// `~/x` → the home folder's `x`; the result must be a full path that exists.
+fn place(text: &str) -> Result<PathBuf, String> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().any(char::is_control) {
+        return Err("each place must be a path".into());
+    }
+    let path = match t.strip_prefix("~/").or(if t == "~" { Some("") } else { None }) {
+        Some(rest) => dirs::home_dir()
+            .ok_or("there is no home folder to expand ~ in")?
+            .join(rest),
+        None => PathBuf::from(t),
+    };
+    if !path.is_absolute() {
+        return Err(format!("{t} is not a full path (start with / or ~/)"));
+    }
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(format!("{t} does not exist"));
+    }
+    Ok(path)
+}
+
+/// Starts a scan of `paths` for every key's secrets, or the given keys',
+/// or (with `incident`) the incident's keys — its step 5.
+#[tauri::command]
+pub fn start_scan(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    keys: Vec<String>,
+    incident: Option<String>,
+) -> IpcResult<ScanStatus> {
+    if paths.is_empty() {
+        return Err(field("paths", "choose at least one folder or file".into()));
+    }
+    if paths.len() > MAX_PATHS {
+        return Err(field("paths", format!("at most {MAX_PATHS} places")));
+    }
+    let roots = paths
+        .iter()
+        .map(|p| place(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|r| field("paths", r))?;
+    let job = state.with_unlocked(|u| {
+        if state.scans.is_running() {
+            return Err(IpcError::new(
+                ErrorCode::Busy,
+                "a leak scan is already running: cancel it or wait for it to end",
+            ));
+        }
+        let (keys, incident) = match incident {
+            Some(id) => {
+                let i = incident::get(&u.vault, &id)?;
+                let keys: Vec<String> = i
+                    .keys
+                    .iter()
+                    .filter(|k| k.exists)
+                    .map(|k| k.entry_id.clone())
+                    .collect();
+                if keys.is_empty() {
+                    return Err(field(
+                        "incident",
+                        "the incident's keys have all been deleted: nothing to search for".into(),
+                    ));
+                }
+                (keys, Some(i.id))
+            }
+            None => (keys, None),
+        };
+        let needles = Needles::from_vault(&u.vault, &keys)?;
+        let (count, too_short) = (needles.len(), needles.too_short.len());
+        let max_file = u64::from(u.settings.scan_max_file_mb) << 20;
+        let scanner = Scanner::new(needles, max_file)?;
+        audit::record(
+            &mut u.vault,
+            now(),
+            Action::SecretScan,
+            None,
+            &serde_json::json!({
+                "paths": roots.len(), "needles": count, "keys": keys, "incident": incident,
+            }),
+        )
+        .map_err(IpcError::from)?;
+        Ok(state.scans.start(
+            scanner,
+            count,
+            too_short,
+            Request {
+                roots,
+                keys,
+                incident,
+                max_file,
+            },
+        ))
+    })?;
+    Ok(status(&job, 0, 0))
+}
+
+/// The current (or last) scan; `None` if there was none this session.
+/// Polling is not user activity: an open Scan screen lets the vault auto-lock.
+#[tauri::command]
+pub fn scan_status(
+    state: State<'_, AppState>,
+    since: usize,
+    skipped_since: usize,
+) -> IpcResult<Option<ScanStatus>> {
+    state
+        .with_vault_quiet(|_| ())
+        .ok_or_else(IpcError::locked)?;
+    Ok(state
+        .scans
+        .current()
+        .map(|j| status(&j, since, skipped_since)))
+}
+
+#[tauri::command]
+pub fn cancel_scan(state: State<'_, AppState>) {
+    state.scans.cancel();
+}
+
+fn hit(state: &AppState, index: usize) -> IpcResult<(std::sync::Arc<Job>, Match)> {
+    let job = state
+        .scans
+        .current()
+        .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "there is no scan result"))?;
+    let m = job
+        .hit(index)
+        .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such copy in the scan result"))?;
+    Ok((job, m))
+}
+
+/// Shows the file of the `index`th copy in the file manager.
+#[tauri::command]
+pub fn reveal_scan_match(state: State<'_, AppState>, index: usize) -> IpcResult<()> {
+    state.with_unlocked(|_| Ok(()))?;
+    let (_, m) = hit(&state, index)?;
+    crate::platform::reveal::reveal(std::path::Path::new(&m.path))
+        .map_err(|r| IpcError::new(ErrorCode::NotFound, r))
+}
+
+/// Marks the `index`th copy resolved: the file is searched again for that
+/// key's secrets first, and a copy still there is refused unless `anyway`
+/// (the key was revoked, or the file is meant to hold it).
+#[tauri::command]
+pub fn resolve_scan_match(
+    state: State<'_, AppState>,
+    index: usize,
+    anyway: bool,
+) -> IpcResult<Vec<usize>> {
+    let (job, m) = hit(&state, index)?;
+    state.with_unlocked(|u| {
+        if !anyway {
+            let needles = Needles::from_vault(&u.vault, std::slice::from_ref(&m.key_id))?;
+            let scanner = Scanner::new(needles, u64::MAX)?;
+            match scanner.scan_path(std::path::Path::new(&m.path)) {
+                Ok(found) => {
+                    if let Some(still) = found.iter().find(|f| f.field == m.field) {
+                        return Err(IpcError::new(
+                            ErrorCode::Invalid,
+                            format!(
+                                "the copy is still in {} (line {}): remove it first, or mark it resolved anyway",
+                                m.path, still.line
+                            ),
+                        ));
+                    }
+                }
+                // The file is gone: so is the copy.
+                Err(reason) if reason.starts_with("vanished") => {}
+                Err(reason) => {
+                    return Err(IpcError::new(
+                        ErrorCode::Invalid,
+                        format!("{} cannot be checked: {reason}", m.path),
+                    ))
+                }
+            }
+        }
+        audit::record(
+            &mut u.vault,
+            now(),
+            Action::SecretScanResolved,
+            Some(&m.key_id),
+            &serde_json::json!({
+                "path": m.path, "line": m.line, "field": m.field,
+                "encoding": m.encoding, "checked_gone": !anyway,
+            }),
+        )
+        .map_err(IpcError::from)?;
+        let mut resolved = job
+            .resolved
+            .lock()
+            .map_err(|_| IpcError::new(ErrorCode::Internal, "the scan result is unavailable"))?;
+        resolved.insert(index);
+        Ok(resolved.iter().copied().collect())
+    })
+}
