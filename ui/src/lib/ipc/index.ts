@@ -48,8 +48,16 @@ import type { KeySnapshot } from "./bindings/KeySnapshot";
 import type { Review } from "./bindings/Review";
 import type { ReviewHome } from "./bindings/ReviewHome";
 import type { ReviewScope } from "./bindings/ReviewScope";
+import type { ScanStatus } from "./bindings/ScanStatus";
+import type { ScanLocation } from "./bindings/ScanLocation";
+import type { ScanMatch } from "./bindings/ScanMatch";
+import type { Skipped } from "./bindings/Skipped";
 
 export type {
+  ScanStatus,
+  ScanLocation,
+  ScanMatch,
+  Skipped,
   Checks,
   Decision,
   Detail,
@@ -185,9 +193,21 @@ export const ipc = {
   unlockWithKeyring: () => call<void>("unlock_with_keyring"),
   listIncidents: () => call<IncidentSummary[]>("list_incidents"),
   getIncident: (id: string) => call<Incident>("get_incident", { id }),
-  /** `suspectedAt`: `YYYY-MM-DD` or RFC 3339. */
-  openIncident: (keys: string[], suspectedAt: string | null, note: string | null) =>
-    call<Incident>("open_incident", { keys, suspectedAt, note }),
+  /** `suspectedAt`: `YYYY-MM-DD` or RFC 3339; `source`: how it was noticed. */
+  openIncident: (keys: string[], suspectedAt: string | null, note: string | null, source: "manual" | "leak_scan" = "manual") =>
+    call<Incident>("open_incident", { keys, suspectedAt, note, source }),
+  /** Places worth scanning that exist here (histories, ~/.config, Downloads…). */
+  scanLocations: () => call<ScanLocation[]>("scan_locations"),
+  /** Starts a leak scan for every key (`keys` empty), some keys, or an incident's keys. */
+  startScan: (paths: string[], keys: string[], incident: string | null) =>
+    call<ScanStatus>("start_scan", { paths, keys, incident }),
+  /** The current or last scan, with copies and skipped files after the ones already had. */
+  scanStatus: (since: number, skippedSince: number) => call<ScanStatus | null>("scan_status", { since, skippedSince }),
+  cancelScan: () => call<void>("cancel_scan"),
+  /** Shows the file of the `index`th copy in the file manager. */
+  revealScanMatch: (index: number) => call<void>("reveal_scan_match", { index }),
+  /** The file is searched again first; `anyway` accepts a copy still there. */
+  resolveScanMatch: (index: number, anyway: boolean) => call<number[]>("resolve_scan_match", { index, anyway }),
   markIncidentStep: (
     id: string,
     step: IncidentStepId,

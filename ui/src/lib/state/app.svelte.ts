@@ -50,7 +50,9 @@ class AppState {
   sortAscending = $state(true);
   selectedId = $state<string | null>(null);
   /** Which view the inventory shows: the keys, or the findings dashboard. */
-  view = $state<"keys" | "findings" | "review" | "incidents">("keys");
+  view = $state<"keys" | "findings" | "review" | "incidents" | "scan">("keys");
+  /** The Scan view searches for this incident's keys (its step 5). */
+  scanIncident = $state<string | null>(null);
   /** The incident the Incidents view shows. */
   incidentId = $state<string | null>(null);
   toasts = $state<Toast[]>([]);
@@ -66,7 +68,7 @@ class AppState {
     | { kind: "delete"; id: string }
     | { kind: "rotate"; id: string }
     | { kind: "replace"; id: string }
-    | { kind: "open-incident"; id: string }
+    | { kind: "open-incident"; id: string; note?: string; source?: "manual" | "leak_scan" }
   >(null);
   /** A key to show once the vault is unlocked (a reminder's "Open"). */
   #pendingOpen: string | null = null;
@@ -147,6 +149,13 @@ class AppState {
     this.view = "incidents";
   }
 
+  /** The Scan view, searching for an incident's keys (step 5). */
+  scanForIncident(id: string) {
+    this.scanIncident = id;
+    this.selectedId = null;
+    this.view = "scan";
+  }
+
   /** Fetches the list again (after any change) and re-applies the filter. */
   async reload() {
     const list = await ipc.listEntries();
@@ -208,6 +217,7 @@ class AppState {
     this.dialog = null;
     this.view = "keys";
     this.incidentId = null;
+    this.scanIncident = null;
     this.filter = emptyFilter();
     this.lockMessage = reason === "idle" ? "Locked after a period of inactivity." : "";
     this.screen = "unlock";
