@@ -41,6 +41,14 @@ export HOME="$work/home" XDG_DATA_HOME="$work/data" XDG_CACHE_HOME="$work/cache"
   KEYWARD_DESKTOP_DIR="$work" KEYWARD_VAULT="$work/vault"
 export NO_AT_BRIDGE=1
 
+# A file manager stand-in: with no FileManager1 service on this bus, "Reveal
+# in file manager" falls back to xdg-open on the file's folder; this one
+# records the folder it was asked to open.
+mkdir -p "$work/bin"
+printf '#!/bin/sh\nprintf "%%s\\n" "$1" >> "$KEYWARD_DESKTOP_DIR/opened"\n' > "$work/bin/xdg-open"
+chmod +x "$work/bin/xdg-open"
+export PATH="$work/bin:$PATH"
+
 # A free display, chosen by Xvfb itself.
 Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
 pids+=($!)

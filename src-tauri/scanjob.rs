@@ -73,7 +73,13 @@ impl Scans {
 
     /// Starts `scanner` over the request's roots on a thread of its own,
     /// with a second one counting what there is to read (for the ETA).
-    pub fn start(&self, scanner: Scanner, needles: usize, too_short: usize, req: Request) -> Arc<Job> {
+    pub fn start(
+        &self,
+        scanner: Scanner,
+        needles: usize,
+        too_short: usize,
+        req: Request,
+    ) -> Arc<Job> {
         let job = Arc::new(Job {
             id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
             paths: req.roots.iter().map(|p| p.display().to_string()).collect(),

@@ -38,6 +38,8 @@ impl From<scan::Error> for IpcError {
 #[derive(Debug, Serialize, TS)]
 pub struct ScanLocation {
     pub path: String,
+    /// The path as people write it (`~/.config`).
+    pub shown: String,
     pub label: String,
 }
 
@@ -76,6 +78,9 @@ pub fn scan_locations() -> Vec<ScanLocation> {
         .filter(|(p, _)| p.exists())
         .map(|(p, label)| ScanLocation {
             path: p.display().to_string(),
+            shown: p
+                .strip_prefix(&home)
+                .map_or_else(|_| p.display().to_string(), |r| format!("~/{}", r.display())),
             label: (*label).to_owned(),
         })
         .collect()
@@ -119,6 +124,8 @@ pub struct ScanStatus {
     pub skipped_count: usize,
     /// Indexes of copies marked resolved.
     pub resolved: Vec<usize>,
+    /// The home folder, for paths to be shown as `~/…`.
+    pub home: Option<String>,
 }
 
 fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
@@ -153,6 +160,7 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
             .lock()
             .map(|r| r.iter().copied().collect())
             .unwrap_or_default(),
+        home: dirs::home_dir().map(|h| h.display().to_string()),
     }
 }
 
@@ -162,7 +170,10 @@ fn place(text: &str) -> Result<PathBuf, String> {
     if t.is_empty() || t.chars().any(char::is_control) {
         return Err("each place must be a path".into());
     }
-    let path = match t.strip_prefix("~/").or(if t == "~" { Some("") } else { None }) {
+    let path = match t
+        .strip_prefix("~/")
+        .or(if t == "~" { Some("") } else { None })
+    {
         Some(rest) => dirs::home_dir()
             .ok_or("there is no home folder to expand ~ in")?
             .join(rest),

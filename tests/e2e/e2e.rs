@@ -162,6 +162,11 @@ async fn flows(ui: &Ui) -> Step {
     )
     .await?;
     step(
+        "a leak scan: cancelled, then copies found, revealed, resolved, and an incident's step 5",
+        leak_scan(ui),
+    )
+    .await?;
+    step(
         "backup, verify, restore and recovery from Settings",
         backup(ui),
     )
@@ -812,7 +817,7 @@ async fn incident(ui: &Ui) -> Step {
         ui,
         5,
         "find_copies",
-        "leak scan not in this version; shell history checked by hand",
+        "shell history checked by hand before the scan existed",
         "Skip (say why)",
     )
     .await?;
@@ -885,6 +890,251 @@ async fn incident(ui: &Ui) -> Step {
     ui.click("nav[aria-label='Steps'] li:first-child button")
         .await?;
     ui.shot("25-incident-closed").await;
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Keys']")
+        .await
+}
+
+/// Where planted copies live, and the OKX key's hex-encoded secret.
+fn planted() -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let home = PathBuf::from(std::env::var("HOME").unwrap());
+    (
+        home.join(".bash_history"),
+        home.join("projects/grid-bot/.env"),
+        home.join(".config/hedge/config.json"),
+        home.join("Downloads/bulk"),
+    )
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn scan_state(ui: &Ui) -> String {
+    ui.texts("div[aria-label='Scan progress'] .line strong")
+        .await
+        .join("")
+}
+
+async fn leak_scan(ui: &Ui) -> Step {
+    let (history, env, config, bulk) = planted();
+    let okx_pass = KEYS[2].secrets[2].1;
+    let okx_secret = KEYS[2].secrets[1].1;
+    std::fs::write(
+        &history,
+        format!("ls -la\ncurl -H 'OK-ACCESS-PASSPHRASE: {okx_pass}' https://www.okx.com/api/v5/account/balance\nexit\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(env.parent().unwrap()).map_err(|e| e.to_string())?;
+    std::fs::write(
+        &env,
+        format!("# grid bot\nKRAKEN_API_KEY={NEW_PUBLIC}\nKRAKEN_PRIVATE_KEY={NEW_SECRET}\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(config.parent().unwrap()).map_err(|e| e.to_string())?;
+    std::fs::write(
+        &config,
+        format!(
+            "{{\n  \"venue\": \"okx\",\n  \"signing_key\": \"{}\"\n}}\n",
+            hex(okx_secret)
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    // 100 GiB of sparse files (no disk used): a scan long enough to cancel.
+    std::fs::create_dir_all(&bulk).map_err(|e| e.to_string())?;
+    for i in 0..400 {
+        let f =
+            std::fs::File::create(bulk.join(format!("disk-{i}.img"))).map_err(|e| e.to_string())?;
+        f.set_len(250 << 20).map_err(|e| e.to_string())?;
+    }
+
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Leak scan']")
+        .await?;
+    ui.until("the usual places listed", || async {
+        let places = ui.texts("fieldset.places .place").await.join("|");
+        [
+            "Bash history",
+            "App settings (~/.config)",
+            "Downloads",
+            "Projects",
+        ]
+        .iter()
+        .all(|p| places.contains(p))
+    })
+    .await?;
+    quiet(ui).await?;
+    ui.shot("29-scan-places").await;
+    let start =
+        "//section[@aria-label='Leak scan']//button[starts-with(normalize-space(),'Scan ')]";
+    ui.click_xpath(start).await?;
+    // Running: files, bytes, rate and an ETA once the total is counted.
+    ui.until("a running scan with an ETA", || async {
+        scan_state(ui).await == "Scanning…"
+            && ui
+                .texts("div[aria-label='Scan progress'] dd")
+                .await
+                .get(3)
+                .is_some_and(|t| t != "estimating…")
+    })
+    .await?;
+    ui.shot("30-scan-running").await;
+    ui.click_xpath("//button[normalize-space()='Cancel scan']")
+        .await?;
+    ui.until("the scan to stop", || async {
+        scan_state(ui).await == "Cancelled"
+    })
+    .await?;
+    let files = ui.texts("[data-testid=scan-files]").await.join("");
+    let (done, total) = files.split_once(" of ").ok_or(format!("files: {files}"))?;
+    let parse = |t: &str| t.replace(',', "").parse::<u64>().unwrap_or(0);
+    if parse(done) >= parse(total) {
+        return Err(format!("cancel read everything: {files}"));
+    }
+    std::fs::remove_dir_all(&bulk).map_err(|e| e.to_string())?;
+
+    // Again, to the end: four copies, none shown.
+    ui.click_xpath(start).await?;
+    ui.until("the scan to finish", || async {
+        scan_state(ui).await == "Scan finished"
+    })
+    .await?;
+    ui.wait_text("[data-testid=scan-found]", "4").await?;
+    let rows = ui
+        .texts("table[aria-label='Copies found'] tbody tr")
+        .await
+        .join("\n");
+    for want in [
+        ".bash_history:2:32",
+        "grid-bot/.env:2:16",
+        "grid-bot/.env:3:20",
+        "hedge/config.json:3:19",
+        "hex",
+        "curl -H 'OK-ACCESS-PASSPHRASE: ****' https://",
+        "KRAKEN_PRIVATE_KEY=****",
+    ] {
+        if !rows.contains(want) {
+            return Err(format!("the results lack {want}: {rows}"));
+        }
+    }
+    let page = ui.c.source().await.map_err(|e| e.to_string())?;
+    for secret in KEYS
+        .iter()
+        .flat_map(|k| k.secrets.iter().map(|s| s.1))
+        .chain([NEW_PUBLIC, NEW_SECRET])
+    {
+        if page.contains(secret) || page.contains(&hex(secret)) {
+            return Err(format!(
+                "the scan screen shows a secret ({} bytes)",
+                secret.len()
+            ));
+        }
+    }
+    quiet(ui).await?;
+    ui.shot("31-scan-results").await;
+
+    // Reveal: the file manager is asked for the file's folder.
+    let row = |place: &str| {
+        format!("//table[@aria-label='Copies found']//tr[.//td[contains(.,'{place}')]]")
+    };
+    ui.click_xpath(&format!(
+        "{}//button[normalize-space()='Reveal']",
+        row("grid-bot/.env:3")
+    ))
+    .await?;
+    let opened = PathBuf::from(std::env::var("KEYWARD_DESKTOP_DIR").unwrap()).join("opened");
+    let folder = env.parent().unwrap().display().to_string();
+    ui.until("the file manager to open the folder", || async {
+        std::fs::read_to_string(&opened).is_ok_and(|t| t.lines().any(|l| l == folder))
+    })
+    .await?;
+    // Resolved is checked: refused while the copy is there, accepted once gone.
+    ui.click_xpath(&format!(
+        "{}//button[normalize-space()='Mark resolved']",
+        row("grid-bot/.env:3")
+    ))
+    .await?;
+    ui.wait_text("tr.still", "the copy is still in").await?;
+    quiet(ui).await?;
+    ui.shot("32-scan-still-there").await;
+    std::fs::remove_file(&env).map_err(|e| e.to_string())?;
+    for place in ["grid-bot/.env:3", "grid-bot/.env:2"] {
+        ui.click_xpath(&format!(
+            "{}//button[normalize-space()='Mark resolved']",
+            row(place)
+        ))
+        .await?;
+        ui.until("the copy marked resolved", || async {
+            ui.c.find(Locator::XPath(&format!(
+                "{}//span[normalize-space()='resolved']",
+                row(place)
+            )))
+            .await
+            .is_ok()
+        })
+        .await?;
+    }
+    // The removed copy was exposed while it was there: an incident from it
+    // (the OKX copies belong to a key revoked in the review: no incident).
+    if !rows.contains("key revoked") {
+        return Err(format!(
+            "the OKX rows do not say the key is revoked: {rows}"
+        ));
+    }
+    ui.click_xpath(&format!(
+        "{}//button[normalize-space()='Open incident']",
+        row("grid-bot/.env:3")
+    ))
+    .await?;
+    ui.wait("#incident-form").await?;
+    ui.until("the note to name the file", || async {
+        ui.value("#inc-note").await.is_some_and(|n| {
+            n.starts_with("Found by the leak scan in ") && n.contains("grid-bot/.env, line 3")
+        })
+    })
+    .await?;
+    ui.click("button[form='incident-form']").await?;
+    ui.wait("section[aria-label='Incident']").await?;
+    incident_step(
+        ui,
+        1,
+        "contain",
+        "deleted on Kraken",
+        "Revoked on the platform",
+    )
+    .await?;
+    incident_step(ui, 2, "replace", "", "Not applicable").await?;
+    ui.click("input[name=activity][value=no]").await?;
+    incident_step(ui, 3, "review_activity", "", "Activity reviewed").await?;
+    incident_step(ui, 4, "secure_account", "", "Account secured").await?;
+    // Step 5 scans for this key only: the .env copy is gone, none is left.
+    ui.click_xpath("//article//button[normalize-space()='Scan this machine for copies…']")
+        .await?;
+    ui.wait_text(
+        "section[aria-label='Leak scan'] .banner",
+        "Kraken · Grid bot",
+    )
+    .await?;
+    ui.click_xpath(start).await?;
+    ui.until("the incident's scan to finish", || async {
+        scan_state(ui).await == "Scan finished"
+    })
+    .await?;
+    ui.wait_text("p.clean", "No copy of these keys' secrets")
+        .await?;
+    quiet(ui).await?;
+    ui.shot("33-scan-incident").await;
+    ui.click_xpath("//button[normalize-space()='Record in the incident']")
+        .await?;
+    ui.wait("article[aria-label='Step 6: root_cause']").await?;
+    ui.click("nav[aria-label='Steps'] li:nth-child(5) button")
+        .await?;
+    ui.wait_text(
+        "article[aria-label='Step 5: find_copies']",
+        "No copy found.",
+    )
+    .await?;
+    for f in [&history, &config] {
+        std::fs::remove_file(f).map_err(|e| e.to_string())?;
+    }
     ui.click_xpath("//button[@role='tab'][normalize-space()='Keys']")
         .await
 }
@@ -1166,8 +1416,14 @@ fn audited(app: &Path, vault: &Path) {
             .count()
     };
     assert_eq!(by_app("entry.create"), 4, "three keys and a replacement");
-    assert_eq!(by_app("incident.open"), 1);
-    assert_eq!(by_app("incident.step"), 8, "every step");
+    assert_eq!(
+        by_app("incident.open"),
+        2,
+        "by hand, and from a scan's copy"
+    );
+    assert_eq!(by_app("incident.step"), 8 + 5, "every step, then five");
+    assert_eq!(by_app("secret.scan"), 3, "cancelled, whole, the incident's");
+    assert_eq!(by_app("secret.scan_resolved"), 2, "the two .env copies");
     assert_eq!(by_app("incident.close"), 1);
     assert_eq!(by_app("backup.create"), 1);
     assert_eq!(by_app("recovery.create"), 1);

@@ -432,7 +432,11 @@ impl Scanner {
         progress.finished.store(true, Ordering::Relaxed);
         let mut report = Report {
             matches: progress.found.lock().map(|f| f.clone()).unwrap_or_default(),
-            skipped: progress.skipped.lock().map(|s| s.clone()).unwrap_or_default(),
+            skipped: progress
+                .skipped
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default(),
             files: progress.files.load(Ordering::Relaxed),
             bytes: progress.bytes.load(Ordering::Relaxed),
             cancelled: progress.cancel.load(Ordering::Relaxed),
@@ -514,8 +518,7 @@ impl Scanner {
         if hits.is_empty() {
             return Ok(Vec::new());
         }
-        let places = locate(&mut file, buf, hits.iter().map(|h| h.0))
-            .map_err(|e| io_reason(&e))?;
+        let places = locate(&mut file, buf, hits.iter().map(|h| h.0)).map_err(|e| io_reason(&e))?;
         Ok(hits
             .into_iter()
             .zip(places)
@@ -571,7 +574,9 @@ pub fn measure(roots: &[PathBuf], max_file: u64, progress: &Progress) {
             let Ok(meta) = entry.metadata() else { continue };
             if meta.len() <= max_file {
                 progress.total_files.fetch_add(1, Ordering::Relaxed);
-                progress.total_bytes.fetch_add(meta.len(), Ordering::Relaxed);
+                progress
+                    .total_bytes
+                    .fetch_add(meta.len(), Ordering::Relaxed);
             }
         }
     }
@@ -788,17 +793,25 @@ mod tests {
         let mut rng = Rng(0x5eed_1234_abcd_ef01);
         for round in 0..40 {
             // Narrow alphabets make needles overlap and share pieces.
-            let alphabet: &[u8] = if round % 2 == 0 { b"ab" } else { b"abcdef0123456789" };
+            let alphabet: &[u8] = if round % 2 == 0 {
+                b"ab"
+            } else {
+                b"abcdef0123456789"
+            };
             let count = 1 + rng.below(if round % 3 == 0 { 400 } else { 12 });
             let values: Vec<Vec<u8>> = (0..count)
                 .map(|_| {
                     let len = MIN_SECRET_LEN + rng.below(60);
-                    (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect()
+                    (0..len)
+                        .map(|_| alphabet[rng.below(alphabet.len())])
+                        .collect()
                 })
                 .collect();
             let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
             let s = scanner(&refs);
-            let mut hay: Vec<u8> = (0..4000).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+            let mut hay: Vec<u8> = (0..4000)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
             for _ in 0..6 {
                 let p = &s.needles.patterns[rng.below(s.needles.patterns.len())];
                 let at = rng.below(hay.len() - p.len());

@@ -3,4 +3,8 @@
 /**
  * A place worth scanning that exists on this machine.
  */
-export type ScanLocation = { path: string, label: string, };
+export type ScanLocation = { path: string, 
+/**
+ * The path as people write it (`~/.config`).
+ */
+shown: string, label: string, };

@@ -35,4 +35,8 @@ skipped: Array<Skipped>, skipped_count: number,
 /**
  * Indexes of copies marked resolved.
  */
-resolved: Array<number>, };
+resolved: Array<number>, 
+/**
+ * The home folder, for paths to be shown as `~/…`.
+ */
+home: string | null, };
