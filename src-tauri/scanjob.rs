@@ -131,3 +131,80 @@ impl Scans {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyward_core::scan::Needles;
+
+    const SECRET: &[u8] = b"job-secret-Qm4vX8rT2wL6nZ1p";
+
+    fn job_over(dir: &std::path::Path, scans: &Scans) -> Arc<Job> {
+        let mut needles = Needles::default();
+        needles.add("k1", "bot", "api_secret", SECRET);
+        let n = needles.len();
+        let scanner = Scanner::new(needles, u64::MAX).unwrap();
+        scans.start(
+            scanner,
+            n,
+            0,
+            Request {
+                roots: vec![dir.to_path_buf()],
+                keys: Vec::new(),
+                incident: None,
+                max_file: u64::MAX,
+            },
+        )
+    }
+
+    fn wait_end(job: &Job) {
+        while job.running() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_scan_runs_to_the_end_with_its_total_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = b"x=".to_vec();
+        text.extend_from_slice(SECRET);
+        std::fs::write(dir.path().join("a.env"), &text).unwrap();
+        std::fs::write(dir.path().join("b.txt"), b"nothing").unwrap();
+        let scans = Scans::default();
+        let job = job_over(dir.path(), &scans);
+        wait_end(&job);
+        let p = &job.progress;
+        assert_eq!(p.files.load(Ordering::Relaxed), 2);
+        assert!(p.measured.load(Ordering::Relaxed) || p.finished.load(Ordering::Relaxed));
+        assert_eq!(job.hit(0).map(|m| m.preview), Some("x=****".to_owned()));
+        assert!(job.hit(1).is_none());
+        assert!(!scans.is_running());
+    }
+
+    #[test]
+    fn locking_stops_a_running_scan_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        // Sparse: gigabytes to read, no disk used.
+        for i in 0..64 {
+            let f = std::fs::File::create(dir.path().join(format!("{i}.img"))).unwrap();
+            f.set_len(256 << 20).unwrap();
+        }
+        let scans = Scans::default();
+        let job = job_over(dir.path(), &scans);
+        while job.progress.bytes.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
+        }
+        scans.cancel_for_lock();
+        wait_end(&job);
+        assert!(job.by_lock.load(Ordering::Relaxed));
+        assert!(job.progress.cancel.load(Ordering::Relaxed));
+        assert!(job.progress.bytes.load(Ordering::Relaxed) < 64 * (256 << 20));
+        // A scan already ended is left as it was.
+        scans.cancel_for_lock();
+        let again = job_over(dir.path(), &scans);
+        assert_ne!(again.id, job.id);
+        scans.cancel();
+        wait_end(&again);
+        assert!(!again.by_lock.load(Ordering::Relaxed));
+    }
+}

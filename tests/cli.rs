@@ -1995,6 +1995,9 @@ fn scan_finds_stored_secrets_anywhere_and_names_them_without_showing_them() {
         .to_owned();
     let out = kw.run(&["scan", t, "--key", &other], "");
     assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = kw.run(&["scan", t, "--key", &other, "--key", &id, "--json"], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stdout.contains(&other), "{}", out.stdout);
     let out = kw.run(&["scan", t, "--max-file-mb", "0", "--json"], "");
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("\"skipped\": 6"), "{}", out.stdout);

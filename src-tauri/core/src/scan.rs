@@ -67,6 +67,7 @@ struct Origin {
 }
 
 /// The secrets to look for, decrypted for the scan only.
+#[derive(Default)]
 pub struct Needles {
     patterns: Vec<Zeroizing<Vec<u8>>>,
     origins: Vec<Origin>,
