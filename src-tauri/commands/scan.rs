@@ -78,9 +78,10 @@ pub fn scan_locations() -> Vec<ScanLocation> {
         .filter(|(p, _)| p.exists())
         .map(|(p, label)| ScanLocation {
             path: p.display().to_string(),
-            shown: p
-                .strip_prefix(&home)
-                .map_or_else(|_| p.display().to_string(), |r| format!("~/{}", r.display())),
+            shown: p.strip_prefix(&home).map_or_else(
+                |_| p.display().to_string(),
+                |r| format!("~/{}", r.display()),
+            ),
             label: (*label).to_owned(),
         })
         .collect()

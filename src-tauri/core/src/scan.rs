@@ -5,9 +5,9 @@
 //! make it unambiguous, their base64, URL-encoded and hex forms), held in
 //! zeroizing buffers for the scan only. Files are walked in parallel with
 //! the `ignore` crate (its ignore rules switched off: `.env` files hide in
-//! git-ignored places) and searched with one Aho-Corasick automaton, in
-//! chunks that overlap by the longest needle so a match across two reads is
-//! still found. A result names the file, line, column, key and field, and
+//! git-ignored places) and searched by sampling 8-byte pieces ([`Sampled`]:
+//! as fast with 1,000 secrets as with 10), in chunks that overlap by the
+//! longest needle so a match across two reads is still found. A result names the file, line, column, key and field, and
 //! previews the line with the secret masked — never the secret itself.
 
 use std::fs::File;
@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine as _;
 use serde::Serialize;
 use ts_rs::TS;
@@ -235,16 +234,19 @@ pub struct Report {
     pub cancelled: bool,
 }
 
-/// Needles at least this long are found by [`Sampled`]; shorter ones (rare:
-/// short passphrases and their encodings) by an Aho-Corasick automaton.
-const SAMPLED_MIN: usize = 16;
+/// Needles at least this long are searched together; shorter ones (rare:
+/// short passphrases) in a second group, so that one 8-byte value does not
+/// make every long one's search look at every byte.
+const LONG: usize = 16;
 /// The piece [`Sampled`] looks up: one unaligned 64-bit load.
 const GRAM: usize = 8;
 
-/// Finds long needles without looking at every byte.
+/// Finds needles without looking at every byte.
 ///
-/// Aho-Corasick's SIMD path ends at ~64 needles and its DFA slows as the
-/// vault grows (three needles per secret: raw, base64, hex). Here, with `m`
+/// Aho-Corasick (what the first version used) has a SIMD path only up to
+/// ~64 needles, and its DFA slows as the vault grows (three needles per
+/// secret: raw, base64, hex); it also keeps copies of the needles it does
+/// not wipe. Here, with `m`
 /// the shortest needle and `stride = m - 7`, every copy of a needle covers a
 /// buffer position that is a multiple of `stride`, at an offset below
 /// `stride` from its start. Only those positions are read: the 8 bytes there
@@ -337,9 +339,8 @@ impl Sampled {
 
 /// The compiled search.
 pub struct Scanner {
-    sampled: Option<Sampled>,
-    /// The short needles, and their index in `needles`.
-    short: Option<(AhoCorasick, Vec<usize>)>,
+    /// Needles of [`LONG`] bytes or more, and the shorter ones.
+    groups: Vec<Sampled>,
     needles: Needles,
     max_len: usize,
     max_file: u64,
@@ -351,25 +352,20 @@ const CHUNK: usize = 256 << 10;
 impl Scanner {
     /// `max_file`: larger files are reported as skipped.
     pub fn new(needles: Needles, max_file: u64) -> Result<Self> {
+        if needles.patterns.iter().any(|p| p.len() < GRAM) {
+            return Err(Error::Matcher(format!(
+                "a value shorter than {GRAM} bytes cannot be searched for"
+            )));
+        }
         let (long, short): (Vec<usize>, Vec<usize>) =
-            (0..needles.patterns.len()).partition(|&i| needles.patterns[i].len() >= SAMPLED_MIN);
-        let sampled = Sampled::new(&needles.patterns, &long);
-        let short = if short.is_empty() {
-            None
-        } else {
-            // The automaton picks its own searcher (a SIMD prefilter for
-            // few needles). It keeps its own copy of these short needles,
-            // which it does not wipe.
-            let ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(short.iter().map(|&i| needles.patterns[i].as_slice()))
-                .map_err(|e| Error::Matcher(e.to_string()))?;
-            Some((ac, short))
-        };
+            (0..needles.patterns.len()).partition(|&i| needles.patterns[i].len() >= LONG);
+        let groups = [long, short]
+            .iter()
+            .filter_map(|ids| Sampled::new(&needles.patterns, ids))
+            .collect();
         let max_len = needles.patterns.iter().map(|p| p.len()).max().unwrap_or(1);
         Ok(Scanner {
-            sampled,
-            short,
+            groups,
             needles,
             max_len,
             max_file,
@@ -379,13 +375,8 @@ impl Scanner {
     /// Every copy wholly inside `hay`, ordered by where it starts.
     fn find_all(&self, hay: &[u8]) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
-        if let Some(s) = &self.sampled {
-            s.find(&self.needles.patterns, hay, &mut out);
-        }
-        if let Some((ac, ids)) = &self.short {
-            for m in ac.find_overlapping_iter(hay) {
-                out.push((ids[m.pattern().as_usize()], m.start(), m.end()));
-            }
+        for g in &self.groups {
+            g.find(&self.needles.patterns, hay, &mut out);
         }
         out.sort_unstable_by_key(|&(n, s, _)| (s, n));
         out
