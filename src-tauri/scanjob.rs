@@ -42,7 +42,7 @@ impl Job {
         guard(&self.took).unwrap_or_else(|| self.started.elapsed())
     }
 
-    /// The `index`th copy found.
+    /// The `index`th copy found (with its real path).
     pub fn hit(&self, index: usize) -> Option<Match> {
         self.progress.found_since(index).into_iter().next()
     }
@@ -100,13 +100,22 @@ impl Scans {
         let spawned = std::thread::Builder::new()
             .name("leak-scan".into())
             .spawn(move || {
+                // Marks the job ended however the thread ends (a panic too),
+                // so a new scan is never refused as "already running".
+                struct Ended(Arc<Job>);
+                impl Drop for Ended {
+                    fn drop(&mut self) {
+                        *guard(&self.0.took) = Some(self.0.started.elapsed());
+                    }
+                }
+                let ended = Ended(worker);
+                let worker = &ended.0;
                 std::thread::scope(|s| {
                     s.spawn(|| scan::measure(&roots, max_file, &worker.progress));
                     scanner.scan(&roots, &worker.progress);
                     // The needles are wiped here, before the result is shown.
                     drop(scanner);
                 });
-                *guard(&worker.took) = Some(worker.started.elapsed());
             });
         if spawned.is_err() {
             job.progress.cancel.store(true, Ordering::Relaxed);

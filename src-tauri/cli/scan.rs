@@ -98,7 +98,7 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
             writeln!(
                 out,
                 "{}:{}:{}: {} · {} ({}{}): {}",
-                m.path,
+                printable(&m.path),
                 m.line,
                 m.column,
                 &m.key_id[..8.min(m.key_id.len())],
@@ -118,7 +118,7 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
             )?;
         }
         for s in &report.skipped {
-            eprintln!("skipped {}: {}", s.path, s.reason);
+            eprintln!("skipped {}: {}", printable(&s.path), s.reason);
         }
         eprintln!(
             "{} file(s), {:.1} MiB in {:.1} s; {} searched for ({} too short to search); {}",
@@ -135,4 +135,11 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
         );
     }
     Ok(report)
+}
+
+/// A file name may hold terminal control sequences: shown as `?`.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

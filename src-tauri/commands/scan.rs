@@ -286,62 +286,89 @@ pub fn cancel_scan(state: State<'_, AppState>) {
     state.scans.cancel();
 }
 
-fn hit(state: &AppState, index: usize) -> IpcResult<(std::sync::Arc<Job>, Match)> {
+/// The `index`th copy of scan `scan` (the one the window shows: a newer
+/// scan's copies are numbered afresh).
+fn hit(state: &AppState, scan: u64, index: usize) -> IpcResult<(std::sync::Arc<Job>, Match)> {
+    let gone = || {
+        IpcError::new(
+            ErrorCode::NotFound,
+            "that scan result is no longer the current one",
+        )
+    };
     let job = state
         .scans
         .current()
-        .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "there is no scan result"))?;
+        .filter(|j| j.id == scan)
+        .ok_or_else(gone)?;
     let m = job
         .hit(index)
         .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such copy in the scan result"))?;
     Ok((job, m))
 }
 
-/// Shows the file of the `index`th copy in the file manager.
+/// Shows the file of the `index`th copy in the file manager (off the main
+/// thread: a D-Bus call may wait).
 #[tauri::command]
-pub fn reveal_scan_match(state: State<'_, AppState>, index: usize) -> IpcResult<()> {
+pub async fn reveal_scan_match(
+    state: State<'_, AppState>,
+    scan: u64,
+    index: usize,
+) -> IpcResult<()> {
     state.with_unlocked(|_| Ok(()))?;
-    let (_, m) = hit(&state, index)?;
-    crate::platform::reveal::reveal(std::path::Path::new(&m.path))
-        .map_err(|r| IpcError::new(ErrorCode::NotFound, r))
+    let (_, m) = hit(&state, scan, index)?;
+    super::blocking(move || {
+        crate::platform::reveal::reveal(&m.file).map_err(|r| IpcError::new(ErrorCode::NotFound, r))
+    })
+    .await
 }
 
 /// Marks the `index`th copy resolved: the file is searched again for that
-/// key's secrets first, and a copy still there is refused unless `anyway`
-/// (the key was revoked, or the file is meant to hold it).
+/// key's secrets first (off the main thread and without holding the
+/// session), and a copy still there is refused unless `anyway` (the key
+/// was revoked, or the file is meant to hold it).
 #[tauri::command]
-pub fn resolve_scan_match(
+pub async fn resolve_scan_match(
     state: State<'_, AppState>,
+    scan: u64,
     index: usize,
     anyway: bool,
 ) -> IpcResult<Vec<usize>> {
-    let (job, m) = hit(&state, index)?;
-    state.with_unlocked(|u| {
-        if !anyway {
+    let (job, m) = hit(&state, scan, index)?;
+    if !anyway {
+        let scanner = state.with_unlocked(|u| {
             let needles = Needles::from_vault(&u.vault, std::slice::from_ref(&m.key_id))?;
-            let scanner = Scanner::new(needles, u64::MAX)?;
-            match scanner.scan_path(std::path::Path::new(&m.path)) {
-                Ok(found) => {
-                    if let Some(still) = found.iter().find(|f| f.field == m.field) {
-                        return Err(IpcError::new(
-                            ErrorCode::Invalid,
-                            format!(
-                                "the copy is still in {} (line {}): remove it first, or mark it resolved anyway",
-                                m.path, still.line
-                            ),
-                        ));
-                    }
-                }
-                // The file is gone: so is the copy.
-                Err(reason) if reason.starts_with("vanished") => {}
-                Err(reason) => {
-                    return Err(IpcError::new(
+            Ok(Scanner::new(
+                needles,
+                u64::from(u.settings.scan_max_file_mb) << 20,
+            )?)
+        })?;
+        let (file, field, path) = (m.file.clone(), m.field.clone(), m.path.clone());
+        super::blocking(move || {
+            let checked = scanner.scan_path(&file);
+            drop(scanner);
+            match checked {
+                Ok(found) => match found.iter().find(|f| f.field == field) {
+                    Some(still) => Err(IpcError::new(
                         ErrorCode::Invalid,
-                        format!("{} cannot be checked: {reason}", m.path),
-                    ))
-                }
+                        format!(
+                            "the copy is still in {path} (line {}): remove it first, or mark it resolved anyway",
+                            still.line
+                        ),
+                    )),
+                    None => Ok(()),
+                },
+                // The file itself is gone (its real path, not a lossy name):
+                // so is the copy.
+                Err(_) if std::fs::symlink_metadata(&file).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) => Ok(()),
+                Err(reason) => Err(IpcError::new(
+                    ErrorCode::Invalid,
+                    format!("{path} cannot be checked: {reason}"),
+                )),
             }
-        }
+        })
+        .await?;
+    }
+    state.with_unlocked(|u| {
         audit::record(
             &mut u.vault,
             now(),

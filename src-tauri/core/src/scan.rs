@@ -10,6 +10,7 @@
 //! longest needle so a match across two reads is still found. A result names the file, line, column, key and field, and
 //! previews the line with the secret masked — never the secret itself.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -63,6 +64,9 @@ struct Origin {
     label: String,
     field: String,
     encoding: Encoding,
+    /// Searched for to be reported; otherwise only masked in previews (a
+    /// one-key scan must not show another key's secret on the same line).
+    reported: bool,
 }
 
 /// The secrets to look for, decrypted for the scan only.
@@ -70,87 +74,111 @@ struct Origin {
 pub struct Needles {
     patterns: Vec<Zeroizing<Vec<u8>>>,
     origins: Vec<Origin>,
-    /// Secret fields too short to search for.
+    /// Values too short to search for (1–7 bytes): masked in previews only.
+    masks: Vec<Zeroizing<Vec<u8>>>,
+    /// Secret fields of the keys searched for that are too short to search.
     pub too_short: Vec<(String, String)>,
 }
 
 impl Needles {
     /// Every stored secret field of the given keys (none given: of every
-    /// key), with its encodings. Values are taken without a `secret.reveal`
-    /// row each (that would mislead): the caller writes one `secret.scan` row.
+    /// key), with its encodings; every other key's secrets are taken too,
+    /// to be masked in previews, never reported. Values are taken without a
+    /// `secret.reveal` row each (that would mislead): the caller writes one
+    /// `secret.scan` row.
     pub fn from_vault(vault: &Vault, keys: &[String]) -> Result<Self> {
-        let entries = if keys.is_empty() {
-            inventory::list(vault)?
-        } else {
-            let mut found = Vec::with_capacity(keys.len());
-            for k in keys {
-                let e = inventory::get(vault, k)?;
-                if !found.iter().any(|f: &inventory::Entry| f.id == e.id) {
-                    found.push(e);
-                }
-            }
-            found
-        };
-        let mut n = Needles {
-            patterns: Vec::new(),
-            origins: Vec::new(),
-            too_short: Vec::new(),
-        };
-        for e in &entries {
+        let mut wanted = Vec::with_capacity(keys.len());
+        for k in keys {
+            wanted.push(inventory::get(vault, k)?.id);
+        }
+        let mut n = Needles::default();
+        for e in &inventory::list(vault)? {
+            let reported = wanted.is_empty() || wanted.contains(&e.id);
             for field in &e.secret_fields {
                 let value = inventory::take_secret_quietly(vault, &e.id, field.as_str())?;
-                n.add(&e.id, &e.label, field.as_str(), value.expose());
+                n.add_as(&e.id, &e.label, field.as_str(), value.expose(), reported);
             }
         }
-        if n.patterns.is_empty() {
+        if n.is_empty() {
             return Err(Error::NothingToFind);
         }
         Ok(n)
     }
 
-    /// Adds one secret value and its encoded forms.
+    /// Adds one secret value and its encoded forms, to be reported.
     pub fn add(&mut self, key_id: &str, label: &str, field: &str, value: &[u8]) {
+        self.add_as(key_id, label, field, value, true);
+    }
+
+    fn add_as(&mut self, key_id: &str, label: &str, field: &str, value: &[u8], reported: bool) {
         if value.len() < MIN_SECRET_LEN {
-            self.too_short.push((key_id.to_owned(), field.to_owned()));
+            if reported {
+                self.too_short.push((key_id.to_owned(), field.to_owned()));
+            }
+            if !value.is_empty() {
+                self.masks.push(Zeroizing::new(value.to_vec()));
+            }
             return;
         }
-        let mut push = |bytes: Vec<u8>, encoding: Encoding| {
-            let bytes = Zeroizing::new(bytes);
-            if self.patterns.iter().any(|p| **p == *bytes) {
-                return;
-            }
-            self.patterns.push(bytes);
-            self.origins.push(Origin {
-                key_id: key_id.to_owned(),
-                label: label.to_owned(),
-                field: field.to_owned(),
-                encoding,
-            });
+        let origin = |encoding| Origin {
+            key_id: key_id.to_owned(),
+            label: label.to_owned(),
+            field: field.to_owned(),
+            encoding,
+            reported,
         };
-        push(value.to_vec(), Encoding::Raw);
+        let mut push = |bytes: Zeroizing<Vec<u8>>, encoding: Encoding| {
+            match self.patterns.iter().position(|p| **p == *bytes) {
+                // The same value twice (a key stored twice): report it once,
+                // as a key searched for if either is.
+                Some(i) if reported && !self.origins[i].reported => {
+                    self.origins[i] = origin(encoding)
+                }
+                Some(_) => {}
+                None => {
+                    self.patterns.push(bytes);
+                    self.origins.push(origin(encoding));
+                }
+            }
+        };
+        push(Zeroizing::new(value.to_vec()), Encoding::Raw);
         if value.len() >= MIN_ENCODED_LEN {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(value);
-            // Without padding too: the padding depends on what follows.
+            // Each form written into a buffer sized up front (no regrowth
+            // leaving copies behind) and wiped on drop.
+            let mut b64 = Zeroizing::new(String::with_capacity(value.len() * 4 / 3 + 4));
+            base64::engine::general_purpose::STANDARD.encode_string(value, &mut b64);
+            // Without padding: the padding depends on what follows.
+            let unpadded = b64.trim_end_matches('=').len();
+            b64.truncate(unpadded);
             push(
-                b64.trim_end_matches('=').as_bytes().to_vec(),
+                Zeroizing::new(std::mem::take(&mut *b64).into_bytes()),
                 Encoding::Base64,
             );
-            let url: String =
-                percent_encoding::percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-                    .to_string();
-            if url.as_bytes() != value {
-                push(url.into_bytes(), Encoding::Url);
+            let mut url = Zeroizing::new(String::with_capacity(value.len() * 3));
+            for part in percent_encoding::percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+            {
+                url.push_str(part);
             }
-            push(hex::encode(value).into_bytes(), Encoding::Hex);
+            if url.as_bytes() != value {
+                push(
+                    Zeroizing::new(std::mem::take(&mut *url).into_bytes()),
+                    Encoding::Url,
+                );
+            }
+            let mut hex = Zeroizing::new(vec![0u8; value.len() * 2]);
+            if hex::encode_to_slice(value, &mut hex).is_ok() {
+                push(hex, Encoding::Hex);
+            }
         }
     }
 
+    /// How many values are searched for to be reported.
     pub fn len(&self) -> usize {
-        self.patterns.len()
+        self.origins.iter().filter(|o| o.reported).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
+        self.len() == 0
     }
 }
 
@@ -158,7 +186,12 @@ impl Needles {
 #[derive(Clone, Debug, Serialize, TS)]
 #[ts(rename = "ScanMatch")]
 pub struct Match {
+    /// The path for people (non-UTF-8 bytes replaced).
     pub path: String,
+    /// The path itself, for reveal and re-check (never sent to the window).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub file: PathBuf,
     #[ts(type = "number")]
     pub line: u64,
     #[ts(type = "number")]
@@ -387,6 +420,11 @@ impl Scanner {
     pub fn scan(&self, roots: &[PathBuf], progress: &Progress) -> Report {
         if let Some(walk) = walker(roots) {
             let keep = self.max_len.saturating_sub(1);
+            // Folders and files by (device, inode): reached again through a
+            // symlink, an overlapping place or a hard link, they are not
+            // searched twice — and a tree of links cannot multiply the walk.
+            let seen = Mutex::new(HashSet::<(u64, u64)>::new());
+            let seen = &seen;
             walk.build_parallel().run(|| {
                 // One read buffer per thread, wiped when the walk ends.
                 let mut buf = Zeroizing::new(vec![0u8; CHUNK + keep]);
@@ -402,17 +440,51 @@ impl Scanner {
                             return ignore::WalkState::Continue;
                         }
                     };
-                    if !entry.file_type().is_some_and(|t| t.is_file()) {
+                    let Some(kind) = entry.file_type() else {
+                        return ignore::WalkState::Continue;
+                    };
+                    if !kind.is_file() && !kind.is_dir() {
+                        return ignore::WalkState::Continue;
+                    }
+                    if let Ok(m) = entry.metadata() {
+                        use std::os::unix::fs::MetadataExt;
+                        let new = seen
+                            .lock()
+                            .map_or(true, |mut s| s.insert((m.dev(), m.ino())));
+                        if !new {
+                            return if kind.is_dir() {
+                                ignore::WalkState::Skip
+                            } else {
+                                ignore::WalkState::Continue
+                            };
+                        }
+                    }
+                    if kind.is_dir() {
+                        // Kernel file systems are endless and hold no copies;
+                        // a link to `/` must not lead into them.
+                        if (entry.depth() == 0 || entry.path_is_symlink())
+                            && std::fs::canonicalize(entry.path())
+                                .is_ok_and(|p| SYSTEM.iter().any(|s| p.starts_with(s)))
+                        {
+                            progress.skip(
+                                entry.path().display().to_string(),
+                                "a system folder (/proc, /sys, /dev): not searched".into(),
+                            );
+                            return ignore::WalkState::Skip;
+                        }
                         return ignore::WalkState::Continue;
                     }
                     let path = entry.path();
                     match self.scan_file(path, progress, &mut buf) {
-                        Ok(found) => {
+                        Ok((found, note)) => {
                             progress.files.fetch_add(1, Ordering::Relaxed);
                             if !found.is_empty() {
                                 if let Ok(mut f) = progress.found.lock() {
                                     f.extend(found);
                                 }
+                            }
+                            if let Some(note) = note {
+                                progress.skip(path.display().to_string(), note);
                             }
                         }
                         Err(reason) => progress.skip(path.display().to_string(), reason),
@@ -444,35 +516,58 @@ impl Scanner {
     /// could not be read.
     pub fn scan_path(&self, path: &Path) -> Result<Vec<Match>, String> {
         let mut buf = Zeroizing::new(vec![0u8; CHUNK + self.max_len]);
-        self.scan_file(path, &Progress::default(), &mut buf)
+        match self.scan_file(path, &Progress::default(), &mut buf)? {
+            (found, None) => Ok(found),
+            (found, Some(_)) if !found.is_empty() => Ok(found),
+            (_, Some(note)) => Err(note),
+        }
     }
 
-    /// Searches one file in overlapping chunks; `Err` is why it was skipped.
+    /// Searches one file in overlapping chunks. `Err` is why it was not
+    /// searched; a note with the copies is why it was searched only in
+    /// part (a read error, more than the size limit read, too many copies).
     fn scan_file(
         &self,
         path: &Path,
         progress: &Progress,
         buf: &mut [u8],
-    ) -> Result<Vec<Match>, String> {
-        let mut file = File::open(path).map_err(|e| io_reason(&e))?;
+    ) -> Result<(Vec<Match>, Option<String>), String> {
+        let mut file = open_regular(path)?;
         let len = file.metadata().map_err(|e| io_reason(&e))?.len();
+        let limit = format!("larger than the {} MiB limit", self.max_file >> 20);
         if len > self.max_file {
-            return Err(format!("larger than the {} MiB limit", self.max_file >> 20));
+            return Err(limit);
         }
         let keep = self.max_len.saturating_sub(1);
         // `carry` bytes at the start of `buf` are the end of the last chunk.
         let mut carry = 0usize;
         // Offset in the file of buf[0].
         let mut base: u64 = 0;
+        // Where the copies of the last chunk lie in the carried bytes: a
+        // preview here must mask them too.
+        let mut carried: Vec<(usize, usize)> = Vec::new();
         // (offset in the file, needle, preview): lines and columns are
         // counted afterwards, and only in files with a copy.
         let mut hits: Vec<(u64, usize, String)> = Vec::new();
+        let mut note = None;
         loop {
             if progress.cancel.load(Ordering::Relaxed) {
                 break;
             }
+            if base + carry as u64 > self.max_file {
+                // Grew while read (a log), or a file whose size says 0.
+                note = Some(limit);
+                break;
+            }
             let room = buf.len() - carry;
-            let n = read_full(&mut file, &mut buf[carry..]).map_err(|e| io_reason(&e))?;
+            let n = match read_full(&mut file, &mut buf[carry..]) {
+                Ok(n) => n,
+                Err(e) if hits.is_empty() && base == 0 => return Err(io_reason(&e)),
+                Err(e) => {
+                    note = Some(format!("read in part: {}", io_reason(&e)));
+                    break;
+                }
+            };
             if n == 0 {
                 break;
             }
@@ -480,10 +575,15 @@ impl Scanner {
             let filled = carry + n;
             let hay = &buf[..filled];
             let found = self.find_all(hay);
-            if !found.is_empty() {
-                // A preview masks every copy in the chunk, not only its own
+            if found
+                .iter()
+                .any(|&(i, _, e)| e > carry && self.needles.origins[i].reported)
+            {
+                // A preview masks every secret around it, not only its own
                 // (two secrets often share a line).
-                let ranges: Vec<(usize, usize)> = found.iter().map(|&(_, s, e)| (s, e)).collect();
+                let mut ranges: Vec<(usize, usize)> =
+                    found.iter().map(|&(_, s, e)| (s, e)).collect();
+                ranges.extend_from_slice(&carried);
                 // Bytes near the end of a full read may start a secret that
                 // the next read completes: previews stop before them.
                 let safe_end = if n < room {
@@ -492,32 +592,49 @@ impl Scanner {
                     filled - keep.min(filled)
                 };
                 for &(needle, start, end) in &found {
-                    // Copies wholly inside the carried bytes were found last round.
-                    if end <= carry {
+                    // Copies wholly inside the carried bytes were found last
+                    // round; others' secrets are only masked.
+                    if end <= carry || !self.needles.origins[needle].reported {
                         continue;
                     }
-                    let shown = preview(&hay[..end.max(safe_end)], start, end, &ranges);
+                    if hits.len() >= MAX_COPIES_PER_FILE {
+                        note = Some(format!(
+                            "more than {MAX_COPIES_PER_FILE} copies: the first are listed"
+                        ));
+                        break;
+                    }
+                    let window = &hay[..end.max(safe_end)];
+                    let shown = preview(window, start, end, &ranges, &self.needles.masks);
                     hits.push((base + start as u64, needle, shown));
+                }
+                if note.is_some() {
+                    break;
                 }
             }
             // Advance: keep the last `keep` bytes for copies across chunks.
             let new_carry = keep.min(filled);
             let consumed = filled - new_carry;
+            carried = found
+                .iter()
+                .filter(|&&(_, _, e)| e > consumed)
+                .map(|&(_, s, e)| (s.saturating_sub(consumed), e - consumed))
+                .collect();
             base += consumed as u64;
             buf.copy_within(consumed..filled, 0);
             carry = new_carry;
         }
         if hits.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), note));
         }
         let places = locate(&mut file, buf, hits.iter().map(|h| h.0)).map_err(|e| io_reason(&e))?;
-        Ok(hits
+        let found = hits
             .into_iter()
             .zip(places)
             .map(|((_, needle, preview), (line, column))| {
                 let o = &self.needles.origins[needle];
                 Match {
                     path: path.display().to_string(),
+                    file: path.to_path_buf(),
                     line,
                     column,
                     key_id: o.key_id.clone(),
@@ -527,7 +644,32 @@ impl Scanner {
                     preview,
                 }
             })
-            .collect())
+            .collect();
+        Ok((found, note))
+    }
+}
+
+/// Not searched, even through a link: the kernel's own file systems.
+const SYSTEM: [&str; 3] = ["/proc", "/sys", "/dev"];
+
+/// At most this many copies are listed per file (a file repeating a
+/// secret a million times would otherwise flood the window).
+const MAX_COPIES_PER_FILE: usize = 1000;
+
+/// Opens a regular file without blocking: a path swapped for a FIFO, or a
+/// `/proc` file with nothing to read yet, must not stall a walker thread
+/// forever; the type is checked on the handle, not the name.
+fn open_regular(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| io_reason(&e))?;
+    match file.metadata() {
+        Ok(m) if m.is_file() => Ok(file),
+        Ok(_) => Err("not a regular file".into()),
+        Err(e) => Err(io_reason(&e)),
     }
 }
 
@@ -644,12 +786,21 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 fn walk_error(e: &ignore::Error) -> (String, String) {
-    let text = e.to_string();
     let path = walk_error_path(e).unwrap_or_default();
-    if text.contains("loop") {
-        (path, format!("symlink loop: {text}"))
+    if is_loop(e) {
+        (path, format!("symlink loop: {e}"))
     } else {
-        (path, format!("not walkable: {text}"))
+        (path, format!("not walkable: {e}"))
+    }
+}
+
+fn is_loop(e: &ignore::Error) -> bool {
+    match e {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
     }
 }
 
@@ -666,11 +817,28 @@ fn walk_error_path(e: &ignore::Error) -> Option<String> {
 
 /// The match's line, printable, at most 50 bytes either side, with this
 /// secret and every other one found nearby masked.
-fn preview(hay: &[u8], start: usize, end: usize, all: &[(usize, usize)]) -> String {
+///
+/// `masks` are values too short to search for: looked for in the window
+/// only, and masked too.
+fn preview(
+    hay: &[u8],
+    start: usize,
+    end: usize,
+    found: &[(usize, usize)],
+    masks: &[Zeroizing<Vec<u8>>],
+) -> String {
     let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
     let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
     let from = line_start.max(start.saturating_sub(50));
     let to = line_end.min(end + 50);
+    let mut all = found.to_vec();
+    let (lo, hi) = (from.saturating_sub(GRAM), (to + GRAM).min(hay.len()));
+    for m in masks {
+        all.extend(
+            memchr::memmem::find_iter(&hay[lo..hi], m.as_slice())
+                .map(|i| (lo + i, lo + i + m.len())),
+        );
+    }
     let hidden = |i: usize| all.iter().any(|&(s, e)| s <= i && i < e);
     let mut out = String::with_capacity(to - from + 4);
     let mut i = from;
@@ -700,11 +868,7 @@ mod tests {
     const SECRET: &[u8] = b"scan-secret-Xq7mW2pL9sT4vN8c";
 
     fn scanner(values: &[&[u8]]) -> Scanner {
-        let mut n = Needles {
-            patterns: Vec::new(),
-            origins: Vec::new(),
-            too_short: Vec::new(),
-        };
+        let mut n = Needles::default();
         for (i, v) in values.iter().enumerate() {
             n.add(&format!("key{i}"), "bot", "api_secret", v);
         }
@@ -716,7 +880,7 @@ mod tests {
         let p = dir.path().join("f");
         std::fs::write(&p, bytes).unwrap();
         let mut buf = vec![0u8; CHUNK + s.max_len];
-        s.scan_file(&p, &Progress::default(), &mut buf).unwrap()
+        s.scan_file(&p, &Progress::default(), &mut buf).unwrap().0
     }
 
     #[test]
@@ -872,6 +1036,7 @@ mod tests {
         std::fs::create_dir(root.join("sub")).unwrap();
         symlink(root, root.join("sub/loop")).unwrap();
         symlink(root.join("gone"), root.join("dangling")).unwrap();
+        symlink("/proc", root.join("proc")).unwrap();
         let locked = root.join("locked.env");
         std::fs::write(&locked, SECRET).unwrap();
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
@@ -900,6 +1065,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{name} not reported: {:?}", report.skipped))
         };
         assert!(reason("loop").starts_with("symlink loop"));
+        assert!(reason("proc").starts_with("a system folder"));
         assert!(reason("dangling").starts_with("not walkable"));
         assert_eq!(reason("locked.env"), "not readable (permission denied)");
         // A file listed by the walker and gone when it is opened.
@@ -907,5 +1073,94 @@ mod tests {
         let mut buf = vec![0u8; CHUNK + s.max_len];
         let gone = s.scan_file(&root.join("gone"), &Progress::default(), &mut buf);
         assert_eq!(gone.unwrap_err(), "vanished during the scan");
+    }
+
+    /// No preview may show five bytes running of any secret or its forms.
+    fn assert_masked(found: &[Match], secrets: &[&[u8]]) {
+        for m in found {
+            for sec in secrets {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(sec);
+                for form in [
+                    sec.to_vec(),
+                    b64.into_bytes(),
+                    hex::encode(sec).into_bytes(),
+                ] {
+                    for w in form.windows(5) {
+                        let w = String::from_utf8_lossy(w);
+                        assert!(!m.preview.contains(&*w), "{:?} shows {w:?}", m.preview);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn previews_mask_copies_found_in_the_last_read_other_keys_and_short_values() {
+        let other: &[u8] = b"other-key-secret-Lw8sN3bQ5e";
+        let short: &[u8] = b"pw12345";
+        let mut n = Needles::default();
+        n.add("k1", "bot", "api_secret", SECRET);
+        n.add_as("k2", "other", "api_secret", other, false);
+        n.add_as("k2", "other", "passphrase", short, false);
+        assert_eq!(n.len(), 4, "the searched key's raw, base64, url, hex");
+        let s = Scanner::new(n, 1 << 30).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(SECRET);
+        let line = format!(
+            "{{\"s\":\"{}\",\"o\":\"{}\",\"p\":\"{}\",\"b\":\"{b64}\"}}\n",
+            String::from_utf8_lossy(SECRET),
+            String::from_utf8_lossy(other),
+            String::from_utf8_lossy(short),
+        );
+        // The line at every place across the first read's end.
+        for back in 0..line.len() + 8 {
+            let mut bytes = vec![b'a'; CHUNK - back];
+            bytes.extend_from_slice(line.as_bytes());
+            let found = find(&s, &bytes);
+            assert_eq!(found.len(), 2, "back {back}: the raw and base64 copies");
+            assert!(found.iter().all(|m| m.key_id == "k1"));
+            assert_masked(&found, &[SECRET, other, short]);
+        }
+    }
+
+    #[test]
+    fn a_fifo_is_not_waited_on_and_links_do_not_count_a_copy_twice() {
+        use std::os::unix::fs::symlink;
+        let dir = tree_with_secret(1, 10);
+        let root = dir.path();
+        std::fs::hard_link(root.join("f0.txt"), root.join("hard.txt")).unwrap();
+        symlink(root.join("f0.txt"), root.join("soft.txt")).unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        symlink(root, root.join("sub/up")).unwrap();
+        let fifo = root.join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let s = scanner(&[SECRET]);
+        // Given as a place itself, and opened directly: no wait for a writer.
+        let report = s.scan(&[root.to_path_buf(), fifo.clone()], &Progress::default());
+        assert_eq!(report.matches.len(), 1, "{report:?}");
+        let mut buf = vec![0u8; CHUNK + s.max_len];
+        let err = s
+            .scan_file(&fifo, &Progress::default(), &mut buf)
+            .unwrap_err();
+        assert_eq!(err, "not a regular file");
+    }
+
+    #[test]
+    fn a_file_full_of_copies_lists_the_first_thousand_and_says_so() {
+        let s = scanner(&[SECRET]);
+        let mut line = SECRET.to_vec();
+        line.push(b'\n');
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("many"), line.repeat(1500)).unwrap();
+        let report = s.scan(&[dir.path().to_path_buf()], &Progress::default());
+        assert_eq!(report.matches.len(), MAX_COPIES_PER_FILE);
+        assert_eq!(report.matches[999].line, 1000);
+        assert_eq!(report.skipped.len(), 1);
+        assert!(report.skipped[0]
+            .reason
+            .starts_with("more than 1000 copies"));
     }
 }

@@ -205,9 +205,9 @@ export const ipc = {
   scanStatus: (since: number, skippedSince: number) => call<ScanStatus | null>("scan_status", { since, skippedSince }),
   cancelScan: () => call<void>("cancel_scan"),
   /** Shows the file of the `index`th copy in the file manager. */
-  revealScanMatch: (index: number) => call<void>("reveal_scan_match", { index }),
+  revealScanMatch: (scan: number, index: number) => call<void>("reveal_scan_match", { scan, index }),
   /** The file is searched again first; `anyway` accepts a copy still there. */
-  resolveScanMatch: (index: number, anyway: boolean) => call<number[]>("resolve_scan_match", { index, anyway }),
+  resolveScanMatch: (scan: number, index: number, anyway: boolean) => call<number[]>("resolve_scan_match", { scan, index, anyway }),
   markIncidentStep: (
     id: string,
     step: IncidentStepId,

@@ -4,7 +4,11 @@ import type { ScanEncoding } from "./ScanEncoding";
 /**
  * One copy found.
  */
-export type ScanMatch = { path: string, line: number, column: number, key_id: string, label: string, field: string, encoding: ScanEncoding, 
+export type ScanMatch = { 
+/**
+ * The path for people (non-UTF-8 bytes replaced).
+ */
+path: string, line: number, column: number, key_id: string, label: string, field: string, encoding: ScanEncoding, 
 /**
  * The line around the match with the secret replaced by `****` (binary
  * bytes shown as `.`), at most 120 characters.
