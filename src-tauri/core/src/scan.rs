@@ -1163,4 +1163,73 @@ mod tests {
             .reason
             .starts_with("more than 1000 copies"));
     }
+
+    #[test]
+    fn small_reads_find_every_copy_once_with_its_line_and_column() {
+        // Reads of a few bytes put a read boundary inside, before and after
+        // every copy: each must be found once, placed as a naive search of
+        // the whole file places it, with no secret in any preview.
+        let mut rng = Rng(0xfeed_beef_0bad_cafe);
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..30 {
+            let alphabet: &[u8] = b"ab\nc";
+            let values: Vec<Vec<u8>> = (0..1 + rng.below(6))
+                .map(|_| {
+                    (0..MIN_SECRET_LEN + rng.below(30))
+                        .map(|_| b"xyz"[rng.below(3)])
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+            let s = scanner(&refs);
+            let mut hay: Vec<u8> = (0..3000)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            // One whole copy in each eighth (a copy overwritten by another
+            // would leave a fragment: not a copy, so not masked).
+            for part in 0..8 {
+                let p = &s.needles.patterns[rng.below(s.needles.patterns.len())];
+                let at = part * 375 + rng.below(375 - p.len());
+                hay[at..at + p.len()].copy_from_slice(p);
+            }
+            let mut naive: Vec<(u64, u64, usize)> = Vec::new();
+            for (n, p) in s.needles.patterns.iter().enumerate() {
+                for start in 0..=hay.len() - p.len() {
+                    if hay[start..start + p.len()] == p[..] {
+                        let before = &hay[..start];
+                        let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+                        let line_start = before
+                            .iter()
+                            .rposition(|&b| b == b'\n')
+                            .map_or(0, |i| i + 1);
+                        naive.push((line, (start - line_start + 1) as u64, n));
+                    }
+                }
+            }
+            let path = dir.path().join(format!("f{round}"));
+            std::fs::write(&path, &hay).unwrap();
+            let keep = s.max_len - 1;
+            for extra in [1, 2, 7, 33] {
+                let mut buf = vec![0u8; keep + extra];
+                let (found, note) = s.scan_file(&path, &Progress::default(), &mut buf).unwrap();
+                assert!(note.is_none());
+                let mut got: Vec<(u64, u64, usize)> = found
+                    .iter()
+                    .map(|m| {
+                        let n = s
+                            .needles
+                            .origins
+                            .iter()
+                            .position(|o| o.key_id == m.key_id && o.encoding == m.encoding);
+                        (m.line, m.column, n.unwrap())
+                    })
+                    .collect();
+                got.sort_unstable();
+                let mut want = naive.clone();
+                want.sort_unstable();
+                assert_eq!(got, want, "round {round}, read {extra} bytes at a time");
+                assert_masked(&found, &refs);
+            }
+        }
+    }
 }
