@@ -10,7 +10,10 @@
 //! lock → wrong passphrase → unlock → an overdue key's reminder reaches the
 //! notification daemon from the running app, and its "Open" shows the key →
 //! a guided rotation, left and resumed, with both keys copyable meanwhile →
-//! an invalid CIDR shows its field error and saves nothing. Afterwards every file the app could have written is
+//! a review, an incident walked to close, a leak scan (cancelled, then
+//! planted copies found, revealed, resolved, and an incident's step 5) →
+//! backup and restore → an invalid CIDR shows its field error and saves
+//! nothing. Afterwards every file the app could have written is
 //! searched for the secrets' bytes. Screenshots go to docs/screenshots/.
 #![allow(
     clippy::unwrap_used,
