@@ -44,7 +44,7 @@ impl Job {
 
     /// The `index`th copy found (with its real path).
     pub fn hit(&self, index: usize) -> Option<Match> {
-        self.progress.found_since(index).into_iter().next()
+        self.progress.found_at(index)
     }
 }
 

@@ -118,7 +118,7 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
             )?;
         }
         for s in &report.skipped {
-            eprintln!("skipped {}: {}", printable(&s.path), s.reason);
+            eprintln!("skipped {}: {}", printable(&s.path), printable(&s.reason));
         }
         eprintln!(
             "{} file(s), {:.1} MiB in {:.1} s; {} searched for ({} too short to search); {}",

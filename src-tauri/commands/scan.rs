@@ -134,8 +134,10 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     // Read "running" first: counters read after it are at least as new.
     let running = job.running();
-    let matches = p.found_since(since);
-    let skipped = p.skipped_since(skipped_since);
+    // Each list with its length, read under one lock: the window checks
+    // that what it is sent continues what it has.
+    let (matches, match_count) = p.found_since(since);
+    let (skipped, skipped_count) = p.skipped_since(skipped_since);
     ScanStatus {
         id: job.id,
         running,
@@ -152,9 +154,9 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
         elapsed_ms: job.elapsed().as_millis() as u64,
         needles: job.needles,
         too_short: job.too_short,
-        match_count: since + matches.len(),
+        match_count,
         matches,
-        skipped_count: skipped_since + skipped.len(),
+        skipped_count,
         skipped,
         resolved: job
             .resolved

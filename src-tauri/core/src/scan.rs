@@ -145,15 +145,19 @@ impl Needles {
         if value.len() >= MIN_ENCODED_LEN {
             // Each form written into a buffer sized up front (no regrowth
             // leaving copies behind) and wiped on drop.
-            let mut b64 = Zeroizing::new(String::with_capacity(value.len() * 4 / 3 + 4));
-            base64::engine::general_purpose::STANDARD.encode_string(value, &mut b64);
-            // Without padding: the padding depends on what follows.
-            let unpadded = b64.trim_end_matches('=').len();
-            b64.truncate(unpadded);
-            push(
-                Zeroizing::new(std::mem::take(&mut *b64).into_bytes()),
-                Encoding::Base64,
-            );
+            // `encode_slice` writes straight into the buffer (the string
+            // encoders go through a stack buffer nobody wipes).
+            let len = base64::encoded_len(value.len(), true).unwrap_or(0);
+            let mut b64 = Zeroizing::new(vec![0u8; len]);
+            if let Ok(n) = base64::engine::general_purpose::STANDARD.encode_slice(value, &mut b64) {
+                // Without padding: the padding depends on what follows.
+                let unpadded = b64[..n]
+                    .iter()
+                    .rposition(|&b| b != b'=')
+                    .map_or(0, |i| i + 1);
+                b64.truncate(unpadded);
+                push(b64, Encoding::Base64);
+            }
             let mut url = Zeroizing::new(String::with_capacity(value.len() * 3));
             for part in percent_encoding::percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
             {
@@ -232,20 +236,20 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// The matches found after the first `since` (for polling).
-    pub fn found_since(&self, since: usize) -> Vec<Match> {
-        self.found
-            .lock()
-            .map(|f| f.get(since..).map(<[Match]>::to_vec).unwrap_or_default())
-            .unwrap_or_default()
+    /// The matches found after the first `since`, and how many there are
+    /// in all (read together: for polling).
+    pub fn found_since(&self, since: usize) -> (Vec<Match>, usize) {
+        tail(&self.found, since)
     }
 
-    /// The files skipped after the first `since`.
-    pub fn skipped_since(&self, since: usize) -> Vec<Skipped> {
-        self.skipped
-            .lock()
-            .map(|f| f.get(since..).map(<[Skipped]>::to_vec).unwrap_or_default())
-            .unwrap_or_default()
+    /// The `index`th match found.
+    pub fn found_at(&self, index: usize) -> Option<Match> {
+        self.found.lock().ok()?.get(index).cloned()
+    }
+
+    /// The files skipped after the first `since`, and how many in all.
+    pub fn skipped_since(&self, since: usize) -> (Vec<Skipped>, usize) {
+        tail(&self.skipped, since)
     }
 
     fn skip(&self, path: String, reason: String) {
@@ -253,6 +257,17 @@ impl Progress {
             s.push(Skipped { path, reason });
         }
     }
+}
+
+fn tail<T: Clone>(list: &Mutex<Vec<T>>, since: usize) -> (Vec<T>, usize) {
+    list.lock()
+        .map(|l| {
+            (
+                l.get(since..).map(<[T]>::to_vec).unwrap_or_default(),
+                l.len(),
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// What a scan found.
@@ -425,6 +440,8 @@ impl Scanner {
             // searched twice — and a tree of links cannot multiply the walk.
             let seen = Mutex::new(HashSet::<(u64, u64)>::new());
             let seen = &seen;
+            let system = system_devices();
+            let system = &system;
             walk.build_parallel().run(|| {
                 // One read buffer per thread, wiped when the walk ends.
                 let mut buf = Zeroizing::new(vec![0u8; CHUNK + keep]);
@@ -448,6 +465,15 @@ impl Scanner {
                     }
                     if let Ok(m) = entry.metadata() {
                         use std::os::unix::fs::MetadataExt;
+                        // Kernel file systems are endless and hold no copies,
+                        // however they are reached (a link to `/`, `/` itself).
+                        if kind.is_dir() && system.contains(&m.dev()) {
+                            progress.skip(
+                                entry.path().display().to_string(),
+                                "a system folder (/proc, /sys, /dev): not searched".into(),
+                            );
+                            return ignore::WalkState::Skip;
+                        }
                         let new = seen
                             .lock()
                             .map_or(true, |mut s| s.insert((m.dev(), m.ino())));
@@ -460,18 +486,6 @@ impl Scanner {
                         }
                     }
                     if kind.is_dir() {
-                        // Kernel file systems are endless and hold no copies;
-                        // a link to `/` must not lead into them.
-                        if (entry.depth() == 0 || entry.path_is_symlink())
-                            && std::fs::canonicalize(entry.path())
-                                .is_ok_and(|p| SYSTEM.iter().any(|s| p.starts_with(s)))
-                        {
-                            progress.skip(
-                                entry.path().display().to_string(),
-                                "a system folder (/proc, /sys, /dev): not searched".into(),
-                            );
-                            return ignore::WalkState::Skip;
-                        }
                         return ignore::WalkState::Continue;
                     }
                     let path = entry.path();
@@ -560,14 +574,14 @@ impl Scanner {
                 break;
             }
             let room = buf.len() - carry;
-            let n = match read_full(&mut file, &mut buf[carry..]) {
-                Ok(n) => n,
-                Err(e) if hits.is_empty() && base == 0 => return Err(io_reason(&e)),
-                Err(e) => {
-                    note = Some(format!("read in part: {}", io_reason(&e)));
-                    break;
+            let (n, failed) = read_full(&mut file, &mut buf[carry..]);
+            if let Some(e) = failed {
+                if n == 0 && base == 0 && carry == 0 {
+                    return Err(io_reason(&e));
                 }
-            };
+                // Search what was read, then stop.
+                note = Some(format!("read in part: {}", io_reason(&e)));
+            }
             if n == 0 {
                 break;
             }
@@ -603,8 +617,17 @@ impl Scanner {
                         ));
                         break;
                     }
-                    let window = &hay[..end.max(safe_end)];
-                    let shown = preview(window, start, end, &ranges, &self.needles.masks);
+                    // In a later read the first bytes may end a short value
+                    // begun in the last one: the preview starts after them.
+                    let floor = if base > 0 { start.min(GRAM - 1) } else { 0 };
+                    let shown = preview(
+                        hay,
+                        (floor, end.max(safe_end)),
+                        start,
+                        end,
+                        &ranges,
+                        &self.needles.masks,
+                    );
                     hits.push((base + start as u64, needle, shown));
                 }
                 if note.is_some() {
@@ -622,11 +645,19 @@ impl Scanner {
             base += consumed as u64;
             buf.copy_within(consumed..filled, 0);
             carry = new_carry;
+            if note.is_some() {
+                break;
+            }
         }
         if hits.is_empty() {
             return Ok((Vec::new(), note));
         }
-        let places = locate(&mut file, buf, hits.iter().map(|h| h.0)).map_err(|e| io_reason(&e))?;
+        // Unplaced (line 0) if the file cannot be read again: the copies
+        // are still reported.
+        let places = locate(&mut file, buf, hits.iter().map(|h| h.0)).unwrap_or_else(|e| {
+            note = Some(format!("lines not counted: {}", io_reason(&e)));
+            vec![(0, 0); hits.len()]
+        });
         let found = hits
             .into_iter()
             .zip(places)
@@ -649,8 +680,19 @@ impl Scanner {
     }
 }
 
-/// Not searched, even through a link: the kernel's own file systems.
-const SYSTEM: [&str; 3] = ["/proc", "/sys", "/dev"];
+/// The devices of the kernel's own file systems (`/proc`, `/sys`, `/dev`),
+/// never searched. One that is the root file system's (a chroot without
+/// them mounted) is left out, or nothing would be searched.
+fn system_devices() -> Vec<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &str| std::fs::metadata(p).ok().map(|m| m.dev());
+    let root = dev("/");
+    ["/proc", "/sys", "/dev"]
+        .iter()
+        .filter_map(|p| dev(p))
+        .filter(|&d| Some(d) != root)
+        .collect()
+}
 
 /// At most this many copies are listed per file (a file repeating a
 /// secret a million times would otherwise flood the window).
@@ -695,7 +737,13 @@ fn walker(roots: &[PathBuf]) -> Option<ignore::WalkBuilder> {
 /// `max_file` excluded), for a progress bar's total and an ETA. Reads
 /// metadata only; stops when cancelled.
 pub fn measure(roots: &[PathBuf], max_file: u64, progress: &Progress) {
-    if let Some(walk) = walker(roots) {
+    if let Some(mut walk) = walker(roots) {
+        let system = system_devices();
+        walk.filter_entry(move |e| {
+            use std::os::unix::fs::MetadataExt;
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && e.metadata().is_ok_and(|m| system.contains(&m.dev())))
+        });
         for entry in walk.build() {
             if progress.cancel.load(Ordering::Relaxed) || progress.finished.load(Ordering::Relaxed)
             {
@@ -734,7 +782,10 @@ fn locate(
     let (mut line, mut line_start, mut pos) = (1u64, 0u64, 0u64);
     let mut next = order.iter().peekable();
     while next.peek().is_some() {
-        let n = read_full(file, buf)?;
+        let (n, failed) = read_full(file, buf);
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if n == 0 {
             break;
         }
@@ -764,17 +815,19 @@ fn locate(
     Ok(places)
 }
 
-fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Fills `buf` as far as the file goes; the bytes read before an error
+/// are counted (and searched) too.
+fn read_full(f: &mut File, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
     let mut total = 0;
     while total < buf.len() {
         match f.read(&mut buf[total..]) {
             Ok(0) => break,
             Ok(n) => total += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (total, Some(e)),
         }
     }
-    Ok(total)
+    (total, None)
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -820,18 +873,27 @@ fn walk_error_path(e: &ignore::Error) -> Option<String> {
 ///
 /// `masks` are values too short to search for: looked for in the window
 /// only, and masked too.
+/// Shown: at most `shown` of `hay`; masks are looked for in all of `hay`
+/// around it (a short value may straddle the window's edge).
 fn preview(
     hay: &[u8],
+    shown: (usize, usize),
     start: usize,
     end: usize,
     found: &[(usize, usize)],
     masks: &[Zeroizing<Vec<u8>>],
 ) -> String {
-    let line_start = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |i| i + 1);
-    let line_end = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |i| end + i);
+    let (floor, ceiling) = shown;
+    let line_start = memchr::memrchr(b'\n', &hay[floor..start]).map_or(floor, |i| floor + i + 1);
+    let line_end = memchr::memchr(b'\n', &hay[end..ceiling]).map_or(ceiling, |i| end + i);
     let from = line_start.max(start.saturating_sub(50));
     let to = line_end.min(end + 50);
-    let mut all = found.to_vec();
+    // Only what touches the window (a file full of copies has many).
+    let mut all: Vec<(usize, usize)> = found
+        .iter()
+        .copied()
+        .filter(|&(s, e)| e > from && s < to)
+        .collect();
     let (lo, hi) = (from.saturating_sub(GRAM), (to + GRAM).min(hay.len()));
     for m in masks {
         all.extend(
@@ -1162,6 +1224,10 @@ mod tests {
         assert!(report.skipped[0]
             .reason
             .starts_with("more than 1000 copies"));
+        // Exactly the cap: all listed, nothing said.
+        std::fs::write(dir.path().join("many"), line.repeat(1000)).unwrap();
+        let report = s.scan(&[dir.path().to_path_buf()], &Progress::default());
+        assert_eq!((report.matches.len(), report.skipped.len()), (1000, 0));
     }
 
     #[test]
@@ -1231,5 +1297,70 @@ mod tests {
                 assert_masked(&found, &refs);
             }
         }
+    }
+
+    #[test]
+    fn a_short_value_is_masked_wherever_a_read_boundary_falls() {
+        let short: &[u8] = b"pw1234";
+        let mut n = Needles::default();
+        n.add("k1", "bot", "api_secret", SECRET);
+        n.add_as("k2", "other", "passphrase", short, false);
+        let s = Scanner::new(n, 1 << 30).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        // The short value at every distance up to a preview's reach before
+        // the copy, and just after it.
+        for gap in [1, 20, 40, 44, 46, 48] {
+            for lead in 0..40 {
+                let mut bytes = vec![b'a'; lead];
+                bytes.extend_from_slice(b"P=pw1234");
+                bytes.extend(std::iter::repeat_n(b' ', gap));
+                bytes.extend_from_slice(SECRET);
+                bytes.extend_from_slice(b" Q=pw1234\n");
+                std::fs::write(&path, &bytes).unwrap();
+                for extra in [1, 3, 9, 20] {
+                    let mut buf = vec![0u8; s.max_len - 1 + extra];
+                    let (found, _) = s.scan_file(&path, &Progress::default(), &mut buf).unwrap();
+                    assert_eq!(found.len(), 1, "gap {gap}, lead {lead}, reads of {extra}");
+                    assert_masked(&found, &[SECRET, short]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_size_limit_holds_at_the_byte_and_while_reading() {
+        let dir = tree_with_secret(1, 10);
+        let f = dir.path().join("f0.txt");
+        let len = std::fs::metadata(&f).unwrap().len();
+        let mut buf = vec![0u8; CHUNK + 128];
+        let limited = |max| {
+            let mut n = Needles::default();
+            n.add("k", "bot", "api_secret", SECRET);
+            Scanner::new(n, max).unwrap()
+        };
+        let found = limited(len)
+            .scan_file(&f, &Progress::default(), &mut buf)
+            .unwrap()
+            .0;
+        assert_eq!(found.len(), 1);
+        let under = limited(len - 1);
+        let err = under
+            .scan_file(&f, &Progress::default(), &mut buf)
+            .unwrap_err();
+        assert!(err.starts_with("larger than"));
+        // A file whose size says 0 but that reads on (a /proc file): cut
+        // at the limit, and said so.
+        let maps = Path::new("/proc/self/maps");
+        let (found, note) = under
+            .scan_file(maps, &Progress::default(), &mut buf)
+            .unwrap();
+        assert!(found.is_empty());
+        assert!(note.is_some_and(|n| n.starts_with("larger than")));
+        // The kernel's file systems are known, the root's is not among them.
+        use std::os::unix::fs::MetadataExt;
+        let system = system_devices();
+        assert!(system.contains(&std::fs::metadata("/proc").unwrap().dev()));
+        assert!(!system.contains(&std::fs::metadata("/").unwrap().dev()));
     }
 }
