@@ -2013,6 +2013,39 @@ fn scan_finds_stored_secrets_anywhere_and_names_them_without_showing_them() {
     );
     let out = kw.run(&["audit", "--json"], "");
     assert!(out.ok().stdout.contains("secret.scan"));
+
+    // --suggested: the usual places under HOME that exist.
+    let home = kw._tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".config/app")).unwrap();
+    let h = home.to_str().unwrap();
+    let out = kw.run_env(&["scan", "--suggested"], &[("HOME", Some(h))], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    std::fs::write(
+        home.join(".bash_history"),
+        format!("ls\nexport SECRET={}\n", SECRETS[1]),
+    )
+    .unwrap();
+    let out = kw.run_env(&["scan", "--suggested", "--json"], &[("HOME", Some(h))], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["matches"][0]["line"], 2);
+    assert!(v["matches"][0]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("home/.bash_history"));
+    let empty = kw._tmp.path().join("empty-home");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = kw.run_env(
+        &["scan", "--suggested"],
+        &[("HOME", Some(empty.to_str().unwrap()))],
+        "",
+    );
+    assert_eq!(out.code, 2);
+    assert!(out
+        .stderr
+        .starts_with("error: suggested: none of the usual places exists"));
+    let out = kw.run(&["scan"], "");
+    assert_eq!(out.code, 2, "no place and no --suggested: {}", out.stderr);
 }
 
 #[test]

@@ -17,8 +17,13 @@ use super::{now, unlock, Failure};
 #[derive(Args, Debug)]
 pub(super) struct ScanArgs {
     /// Files or folders to search (hidden and git-ignored files included)
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "suggested", value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Also search the usual places under your home folder that exist:
+    /// shell and REPL histories, ~/.config, ~/.local/share, Downloads,
+    /// Desktop, Documents, project folders
+    #[arg(long)]
+    suggested: bool,
     /// Only this key's secrets (repeatable)
     #[arg(long, value_name = "ID")]
     key: Vec<String>,
@@ -43,9 +48,25 @@ pub(super) fn run(args: ScanArgs, dir: &VaultDir) -> ExitCode {
 }
 
 fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
-    for p in &args.paths {
+    let mut paths = args.paths.clone();
+    for p in &paths {
         if !p.exists() {
             return Err(Failure(format!("path: {} does not exist", p.display())));
+        }
+    }
+    if args.suggested {
+        let home =
+            dirs::home_dir().ok_or_else(|| Failure("suggested: there is no home folder".into()))?;
+        paths.extend(
+            keyward_core::scan::suggested_places(&home)
+                .into_iter()
+                .map(|(p, _)| p),
+        );
+        if paths.is_empty() {
+            return Err(Failure(format!(
+                "suggested: none of the usual places exists under {}",
+                home.display()
+            )));
         }
     }
     let mut vault = unlock(dir)?;
@@ -61,13 +82,13 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
         now(),
         Action::SecretScan,
         None,
-        &serde_json::json!({ "paths": args.paths.len(), "needles": count, "key": args.key }),
+        &serde_json::json!({ "paths": paths.len(), "needles": count, "key": args.key }),
     )?;
     // The vault is not needed while the files are read.
     vault.lock()?;
     let scanner = Scanner::new(needles, max_file_mb.saturating_mul(1 << 20))?;
     let started = Instant::now();
-    let report = scanner.scan(&args.paths, &Progress::default());
+    let report = scanner.scan(&paths, &Progress::default());
     drop(scanner);
     let ms = started.elapsed().as_millis() as u64;
     let mut out = std::io::stdout().lock();

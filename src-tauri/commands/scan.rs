@@ -43,46 +43,20 @@ pub struct ScanLocation {
     pub label: String,
 }
 
-/// Where copies of keys usually end up (issue 8 and the incident step).
-const SUGGESTED: &[(&str, &str)] = &[
-    (".bash_history", "Bash history"),
-    (".zsh_history", "Zsh history"),
-    (".local/share/fish/fish_history", "Fish history"),
-    (".python_history", "Python history"),
-    (".node_repl_history", "Node.js history"),
-    (".psql_history", "psql history"),
-    (".env", ".env in the home folder"),
-    (".config", "App settings (~/.config)"),
-    (".local/share", "App data (~/.local/share)"),
-    ("Downloads", "Downloads"),
-    ("Desktop", "Desktop"),
-    ("Documents", "Documents"),
-    ("projects", "Projects"),
-    ("Projects", "Projects"),
-    ("src", "Source folder"),
-    ("code", "Code folder"),
-    ("dev", "dev folder"),
-    ("git", "git folder"),
-    ("repos", "Repositories"),
-    ("work", "work folder"),
-];
-
 #[tauri::command]
 pub fn scan_locations() -> Vec<ScanLocation> {
     let Some(home) = dirs::home_dir() else {
         return Vec::new();
     };
-    SUGGESTED
-        .iter()
-        .map(|(rel, label)| (home.join(rel), label))
-        .filter(|(p, _)| p.exists())
+    scan::suggested_places(&home)
+        .into_iter()
         .map(|(p, label)| ScanLocation {
             path: p.display().to_string(),
             shown: p.strip_prefix(&home).map_or_else(
                 |_| p.display().to_string(),
                 |r| format!("~/{}", r.display()),
             ),
-            label: (*label).to_owned(),
+            label: label.to_owned(),
         })
         .collect()
 }

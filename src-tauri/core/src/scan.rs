@@ -186,6 +186,41 @@ impl Needles {
     }
 }
 
+/// Where copies of keys usually end up: shell and REPL histories, app
+/// settings and data, downloads, project folders.
+const SUGGESTED: &[(&str, &str)] = &[
+    (".bash_history", "Bash history"),
+    (".zsh_history", "Zsh history"),
+    (".local/share/fish/fish_history", "Fish history"),
+    (".python_history", "Python history"),
+    (".node_repl_history", "Node.js history"),
+    (".psql_history", "psql history"),
+    (".env", ".env in the home folder"),
+    (".config", "App settings (~/.config)"),
+    (".local/share", "App data (~/.local/share)"),
+    ("Downloads", "Downloads"),
+    ("Desktop", "Desktop"),
+    ("Documents", "Documents"),
+    ("projects", "Projects"),
+    ("Projects", "Projects"),
+    ("src", "Source folder"),
+    ("code", "Code folder"),
+    ("dev", "dev folder"),
+    ("git", "git folder"),
+    ("repos", "Repositories"),
+    ("work", "work folder"),
+];
+
+/// The usual places that exist under `home`, with a label each: what the
+/// app offers and `keyward scan --suggested` searches.
+pub fn suggested_places(home: &Path) -> Vec<(PathBuf, &'static str)> {
+    SUGGESTED
+        .iter()
+        .map(|&(rel, label)| (home.join(rel), label))
+        .filter(|(p, _)| p.exists())
+        .collect()
+}
+
 /// One copy found.
 #[derive(Clone, Debug, Serialize, TS)]
 #[ts(rename = "ScanMatch")]
