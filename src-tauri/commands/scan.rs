@@ -166,11 +166,25 @@ fn place(text: &str) -> Result<PathBuf, String> {
 }
 
 /// Starts a scan of `paths` for every key's secrets, or the given keys',
-/// or (with `incident`) the incident's keys — its step 5.
+/// or (with `incident`) the incident's keys — its step 5. Off the main
+/// thread: decrypting a thousand keys' secrets takes a moment.
 #[tauri::command]
-pub fn start_scan(
-    state: State<'_, AppState>,
+pub async fn start_scan(
+    app: tauri::AppHandle,
     paths: Vec<String>,
+    keys: Vec<String>,
+    incident: Option<String>,
+) -> IpcResult<ScanStatus> {
+    super::blocking(move || {
+        use tauri::Manager;
+        start(&app.state::<AppState>(), &paths, keys, incident)
+    })
+    .await
+}
+
+fn start(
+    state: &AppState,
+    paths: &[String],
     keys: Vec<String>,
     incident: Option<String>,
 ) -> IpcResult<ScanStatus> {
