@@ -338,6 +338,9 @@ const GRAM: usize = 8;
 /// lookup per 25 bytes, whatever the number of secrets; each copy is found
 /// exactly once (from the first sampled position inside it).
 struct Sampled {
+    /// Bytes per piece: 8, or 4 for the short needles (8–15 bytes), whose
+    /// stride would otherwise be 1–8.
+    width: usize,
     stride: usize,
     shift: u32,
     bitmap: Zeroizing<Vec<u64>>,
@@ -352,18 +355,33 @@ fn gram(b: &[u8]) -> u64 {
     u64::from_le_bytes(a)
 }
 
+/// The piece of `width` bytes at the start of `b` (two fixed-size loads,
+/// so the hot loop stays branch-predictable).
+fn piece(b: &[u8], width: usize) -> u64 {
+    if width == GRAM {
+        gram(b)
+    } else {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(&b[..4]);
+        u64::from(u32::from_le_bytes(a))
+    }
+}
+
 fn bucket(g: u64, shift: u32) -> usize {
     (g.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
 }
 
 impl Sampled {
-    fn new(patterns: &[Zeroizing<Vec<u8>>], ids: &[usize]) -> Option<Self> {
+    fn new(patterns: &[Zeroizing<Vec<u8>>], ids: &[usize], width: usize) -> Option<Self> {
         let shortest = ids.iter().map(|&i| patterns[i].len()).min()?;
-        let stride = shortest - GRAM + 1;
+        let stride = shortest.checked_sub(width)? + 1;
         let mut pieces = Zeroizing::new(Vec::with_capacity(ids.len() * stride));
         for &i in ids {
             for off in 0..stride {
-                pieces.push([gram(&patterns[i][off..]), (i as u64) << 32 | off as u64]);
+                pieces.push([
+                    piece(&patterns[i][off..], width),
+                    (i as u64) << 32 | off as u64,
+                ]);
             }
         }
         // In place: a stable sort would copy pieces into a buffer not wiped.
@@ -380,6 +398,7 @@ impl Sampled {
             bitmap[b >> 6] |= 1 << (b & 63);
         }
         Some(Sampled {
+            width,
             stride,
             shift,
             bitmap,
@@ -394,12 +413,12 @@ impl Sampled {
         hay: &[u8],
         out: &mut Vec<(usize, usize, usize)>,
     ) {
-        let Some(last) = hay.len().checked_sub(GRAM) else {
+        let Some(last) = hay.len().checked_sub(self.width) else {
             return;
         };
         let mut p = 0;
         while p <= last {
-            let g = gram(&hay[p..]);
+            let g = piece(&hay[p..], self.width);
             let b = bucket(g, self.shift);
             if self.bitmap[b >> 6] & (1 << (b & 63)) != 0 {
                 let from = self.pieces.partition_point(|e| e[0] < g);
@@ -442,9 +461,9 @@ impl Scanner {
         }
         let (long, short): (Vec<usize>, Vec<usize>) =
             (0..needles.patterns.len()).partition(|&i| needles.patterns[i].len() >= LONG);
-        let groups = [long, short]
+        let groups = [(long, GRAM), (short, 4)]
             .iter()
-            .filter_map(|ids| Sampled::new(&needles.patterns, ids))
+            .filter_map(|(ids, width)| Sampled::new(&needles.patterns, ids, *width))
             .collect();
         let max_len = needles.patterns.iter().map(|p| p.len()).max().unwrap_or(1);
         Ok(Scanner {
