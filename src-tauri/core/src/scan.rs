@@ -329,14 +329,15 @@ const GRAM: usize = 8;
 /// Aho-Corasick (what the first version used) has a SIMD path only up to
 /// ~64 needles, and its DFA slows as the vault grows (three needles per
 /// secret: raw, base64, hex); it also keeps copies of the needles it does
-/// not wipe. Here, with `m`
-/// the shortest needle and `stride = m - 7`, every copy of a needle covers a
-/// buffer position that is a multiple of `stride`, at an offset below
-/// `stride` from its start. Only those positions are read: the 8 bytes there
-/// are hashed into a sparse bitmap of every needle's first `stride` 8-byte
-/// pieces, and a hit is verified in full. For 32-byte secrets that is one
-/// lookup per 25 bytes, whatever the number of secrets; each copy is found
-/// exactly once (from the first sampled position inside it).
+/// not wipe. Here, with `m` the shortest needle, `w` the piece width (8
+/// bytes, or 4 for the group of 8–15-byte needles) and `stride = m - w + 1`,
+/// every copy of a needle covers a buffer position that is a multiple of
+/// `stride`, at an offset below `stride` from its start. Only those
+/// positions are read: the `w` bytes there are hashed into a sparse bitmap
+/// of every needle's first `stride` pieces, and a hit is verified in full.
+/// For 32-byte secrets that is one lookup per 25 bytes, whatever the number
+/// of secrets; each copy is found exactly once (from the first sampled
+/// position inside it).
 struct Sampled {
     /// Bytes per piece: 8, or 4 for the short needles (8–15 bytes), whose
     /// stride would otherwise be 1–8.
