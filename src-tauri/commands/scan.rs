@@ -326,7 +326,7 @@ pub async fn resolve_scan_match(
     let (job, m) = hit(&state, scan, index)?;
     if !anyway {
         let scanner = state.with_unlocked(|u| {
-            let needles = Needles::from_vault(&u.vault, std::slice::from_ref(&m.key_id))?;
+            let needles = Needles::of_key(&u.vault, &m.key_id)?;
             Ok(Scanner::new(
                 needles,
                 u64::from(u.settings.scan_max_file_mb) << 20,

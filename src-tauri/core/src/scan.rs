@@ -105,6 +105,22 @@ impl Needles {
         Ok(n)
     }
 
+    /// One key's secret fields only, nothing to mask: enough to check
+    /// whether a file still holds a copy (no preview is shown), without
+    /// decrypting every other key's secrets for it.
+    pub fn of_key(vault: &Vault, key: &str) -> Result<Self> {
+        let e = inventory::get(vault, key)?;
+        let mut n = Needles::default();
+        for field in &e.secret_fields {
+            let value = inventory::take_secret_quietly(vault, &e.id, field.as_str())?;
+            n.add(&e.id, &e.label, field.as_str(), value.expose());
+        }
+        if n.is_empty() {
+            return Err(Error::NothingToFind);
+        }
+        Ok(n)
+    }
+
     /// Adds one secret value and its encoded forms, to be reported.
     pub fn add(&mut self, key_id: &str, label: &str, field: &str, value: &[u8]) {
         self.add_as(key_id, label, field, value, true);
