@@ -7,12 +7,13 @@
 //! the `ignore` crate (its ignore rules switched off: `.env` files hide in
 //! git-ignored places) and searched by sampling 8-byte pieces ([`Sampled`]:
 //! as fast with 1,000 secrets as with 10), in chunks that overlap by the
-//! longest needle so a match across two reads is still found. A result names the file, line, column, key and field, and
-//! previews the line with the secret masked — never the secret itself.
+//! longest needle so a match across two reads is still found. A result
+//! names the file, line, column, key and field, and previews the line with
+//! the secret masked — never the secret itself.
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -619,10 +620,26 @@ impl Scanner {
     ) -> Result<(Vec<Match>, Option<String>), String> {
         let mut file = open_regular(path)?;
         let len = file.metadata().map_err(|e| io_reason(&e))?.len();
-        let limit = format!("larger than the {} MiB limit", self.max_file >> 20);
         if len > self.max_file {
-            return Err(limit);
+            return Err(self.over_limit());
         }
+        self.search(path, &mut file, progress, buf)
+    }
+
+    fn over_limit(&self) -> String {
+        format!("larger than the {} MiB limit", self.max_file >> 20)
+    }
+
+    /// The search of one open file; apart from [`Self::scan_file`] so a
+    /// test can hand it a reader that fails part-way (a bad sector, a
+    /// network share going away).
+    fn search<R: Read + Seek>(
+        &self,
+        path: &Path,
+        file: &mut R,
+        progress: &Progress,
+        buf: &mut [u8],
+    ) -> Result<(Vec<Match>, Option<String>), String> {
         let keep = self.max_len.saturating_sub(1);
         // `carry` bytes at the start of `buf` are the end of the last chunk.
         let mut carry = 0usize;
@@ -641,11 +658,11 @@ impl Scanner {
             }
             if base + carry as u64 > self.max_file {
                 // Grew while read (a log), or a file whose size says 0.
-                note = Some(limit);
+                note = Some(self.over_limit());
                 break;
             }
             let room = buf.len() - carry;
-            let (n, failed) = read_full(&mut file, &mut buf[carry..]);
+            let (n, failed) = read_full(file, &mut buf[carry..]);
             if let Some(e) = failed {
                 if n == 0 && base == 0 && carry == 0 {
                     return Err(io_reason(&e));
@@ -725,7 +742,7 @@ impl Scanner {
         }
         // Unplaced (line 0) if the file cannot be read again: the copies
         // are still reported.
-        let places = locate(&mut file, buf, hits.iter().map(|h| h.0)).unwrap_or_else(|e| {
+        let places = locate(file, buf, hits.iter().map(|h| h.0)).unwrap_or_else(|e| {
             note = Some(format!("lines not counted: {}", io_reason(&e)));
             vec![(0, 0); hits.len()]
         });
@@ -839,12 +856,12 @@ pub fn measure(roots: &[PathBuf], max_file: u64, progress: &Progress) {
 /// Line and column (1-based, in bytes) of each offset, ascending, by
 /// counting newlines from the start of the file. Done only for files with a
 /// copy, so a clean file is read once and never counted.
-fn locate(
-    file: &mut File,
+fn locate<R: Read + Seek>(
+    file: &mut R,
     buf: &mut [u8],
     offsets: impl Iterator<Item = u64>,
 ) -> std::io::Result<Vec<(u64, u64)>> {
-    use std::io::{Seek, SeekFrom};
+    use std::io::SeekFrom;
     let offsets: Vec<u64> = offsets.collect();
     let mut order: Vec<usize> = (0..offsets.len()).collect();
     order.sort_by_key(|&i| offsets[i]);
@@ -854,11 +871,11 @@ fn locate(
     let mut next = order.iter().peekable();
     while next.peek().is_some() {
         let (n, failed) = read_full(file, buf);
-        if let Some(e) = failed {
-            return Err(e);
-        }
         if n == 0 {
-            break;
+            match failed {
+                Some(e) => return Err(e),
+                None => break,
+            }
         }
         let chunk = &buf[..n];
         let mut cursor = 0usize;
@@ -888,7 +905,7 @@ fn locate(
 
 /// Fills `buf` as far as the file goes; the bytes read before an error
 /// are counted (and searched) too.
-fn read_full(f: &mut File, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
+fn read_full(f: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
     let mut total = 0;
     while total < buf.len() {
         match f.read(&mut buf[total..]) {
@@ -1433,5 +1450,72 @@ mod tests {
         let system = system_devices();
         assert!(system.contains(&std::fs::metadata("/proc").unwrap().dev()));
         assert!(!system.contains(&std::fs::metadata("/").unwrap().dev()));
+    }
+
+    /// A file that fails with EIO once `good` bytes have been read, on every
+    /// pass (a bad sector stays bad).
+    struct Failing {
+        inner: std::io::Cursor<Vec<u8>>,
+        good: u64,
+    }
+
+    impl Read for Failing {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let left = self.good.saturating_sub(self.inner.position());
+            if left == 0 {
+                return Err(std::io::Error::from_raw_os_error(libc::EIO));
+            }
+            let n = out.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.inner.read(&mut out[..n])
+        }
+    }
+
+    impl Seek for Failing {
+        fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(to)
+        }
+    }
+
+    #[test]
+    fn a_read_error_part_way_keeps_the_copies_before_it_placed_and_says_so() {
+        let s = scanner(&[SECRET]);
+        let mut bytes = b"line one\nexport K=".to_vec();
+        bytes.extend_from_slice(SECRET);
+        bytes.extend_from_slice(b"\n");
+        let bad_at = bytes.len() as u64 + 100;
+        bytes.extend(std::iter::repeat_n(b'.', 300));
+        bytes.extend_from_slice(SECRET);
+        // The error falls in the first read, in a later one, and right at a
+        // read's end; reads of a few bytes put boundaries everywhere.
+        for extra in [5usize, 64, CHUNK] {
+            let mut buf = vec![0u8; s.max_len - 1 + extra];
+            let mut file = Failing {
+                inner: std::io::Cursor::new(bytes.clone()),
+                good: bad_at,
+            };
+            let (found, note) = s
+                .search(Path::new("f"), &mut file, &Progress::default(), &mut buf)
+                .unwrap();
+            assert_eq!(found.len(), 1, "reads of {extra}");
+            assert_eq!(
+                (found[0].line, found[0].column),
+                (2, 10),
+                "reads of {extra}"
+            );
+            let note = note.unwrap_or_default();
+            assert!(note.starts_with("read in part: "), "{note}");
+            assert!(!note.contains("lines not counted"), "{note}");
+            assert_masked(&found, &[SECRET]);
+        }
+        // Nothing readable at all: an error, not an empty result.
+        let mut file = Failing {
+            inner: std::io::Cursor::new(bytes.clone()),
+            good: 0,
+        };
+        let mut buf = vec![0u8; CHUNK + s.max_len];
+        let err = s
+            .search(Path::new("f"), &mut file, &Progress::default(), &mut buf)
+            .unwrap_err();
+        assert!(!err.is_empty());
     }
 }
