@@ -2105,4 +2105,48 @@ fn the_pre_commit_hook_blocks_a_commit_that_adds_a_stored_secret() {
         + &String::from_utf8_lossy(&blocked.stderr);
     assert!(said.contains("config.py:1:11"), "{said}");
     assert!(!said.contains(SECRETS[1]), "the hook printed the secret");
+
+    // What is staged counts, not the working tree: the secret removed from
+    // the file but still in the index is still refused...
+    std::fs::write(repo.join("config.py"), "SECRET = os.environ['K']\n").unwrap();
+    let blocked = git(&["commit", "-q", "-m", "oops"]);
+    assert!(!blocked.status.success(), "the staged secret went through");
+    // (git sends a hook's output to its stderr)
+    let said = String::from_utf8_lossy(&blocked.stderr);
+    assert!(said.contains("config.py:1:11"), "{said}");
+    assert!(!said.contains(SECRETS[1]), "the hook printed the secret");
+    // ...and once the clean version is staged, the commit goes through
+    // with a secret left unstaged in another file (and in a staged
+    // symbolic link's target, which is not the link's content).
+    git(&["add", "config.py"]);
+    std::fs::write(repo.join("notes.txt"), format!("unstaged {}\n", SECRETS[1])).unwrap();
+    std::os::unix::fs::symlink("notes.txt", repo.join("link")).unwrap();
+    git(&["add", "link"]);
+    let ok = git(&["commit", "-q", "-m", "env"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // `git commit -a` stages through a temporary index the hook must read.
+    std::fs::write(repo.join("app.py"), format!("K = '{}'\n", SECRETS[1])).unwrap();
+    let blocked = git(&["commit", "-q", "-a", "-m", "all"]);
+    assert!(!blocked.status.success(), "commit -a went through");
+    assert!(String::from_utf8_lossy(&blocked.stderr).contains("app.py:1:6"));
+    git(&["checkout", "-q", "--", "app.py"]);
+    // A deletion only: nothing to search, no passphrase needed.
+    git(&["rm", "-q", "config.py"]);
+    let out = git(&["commit", "-q", "-m", "rm"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing staged to search"));
+    // Outside a repository: an error (2), not "nothing found".
+    let mut outside = kw.cmd(&["scan", "--staged"]);
+    outside.current_dir(&kw.home);
+    let out = kw.run_cmd(outside, "");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.starts_with("error: staged: git diff: "),
+        "{}",
+        out.stderr
+    );
 }
