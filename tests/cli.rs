@@ -2134,6 +2134,81 @@ fn the_pre_commit_hook_blocks_a_commit_that_adds_a_stored_secret() {
     assert!(!blocked.status.success(), "commit -a went through");
     assert!(String::from_utf8_lossy(&blocked.stderr).contains("app.py:1:6"));
     git(&["checkout", "-q", "--", "app.py"]);
+
+    // Run by hand from a folder with `diff.relative` set: still every
+    // staged file of the repository.
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    std::fs::write(repo.join("sub/x.txt"), "x\n").unwrap();
+    git(&["add", "sub/x.txt"]);
+    git(&["config", "diff.relative", "true"]);
+    std::fs::write(repo.join("top.env"), format!("K={}\n", SECRETS[1])).unwrap();
+    git(&["add", "top.env"]);
+    let mut by_hand = kw.cmd(&["scan", "--staged", "--json"]);
+    by_hand.current_dir(repo.join("sub"));
+    let out = kw.run_cmd(by_hand, "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("\"path\": \"top.env\""),
+        "{}",
+        out.stdout
+    );
+    // A replace ref cannot make git show clean content in its place.
+    let blob = String::from_utf8(git(&["rev-parse", ":top.env"]).stdout).unwrap();
+    std::fs::write(repo.join("clean.tmp"), "K=nothing\n").unwrap();
+    let clean = String::from_utf8(git(&["hash-object", "-w", "clean.tmp"]).stdout).unwrap();
+    std::fs::remove_file(repo.join("clean.tmp")).unwrap();
+    assert!(git(&["replace", blob.trim(), clean.trim()])
+        .status
+        .success());
+    let blocked = git(&["commit", "-q", "-m", "replaced"]);
+    assert!(!blocked.status.success(), "a replace ref hid the secret");
+    git(&["replace", "-d", blob.trim()]);
+    git(&["rm", "-q", "--cached", "top.env"]);
+    std::fs::remove_file(repo.join("top.env")).unwrap();
+    // Git LFS: the index holds a pointer; the content it stands for is in
+    // the LFS store (as git-lfs's clean filter leaves it), and searched.
+    let oid = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
+    let store = repo.join(".git/lfs/objects/4d/7a");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(store.join(oid), format!("weights\nkey {}\n", SECRETS[1])).unwrap();
+    std::fs::write(
+        repo.join("model.bin"),
+        format!("version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize 50\n"),
+    )
+    .unwrap();
+    git(&["add", "model.bin"]);
+    let blocked = git(&["commit", "-q", "-m", "lfs"]);
+    assert!(!blocked.status.success(), "the LFS content went through");
+    let said = String::from_utf8_lossy(&blocked.stderr);
+    assert!(said.contains("model.bin:2:5"), "{said}");
+    assert!(!said.contains(SECRETS[1]), "the hook printed the secret");
+    // Its content missing from the store: not searched, so refused.
+    std::fs::remove_file(store.join(oid)).unwrap();
+    let blocked = git(&["commit", "-q", "-m", "lfs"]);
+    assert!(
+        !blocked.status.success(),
+        "an unsearched LFS file went through"
+    );
+    let said = String::from_utf8_lossy(&blocked.stderr);
+    assert!(said.contains("not in the local LFS store"), "{said}");
+    git(&["rm", "-q", "--cached", "model.bin"]);
+    // A file over the size limit is not let through unsearched either.
+    let mut limited = kw.cmd(&["scan", "--staged", "--max-file-mb", "0"]);
+    limited.current_dir(&repo);
+    let out = kw.run_cmd(limited, "");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("could not be searched, the first sub/x.txt (larger than"),
+        "{}",
+        out.stderr
+    );
+    let ok = git(&["commit", "-q", "-m", "sub"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     // A deletion only: nothing to search, no passphrase needed.
     git(&["rm", "-q", "config.py"]);
     let out = git(&["commit", "-q", "-m", "rm"]);
@@ -2145,7 +2220,8 @@ fn the_pre_commit_hook_blocks_a_commit_that_adds_a_stored_secret() {
     let out = kw.run_cmd(outside, "");
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.starts_with("error: staged: git diff: "),
+        out.stderr
+            .starts_with("error: staged: git diff-index: fatal: not a git repository"),
         "{}",
         out.stderr
     );

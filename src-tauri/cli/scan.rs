@@ -43,8 +43,24 @@ pub(super) struct ScanArgs {
 
 pub(super) fn run(args: ScanArgs, dir: &VaultDir) -> ExitCode {
     match scan(&args, dir) {
-        Ok(report) if report.matches.is_empty() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(1),
+        Ok(report) if !report.matches.is_empty() => ExitCode::from(1),
+        // A commit is let through only if every staged file was searched.
+        Ok(report) if args.staged && !report.skipped.is_empty() => {
+            let first = &report.skipped[0];
+            let remedy = if first.reason.starts_with("larger than") {
+                "; raise the limit (Settings, or --max-file-mb)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "error: staged: {} file(s) could not be searched, the first {} ({}){remedy}",
+                report.skipped.len(),
+                printable(&first.path),
+                printable(&first.reason)
+            );
+            ExitCode::from(2)
+        }
+        Ok(_) => ExitCode::SUCCESS,
         Err(f) => {
             let line = f.0.replace(['\n', '\r'], " ");
             eprintln!("error: {line}");
@@ -198,35 +214,63 @@ struct Staged {
     id: String,
 }
 
-/// Runs git (in the hook's environment: `GIT_DIR` and `GIT_INDEX_FILE` are
-/// honoured, so `git commit -a` and `git commit FILE` are seen as git sees
-/// them) and returns what it printed.
+/// A git command in the hook's environment (`GIT_DIR` and `GIT_INDEX_FILE`
+/// are honoured, so `git commit -a` and `git commit FILE` are seen as git
+/// sees them). Replace refs are ignored: they could make git show other
+/// content than the commit will record.
+fn git_command(args: &[&str]) -> Command {
+    let mut c = Command::new("git");
+    c.arg("--no-replace-objects").args(args);
+    c
+}
+
+/// Runs git and returns what it printed; a failure names git's reason.
 fn git(args: &[&str]) -> Result<Vec<u8>, Failure> {
-    let out = Command::new("git")
-        .args(args)
+    let out = git_command(args)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| Failure(format!("staged: could not run git: {e}")))?;
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
-        let first = said.lines().next().unwrap_or("").trim();
-        return Err(Failure(format!("staged: git {}: {first}", args[0])));
+        let lines: Vec<&str> = said
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let reason = lines
+            .iter()
+            .find(|l| l.starts_with("fatal:") || l.starts_with("error:"))
+            .or(lines.last())
+            .copied()
+            .unwrap_or("failed");
+        return Err(Failure(format!(
+            "staged: git {}: {}",
+            args[0],
+            printable(reason)
+        )));
     }
     Ok(out.stdout)
 }
 
-/// The regular files added or changed in the index against HEAD (all of
-/// them before the first commit). Symbolic links and submodules hold no
-/// file content of this repository and are left out.
+/// The regular files added or changed in the index against HEAD (against
+/// the empty tree before the first commit). Plumbing (`diff-index`), so no
+/// `diff.*` setting changes what is listed. Symbolic links and submodules
+/// hold no file content of this repository and are left out.
 fn staged_files() -> Result<Vec<Staged>, Failure> {
+    let base = match git(&["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]) {
+        Ok(_) => "HEAD".to_owned(),
+        Err(_) => {
+            let empty = git(&["hash-object", "-t", "tree", "--stdin"])?;
+            String::from_utf8_lossy(&empty).trim().to_owned()
+        }
+    };
     let raw = git(&[
-        "diff",
+        "diff-index",
         "--cached",
-        "--raw",
         "-z",
         "--no-abbrev",
-        "--no-renames",
         "--diff-filter=AMT",
+        &base,
     ])?;
     // `:old-mode new-mode old-id new-id status NUL path NUL`, repeated.
     let mut fields = raw.split(|&b| b == 0);
@@ -236,12 +280,14 @@ fn staged_files() -> Result<Vec<Staged>, Failure> {
             continue;
         }
         let header = String::from_utf8_lossy(header);
-        let path = fields
-            .next()
-            .ok_or_else(|| Failure("staged: git diff ended in the middle of an entry".into()))?;
+        let path = fields.next().ok_or_else(|| {
+            Failure("staged: git diff-index ended in the middle of an entry".into())
+        })?;
         let parts: Vec<&str> = header.trim_start_matches(':').split(' ').collect();
         let [_, mode, _, id, _] = parts[..] else {
-            return Err(Failure(format!("staged: git diff printed '{header}'")));
+            return Err(Failure(
+                "staged: git diff-index printed an unknown entry".into(),
+            ));
         };
         if mode.starts_with("100") {
             staged.push(Staged {
@@ -259,8 +305,7 @@ fn staged_files() -> Result<Vec<Staged>, Failure> {
 /// keeps a piece of it.
 fn scan_staged(scanner: &Scanner, entries: &[Staged]) -> Result<Report, Failure> {
     let cannot = |e: std::io::Error| Failure(format!("staged: reading from git: {e}"));
-    let mut child = Command::new("git")
-        .args(["cat-file", "--batch"])
+    let mut child = git_command(&["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -274,26 +319,12 @@ fn scan_staged(scanner: &Scanner, entries: &[Staged]) -> Result<Report, Failure>
     let writer = std::thread::spawn(move || to_git.write_all(ids.as_bytes()));
     let mut report = Report::default();
     let mut scratch = Zeroizing::new(vec![0u8; 64 << 10]);
+    let mut lfs_dir = None;
     for entry in entries {
-        // `<id> blob <size>\n`
-        let mut header = Vec::new();
-        let mut byte = [0u8; 1];
-        loop {
-            from_git.read_exact(&mut byte).map_err(cannot)?;
-            if byte[0] == b'\n' || header.len() > 200 {
-                break;
-            }
-            header.push(byte[0]);
-        }
-        let header = String::from_utf8_lossy(&header);
-        let size = match header.split(' ').collect::<Vec<_>>()[..] {
-            [_, "blob", size] => size.parse::<u64>().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| {
+        let size = blob_header(&mut from_git).map_err(cannot)?.ok_or_else(|| {
             Failure(format!(
-                "staged: git cat-file said '{header}' for {}",
-                entry.path
+                "staged: git cat-file answered out of step at {}",
+                printable(&entry.path)
             ))
         })?;
         report.files += 1;
@@ -309,14 +340,38 @@ fn scan_staged(scanner: &Scanner, entries: &[Staged]) -> Result<Report, Failure>
                 reason: format!("larger than the {} MiB limit", scanner.max_file() >> 20),
             });
         } else {
-            let len =
-                usize::try_from(size).map_err(|_| Failure("staged: a file too large".into()))?;
-            let mut content = Zeroizing::new(vec![0u8; len]);
-            from_git.read_exact(&mut content).map_err(cannot)?;
+            let content = read_blob(&mut from_git, size, &entry.path)?;
             report.bytes += size;
-            match scanner.scan_bytes(&entry.path, &content) {
+            let searched = match lfs_object(&content) {
+                // The index holds Git LFS's pointer; the content it stands
+                // for (and pushes) is in the LFS store.
+                Some(oid) => {
+                    if lfs_dir.is_none() {
+                        let dir =
+                            git(&["rev-parse", "--path-format=absolute", "--git-common-dir"])?;
+                        lfs_dir = Some(
+                            PathBuf::from(String::from_utf8_lossy(&dir).trim()).join("lfs/objects"),
+                        );
+                    }
+                    let object = lfs_dir
+                        .as_ref()
+                        .map(|d| d.join(&oid[..2]).join(&oid[2..4]).join(&oid))
+                        .unwrap_or_default();
+                    if object.is_file() {
+                        scanner.scan_path(&object).map(|found| (found, None))
+                    } else {
+                        Err("its Git LFS content is not in the local LFS store".to_owned())
+                    }
+                }
+                None => scanner.scan_bytes(&entry.path, &content),
+            };
+            match searched {
                 Ok((found, note)) => {
-                    report.matches.extend(found);
+                    report.matches.extend(found.into_iter().map(|mut m| {
+                        m.path.clone_from(&entry.path);
+                        m.file = PathBuf::from(&entry.path);
+                        m
+                    }));
                     if let Some(reason) = note {
                         report.skipped.push(Skipped {
                             path: entry.path.clone(),
@@ -330,7 +385,8 @@ fn scan_staged(scanner: &Scanner, entries: &[Staged]) -> Result<Report, Failure>
                 }),
             }
         }
-        from_git.read_exact(&mut byte).map_err(cannot)?;
+        let mut newline = [0u8; 1];
+        from_git.read_exact(&mut newline).map_err(cannot)?;
     }
     drop(from_git);
     let written = writer
@@ -342,4 +398,62 @@ fn scan_staged(scanner: &Scanner, entries: &[Staged]) -> Result<Report, Failure>
         return Err(Failure(format!("staged: git cat-file ended with {status}")));
     }
     Ok(report)
+}
+
+/// Reads `<id> blob <size>\n` byte by byte (unbuffered: the content that
+/// follows is read straight into wiped memory). `None` when the line is
+/// not a blob's header; it is never shown, as it could be content.
+fn blob_header(from_git: &mut impl Read) -> std::io::Result<Option<u64>> {
+    let mut header = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        from_git.read_exact(&mut byte)?;
+        if byte[0] == b'\n' {
+            break;
+        }
+        if header.len() >= 200 {
+            return Ok(None);
+        }
+        header.push(byte[0]);
+    }
+    let header = String::from_utf8_lossy(&header);
+    Ok(match header.split(' ').collect::<Vec<_>>()[..] {
+        [_, "blob", size] => size.parse::<u64>().ok(),
+        _ => None,
+    })
+}
+
+/// A staged file's content, in memory wiped on drop; a size this machine
+/// cannot hold is an error, not an abort.
+fn read_blob(
+    from_git: &mut impl Read,
+    size: u64,
+    path: &str,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let too_big = || {
+        Failure(format!(
+            "staged: {} is too large to hold in memory",
+            printable(path)
+        ))
+    };
+    let len = usize::try_from(size).map_err(|_| too_big())?;
+    let mut content = Zeroizing::new(Vec::new());
+    content.try_reserve_exact(len).map_err(|_| too_big())?;
+    content.resize(len, 0);
+    from_git
+        .read_exact(&mut content)
+        .map_err(|e| Failure(format!("staged: reading from git: {e}")))?;
+    Ok(content)
+}
+
+/// The object id a Git LFS pointer file names, if `content` is one.
+fn lfs_object(content: &[u8]) -> Option<String> {
+    const VERSION: &[u8] = b"version https://git-lfs.github.com/spec/v1\n";
+    if content.len() > 1024 || !content.starts_with(VERSION) {
+        return None;
+    }
+    let text = std::str::from_utf8(content).ok()?;
+    let oid = text.lines().find_map(|l| l.strip_prefix("oid sha256:"))?;
+    (oid.len() == 64 && oid.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| oid.to_ascii_lowercase())
 }

@@ -763,12 +763,12 @@ impl Scanner {
         if hits.is_empty() {
             return Ok((Vec::new(), note));
         }
-        // Unplaced (line 0) if the file cannot be read again: the copies
-        // are still reported.
-        let places = locate(file, buf, hits.iter().map(|h| h.0)).unwrap_or_else(|e| {
+        // Unplaced (line 0) past a point the file cannot be read again:
+        // the copies are still reported.
+        let (places, failed) = locate(file, buf, hits.iter().map(|h| h.0));
+        if let Some(e) = failed {
             note = Some(format!("lines not counted: {}", io_reason(&e)));
-            vec![(0, 0); hits.len()]
-        });
+        }
         let found = hits
             .into_iter()
             .zip(places)
@@ -879,26 +879,27 @@ pub fn measure(roots: &[PathBuf], max_file: u64, progress: &Progress) {
 /// Line and column (1-based, in bytes) of each offset, ascending, by
 /// counting newlines from the start of the file. Done only for files with a
 /// copy, so a clean file is read once and never counted.
+/// Places not reached before a read error stay (0, 0), and the error is
+/// returned beside them.
 fn locate<R: Read + Seek>(
     file: &mut R,
     buf: &mut [u8],
     offsets: impl Iterator<Item = u64>,
-) -> std::io::Result<Vec<(u64, u64)>> {
+) -> (Vec<(u64, u64)>, Option<std::io::Error>) {
     use std::io::SeekFrom;
     let offsets: Vec<u64> = offsets.collect();
     let mut order: Vec<usize> = (0..offsets.len()).collect();
     order.sort_by_key(|&i| offsets[i]);
     let mut places = vec![(0u64, 0u64); offsets.len()];
-    file.seek(SeekFrom::Start(0))?;
+    if let Err(e) = file.seek(SeekFrom::Start(0)) {
+        return (places, Some(e));
+    }
     let (mut line, mut line_start, mut pos) = (1u64, 0u64, 0u64);
     let mut next = order.iter().peekable();
     while next.peek().is_some() {
         let (n, failed) = read_full(file, buf);
         if n == 0 {
-            match failed {
-                Some(e) => return Err(e),
-                None => break,
-            }
+            return (places, failed);
         }
         let chunk = &buf[..n];
         let mut cursor = 0usize;
@@ -923,7 +924,7 @@ fn locate<R: Read + Seek>(
         }
         pos += n as u64;
     }
-    Ok(places)
+    (places, None)
 }
 
 /// Fills `buf` as far as the file goes; the bytes read before an error
@@ -1517,6 +1518,18 @@ mod tests {
         fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
             self.inner.seek(to)
         }
+    }
+
+    #[test]
+    fn locate_keeps_the_places_it_reached_before_a_read_error() {
+        let mut file = Failing {
+            inner: std::io::Cursor::new(b"a\nbb\nccc\ndddd\n".to_vec()),
+            good: 6,
+        };
+        let mut buf = vec![0u8; 4];
+        let (places, failed) = locate(&mut file, &mut buf, [2u64, 5, 10].into_iter());
+        assert_eq!(places, vec![(2, 1), (3, 1), (0, 0)]);
+        assert!(failed.is_some());
     }
 
     #[test]
