@@ -72,6 +72,8 @@ pub enum Action {
     SecretScan,
     /// A copy found by the leak scan was dealt with (or accepted).
     SecretScanResolved,
+    /// A scan's copies were recorded in the vault (new, still there, gone).
+    SecretScanCopies,
 }
 
 impl Action {
@@ -110,6 +112,7 @@ impl Action {
             Action::Import => "entry.import",
             Action::SecretScan => "secret.scan",
             Action::SecretScanResolved => "secret.scan_resolved",
+            Action::SecretScanCopies => "secret.scan_copies",
         }
     }
 }

@@ -146,6 +146,7 @@ const TABLES: &[&str] = &[
     "incident_keys",
     "incident_steps",
     "incident_events",
+    "leak_copies",
     "audit",
 ];
 /// Sealed tables: their values travel decrypted in `secrets` / `staged_secrets`.

@@ -77,6 +77,8 @@ pub struct Context<'a> {
     pub followups: HashMap<String, Vec<FollowUp>>,
     /// Entry id → the open exposure incident it is in (id, opened at).
     pub incidents: HashMap<String, (String, OffsetDateTime)>,
+    /// Entry id → copies of its secrets the leak scan found, not resolved.
+    pub copies: HashMap<String, Vec<crate::scan::copies::Copy>>,
     pub now: OffsetDateTime,
 }
 
@@ -111,6 +113,7 @@ impl<'a> Context<'a> {
             shared,
             followups: HashMap::new(),
             incidents: HashMap::new(),
+            copies: HashMap::new(),
             now,
         }
     }
@@ -151,6 +154,7 @@ pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inve
     let mut cx = Context::new(&entries, &groups, &policy, now);
     cx.followups = review::open_followups_by_key(vault)?;
     cx.incidents = crate::incident::open_by_key(vault)?;
+    cx.copies = crate::scan::copies::open_by_key(vault)?;
     Ok(evaluate(&entries, &cx))
 }
 
@@ -183,6 +187,10 @@ pub fn of_entry(
         .filter(|(k, _)| *k == id)
         .collect();
     cx.incidents = crate::incident::open_by_key(vault)?
+        .into_iter()
+        .filter(|(k, _)| *k == id)
+        .collect();
+    cx.copies = crate::scan::copies::open_by_key(vault)?
         .into_iter()
         .filter(|(k, _)| *k == id)
         .collect();
@@ -377,6 +385,32 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             "give each integration its own key; rotate the shared one",
             None,
         );
+    }
+
+    // A copy of a secret lying in a file (found by the leak scan): as bad
+    // as what the key can do.
+    if let Some(copies) = cx.copies.get(&e.id) {
+        if let Some(first) = copies.first() {
+            let more = match copies.len() - 1 {
+                0 => String::new(),
+                1 => " and 1 more place".to_owned(),
+                n => format!(" and {n} more places"),
+            };
+            add(
+                "leak.copy",
+                if moving.is_empty() {
+                    Severity::High
+                } else {
+                    Severity::Critical
+                },
+                format!(
+                    "its {} is in {} (line {}){more}",
+                    first.field, first.path, first.line
+                ),
+                "remove the copy and rotate the key, then scan again (Leak scan) or mark it resolved",
+                Some(first.found_at),
+            );
+        }
     }
 
     // What a finished access review asked for and is not yet done.

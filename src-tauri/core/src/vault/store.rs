@@ -215,6 +215,25 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (incident_id, seq)
     ) STRICT;
     "#,
+    // 5: copies of stored secrets the leak scan found in files: where, not
+    // what — a finding of the key until resolved.
+    r#"
+    CREATE TABLE leak_copies (
+        id          INTEGER PRIMARY KEY,
+        entry_id    TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        path        TEXT NOT NULL,
+        line        INTEGER NOT NULL,
+        col         INTEGER NOT NULL,
+        field       TEXT NOT NULL,
+        encoding    TEXT NOT NULL CHECK (encoding IN ('raw', 'base64', 'url', 'hex')),
+        found_at    TEXT NOT NULL,
+        seen_at     TEXT NOT NULL,
+        resolved_at TEXT,
+        resolution  TEXT CHECK (resolution IN ('gone', 'checked', 'anyway')),
+        UNIQUE (entry_id, path, line, col, field, encoding)
+    ) STRICT;
+    CREATE INDEX leak_copies_open ON leak_copies(entry_id) WHERE resolved_at IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,8 @@
 //! names the file, line, column, key and field, and previews the line with
 //! the secret masked — never the secret itself.
 
+pub mod copies;
+
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek};

@@ -1,0 +1,271 @@
+//! The copies a leak scan found, kept in the vault: a live secret lying in
+//! a file stays a finding of its key after the app closes, until a later
+//! scan of that place no longer finds it or the user marks it resolved.
+//! Rows hold where a copy is (path, line, column, field, encoding) and
+//! when it was seen — never a secret or a preview of its line.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use time::OffsetDateTime;
+use ts_rs::TS;
+
+use super::{Encoding, Match, Report};
+use crate::audit::{self, Action};
+use crate::inventory;
+use crate::timefmt;
+use crate::vault::Vault;
+
+/// A copy recorded in the vault and not resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[ts(rename = "LeakCopy")]
+pub struct Copy {
+    pub key_id: String,
+    pub path: String,
+    #[ts(type = "number")]
+    pub line: u64,
+    #[ts(type = "number")]
+    pub column: u64,
+    pub field: String,
+    pub encoding: Encoding,
+    #[serde(with = "timefmt::serde_rfc3339")]
+    #[ts(type = "string")]
+    pub found_at: OffsetDateTime,
+}
+
+/// What recording a scan changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[ts(rename = "LeakCopiesRecorded")]
+pub struct Recorded {
+    /// Copies not known before (or found again after being resolved).
+    pub new: usize,
+    /// Copies known and still there.
+    pub still: usize,
+    /// Open copies in the places searched that this scan did not find.
+    pub gone: usize,
+}
+
+/// What a scan covered, to tell a copy that is gone from one not looked for.
+pub struct Searched<'a> {
+    /// The places searched (folders and files, as the scan was given them).
+    pub roots: &'a [std::path::PathBuf],
+    /// The keys searched for; `None`: every key.
+    pub keys: Option<&'a [String]>,
+}
+
+fn encoding_name(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Raw => "raw",
+        Encoding::Base64 => "base64",
+        Encoding::Url => "url",
+        Encoding::Hex => "hex",
+    }
+}
+
+fn encoding_of(s: &str) -> Option<Encoding> {
+    Some(match s {
+        "raw" => Encoding::Raw,
+        "base64" => Encoding::Base64,
+        "url" => Encoding::Url,
+        "hex" => Encoding::Hex,
+        _ => return None,
+    })
+}
+
+/// Records a scan's copies in one transaction with an audit row: new ones
+/// open, known ones seen again, and — for a scan that ran to its end — open
+/// copies of the keys searched for, in the places searched, that it did not
+/// find (nor skip their file) resolved as gone. Copies of keys no longer in
+/// the vault are left out.
+pub fn record(
+    vault: &mut Vault,
+    now: OffsetDateTime,
+    searched: &Searched<'_>,
+    report: &Report,
+) -> inventory::Result<Recorded> {
+    let origin = vault.origin();
+    let at = timefmt::format(now);
+    let tx = vault.write()?;
+    let mut done = Recorded::default();
+    let mut seen: Vec<i64> = Vec::new();
+    for m in &report.matches {
+        let exists: bool = tx
+            .query_row("SELECT 1 FROM entries WHERE id = ?1", [&m.key_id], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some();
+        if !exists {
+            continue;
+        }
+        let known: Option<(i64, Option<String>)> = tx
+            .query_row(
+                "SELECT id, resolved_at FROM leak_copies WHERE entry_id = ?1 AND path = ?2
+                 AND line = ?3 AND col = ?4 AND field = ?5 AND encoding = ?6",
+                params![
+                    m.key_id,
+                    m.path,
+                    m.line as i64,
+                    m.column as i64,
+                    m.field,
+                    encoding_name(m.encoding)
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match known {
+            Some((id, resolved)) => {
+                if resolved.is_some() {
+                    done.new += 1;
+                    tx.execute(
+                        "UPDATE leak_copies SET resolved_at = NULL, resolution = NULL,
+                         found_at = ?2, seen_at = ?2 WHERE id = ?1",
+                        params![id, at],
+                    )?;
+                } else {
+                    done.still += 1;
+                    tx.execute(
+                        "UPDATE leak_copies SET seen_at = ?2 WHERE id = ?1",
+                        params![id, at],
+                    )?;
+                }
+                seen.push(id);
+            }
+            None => {
+                done.new += 1;
+                tx.execute(
+                    "INSERT INTO leak_copies(entry_id, path, line, col, field, encoding, found_at, seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                    params![
+                        m.key_id,
+                        m.path,
+                        m.line as i64,
+                        m.column as i64,
+                        m.field,
+                        encoding_name(m.encoding),
+                        at
+                    ],
+                )?;
+                seen.push(tx.last_insert_rowid());
+            }
+        }
+    }
+    if !report.cancelled {
+        let open: Vec<(i64, String, String)> = tx
+            .prepare("SELECT id, entry_id, path FROM leak_copies WHERE resolved_at IS NULL")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, key, path) in open {
+            let looked_for = searched.keys.is_none_or(|keys| keys.contains(&key));
+            let in_place = searched
+                .roots
+                .iter()
+                .any(|r| Path::new(&path).starts_with(r));
+            let skipped = report.skipped.iter().any(|s| s.path == path);
+            if looked_for && in_place && !skipped && !seen.contains(&id) {
+                done.gone += 1;
+                tx.execute(
+                    "UPDATE leak_copies SET resolved_at = ?2, resolution = 'gone' WHERE id = ?1",
+                    params![id, at],
+                )?;
+            }
+        }
+    }
+    if done != Recorded::default() {
+        audit::append(
+            &tx,
+            now,
+            origin,
+            Action::SecretScanCopies,
+            None,
+            &serde_json::json!({ "new": done.new, "still": done.still, "gone": done.gone }),
+        )?;
+    }
+    tx.commit()?;
+    Ok(done)
+}
+
+/// Marks a copy resolved by the user: `checked` when the file was searched
+/// again and the copy was gone, otherwise resolved anyway. The audit row is
+/// the caller's (it says which). Returns whether a recorded copy matched.
+pub fn resolve(
+    vault: &mut Vault,
+    now: OffsetDateTime,
+    m: &Match,
+    checked: bool,
+) -> inventory::Result<bool> {
+    let origin = vault.origin();
+    let tx = vault.write()?;
+    let changed = tx.execute(
+        "UPDATE leak_copies SET resolved_at = ?7, resolution = ?8
+         WHERE entry_id = ?1 AND path = ?2 AND line = ?3 AND col = ?4 AND field = ?5
+         AND encoding = ?6 AND resolved_at IS NULL",
+        params![
+            m.key_id,
+            m.path,
+            m.line as i64,
+            m.column as i64,
+            m.field,
+            encoding_name(m.encoding),
+            timefmt::format(now),
+            if checked { "checked" } else { "anyway" }
+        ],
+    )?;
+    audit::append(
+        &tx,
+        now,
+        origin,
+        Action::SecretScanResolved,
+        Some(&m.key_id),
+        &serde_json::json!({
+            "path": m.path, "line": m.line, "field": m.field,
+            "encoding": m.encoding, "checked_gone": checked,
+        }),
+    )?;
+    tx.commit()?;
+    Ok(changed > 0)
+}
+
+/// Every key's unresolved copies, oldest first (for its findings).
+pub fn open_by_key(vault: &Vault) -> inventory::Result<HashMap<String, Vec<Copy>>> {
+    let rows: Vec<(String, String, i64, i64, String, String, String)> = vault
+        .conn()
+        .prepare_cached(
+            "SELECT entry_id, path, line, col, field, encoding, found_at FROM leak_copies
+             WHERE resolved_at IS NULL ORDER BY found_at, path, line, col",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out: HashMap<String, Vec<Copy>> = HashMap::new();
+    for (key_id, path, line, column, field, encoding, found_at) in rows {
+        // A row the schema's checks let through but this build cannot read
+        // is left out rather than failing every finding.
+        let (Some(encoding), Ok(found_at)) =
+            (encoding_of(&encoding), timefmt::parse_stored(&found_at))
+        else {
+            continue;
+        };
+        out.entry(key_id.clone()).or_default().push(Copy {
+            key_id,
+            path,
+            line: line.max(0) as u64,
+            column: column.max(0) as u64,
+            field,
+            encoding,
+            found_at,
+        });
+    }
+    Ok(out)
+}
