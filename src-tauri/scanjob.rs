@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use keyward_core::scan::{self, Match, Progress, Scanner};
+use keyward_core::scan::copies::Recorded;
+use keyward_core::scan::{self, Match, Progress, Report, Scanner};
 
 pub struct Job {
     pub id: u64,
@@ -27,6 +28,9 @@ pub struct Job {
     pub by_lock: AtomicBool,
     /// Indexes (in the order found) of copies marked resolved.
     pub resolved: Mutex<BTreeSet<usize>>,
+    /// What keeping the copies in the vault changed (`None` until the scan
+    /// ends, or if the vault was locked by then).
+    pub recorded: Mutex<Option<Recorded>>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -54,12 +58,17 @@ pub struct Scans {
     next_id: AtomicU64,
 }
 
+/// What is done with a finished scan's report before it shows as ended
+/// (the app keeps its copies in the vault).
+pub type OnEnd = Box<dyn FnOnce(&[PathBuf], &Report) -> Option<Recorded> + Send>;
+
 /// What a new scan searches for, and where.
 pub struct Request {
     pub roots: Vec<PathBuf>,
     pub keys: Vec<String>,
     pub incident: Option<String>,
     pub max_file: u64,
+    pub on_end: Option<OnEnd>,
 }
 
 impl Scans {
@@ -92,11 +101,13 @@ impl Scans {
             took: Mutex::new(None),
             by_lock: AtomicBool::new(false),
             resolved: Mutex::new(BTreeSet::new()),
+            recorded: Mutex::new(None),
         });
         *guard(&self.current) = Some(job.clone());
         let worker = job.clone();
         let roots = req.roots;
         let max_file = req.max_file;
+        let on_end = req.on_end;
         let spawned = std::thread::Builder::new()
             .name("leak-scan".into())
             .spawn(move || {
@@ -110,12 +121,16 @@ impl Scans {
                 }
                 let ended = Ended(worker);
                 let worker = &ended.0;
-                std::thread::scope(|s| {
+                let report = std::thread::scope(|s| {
                     s.spawn(|| scan::measure(&roots, max_file, &worker.progress));
-                    scanner.scan(&roots, &worker.progress);
+                    let report = scanner.scan(&roots, &worker.progress);
                     // The needles are wiped here, before the result is shown.
                     drop(scanner);
+                    report
                 });
+                if let Some(on_end) = on_end {
+                    *guard(&worker.recorded) = on_end(&roots, &report);
+                }
             });
         if spawned.is_err() {
             job.progress.cancel.store(true, Ordering::Relaxed);
@@ -162,6 +177,12 @@ mod tests {
                 keys: Vec::new(),
                 incident: None,
                 max_file: u64::MAX,
+                on_end: Some(Box::new(|_, report: &Report| {
+                    Some(Recorded {
+                        new: report.matches.len(),
+                        ..Recorded::default()
+                    })
+                })),
             },
         )
     }
@@ -188,6 +209,8 @@ mod tests {
         assert_eq!(job.hit(0).map(|m| m.preview), Some("x=****".to_owned()));
         assert!(job.hit(1).is_none());
         assert!(!scans.is_running());
+        // The report was handed on before the job showed as ended.
+        assert_eq!(guard(&job.recorded).map(|r| r.new), Some(1));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use clap::Args;
 use keyward_core::audit::{self, Action};
+use keyward_core::scan::copies::{self, Searched};
 use keyward_core::scan::{Needles, Progress, Report, Scanner, Skipped};
 use keyward_core::{settings, VaultDir};
 use zeroize::Zeroizing;
@@ -70,7 +71,13 @@ pub(super) fn run(args: ScanArgs, dir: &VaultDir) -> ExitCode {
 }
 
 fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
-    let mut paths = args.paths.clone();
+    // Full paths: the copies found are kept in the vault, where a path
+    // relative to wherever this ran would mean nothing later.
+    let mut paths = args
+        .paths
+        .iter()
+        .map(|p| std::path::absolute(p).map_err(|e| Failure(format!("path: {}: {e}", p.display()))))
+        .collect::<Result<Vec<_>, _>>()?;
     for p in &paths {
         if !p.exists() {
             return Err(Failure(format!("path: {} does not exist", p.display())));
@@ -105,6 +112,7 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
     };
     let mut vault = unlock(dir)?;
     let needles = Needles::from_vault(&vault, &args.key)?;
+    let only = needles.only.clone();
     let max_file_mb = match args.max_file_mb {
         Some(m) => m,
         None => u64::from(settings::load(&vault)?.scan_max_file_mb),
@@ -123,8 +131,6 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
             "key": args.key,
         }),
     )?;
-    // The vault is not needed while the files are read.
-    vault.lock()?;
     let scanner = Scanner::new(needles, max_file_mb.saturating_mul(1 << 20))?;
     let started = Instant::now();
     let report = match &staged {
@@ -133,6 +139,18 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
     };
     drop(scanner);
     let ms = started.elapsed().as_millis() as u64;
+    // Copies in files are kept in the vault as findings of their keys (not
+    // a staged file's: the commit is refused, the file is not on disk as is).
+    let kept = if staged.is_none() {
+        let searched = Searched {
+            roots: &paths,
+            keys: (!only.is_empty()).then_some(only.as_slice()),
+        };
+        Some(copies::record(&mut vault, now(), &searched, &report)?)
+    } else {
+        None
+    };
+    vault.lock()?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let matches: Vec<serde_json::Value> = report
@@ -196,6 +214,12 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
                 format!("{} copy(ies) of stored secrets found", report.matches.len())
             }
         );
+        if let Some(k) = kept.filter(|k| *k != copies::Recorded::default()) {
+            eprintln!(
+                "kept in the vault until resolved: {} new, {} still there, {} gone since the last scan",
+                k.new, k.still, k.gone
+            );
+        }
     }
     Ok(report)
 }

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use keyward_core::audit::{self, Action};
 use keyward_core::incident;
 use keyward_core::inventory::FieldError;
+use keyward_core::scan::copies::{self, Recorded, Searched};
 use keyward_core::scan::{self, Match, Needles, Scanner, Skipped};
 use serde::Serialize;
 use tauri::State;
@@ -15,7 +16,7 @@ use ts_rs::TS;
 
 use super::now;
 use crate::error::{ErrorCode, IpcError, IpcResult};
-use crate::scanjob::{Job, Request};
+use crate::scanjob::{Job, OnEnd, Request};
 use crate::state::AppState;
 
 const MAX_PATHS: usize = 64;
@@ -99,6 +100,9 @@ pub struct ScanStatus {
     pub skipped_count: usize,
     /// Indexes of copies marked resolved.
     pub resolved: Vec<usize>,
+    /// What keeping the copies in the vault changed, once ended (none if
+    /// the vault was locked by then).
+    pub recorded: Option<Recorded>,
     /// The home folder, for paths to be shown as `~/…`.
     pub home: Option<String>,
 }
@@ -137,6 +141,7 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
             .lock()
             .map(|r| r.iter().copied().collect())
             .unwrap_or_default(),
+        recorded: job.recorded.lock().ok().and_then(|r| *r),
         home: dirs::home_dir().map(|h| h.display().to_string()),
     }
 }
@@ -175,19 +180,34 @@ pub async fn start_scan(
     keys: Vec<String>,
     incident: Option<String>,
 ) -> IpcResult<ScanStatus> {
-    super::blocking(move || {
+    super::blocking(move || start(&app, &paths, keys, incident)).await
+}
+
+/// Keeps a finished scan's copies in the vault (findings of their keys); a
+/// copy no longer in a place searched whole is settled as gone. Nothing if
+/// the vault is locked by then.
+fn keep_copies(app: tauri::AppHandle, keys: Vec<String>) -> OnEnd {
+    Box::new(move |roots, report| {
         use tauri::Manager;
-        start(&app.state::<AppState>(), &paths, keys, incident)
+        let state = app.state::<AppState>();
+        let searched = Searched {
+            roots,
+            keys: (!keys.is_empty()).then_some(keys.as_slice()),
+        };
+        state
+            .with_vault_quiet(|u| copies::record(&mut u.vault, now(), &searched, report).ok())
+            .flatten()
     })
-    .await
 }
 
 fn start(
-    state: &AppState,
+    app: &tauri::AppHandle,
     paths: &[String],
     keys: Vec<String>,
     incident: Option<String>,
 ) -> IpcResult<ScanStatus> {
+    use tauri::Manager;
+    let state = &app.state::<AppState>();
     if paths.is_empty() {
         return Err(field("paths", "choose at least one folder or file".into()));
     }
@@ -239,6 +259,7 @@ fn start(
             }),
         )
         .map_err(IpcError::from)?;
+        let on_end = keep_copies(app.clone(), keys.clone());
         Ok(state.scans.start(
             scanner,
             count,
@@ -248,6 +269,7 @@ fn start(
                 keys,
                 incident,
                 max_file,
+                on_end: Some(on_end),
             },
         ))
     })?;
@@ -359,17 +381,8 @@ pub async fn resolve_scan_match(
         .await?;
     }
     state.with_unlocked(|u| {
-        audit::record(
-            &mut u.vault,
-            now(),
-            Action::SecretScanResolved,
-            Some(&m.key_id),
-            &serde_json::json!({
-                "path": m.path, "line": m.line, "field": m.field,
-                "encoding": m.encoding, "checked_gone": !anyway,
-            }),
-        )
-        .map_err(IpcError::from)?;
+        // The copy kept in the vault is settled with it (one audit row).
+        copies::resolve(&mut u.vault, now(), &m, !anyway)?;
         let mut resolved = job
             .resolved
             .lock()

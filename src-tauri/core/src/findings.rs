@@ -407,7 +407,7 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
                     "its {} is in {} (line {}){more}",
                     first.field, first.path, first.line
                 ),
-                "remove the copy and rotate the key, then scan again (Leak scan) or mark it resolved",
+                "remove the copy and rotate the key, then scan that place again (or mark it resolved in the leak scan's results)",
                 Some(first.found_at),
             );
         }

@@ -81,6 +81,8 @@ pub struct Needles {
     masks: Vec<Zeroizing<Vec<u8>>>,
     /// Secret fields of the keys searched for that are too short to search.
     pub too_short: Vec<(String, String)>,
+    /// The keys searched for, by full id (empty: every key).
+    pub only: Vec<String>,
 }
 
 impl Needles {
@@ -97,6 +99,9 @@ impl Needles {
         let mut n = Needles::default();
         for e in &inventory::list(vault)? {
             let reported = wanted.is_empty() || wanted.contains(&e.id);
+            if reported && !wanted.is_empty() {
+                n.only.push(e.id.clone());
+            }
             for field in &e.secret_fields {
                 let value = inventory::take_secret_quietly(vault, &e.id, field.as_str())?;
                 n.add_as(&e.id, &e.label, field.as_str(), value.expose(), reported);
