@@ -1031,8 +1031,37 @@ async fn leak_scan(ui: &Ui) -> Step {
             ));
         }
     }
+    ui.wait_text(
+        "[data-testid=scan-kept]",
+        "Kept in the vault until resolved",
+    )
+    .await?;
     quiet(ui).await?;
     ui.shot("31-scan-results").await;
+
+    // Kept in the vault: the live Kraken key's copies are a finding now
+    // (the OKX key was revoked in the review: none for it).
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Findings']")
+        .await?;
+    let leak = "button[aria-label*='Grid bot — its api_key is in '][aria-label$='grid-bot/.env (line 2) and 1 more place']";
+    ui.wait(leak).await?;
+    let okx = ui
+        .texts("button[aria-label*='Hedge (staging) — its ']")
+        .await;
+    if !okx.is_empty() {
+        return Err(format!("a revoked key's copy is a finding: {okx:?}"));
+    }
+    quiet(ui).await?;
+    ui.shot("34-findings-leak-copy").await;
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Leak scan']")
+        .await?;
+    ui.until("the results shown again", || async {
+        ui.texts("table[aria-label='Copies found'] tbody tr")
+            .await
+            .len()
+            == 4
+    })
+    .await?;
 
     // Reveal: the file manager is asked for the file's folder.
     let row = |place: &str| {
@@ -1427,6 +1456,10 @@ fn audited(app: &Path, vault: &Path) {
     assert_eq!(by_app("incident.step"), 8 + 5, "every step, then five");
     assert_eq!(by_app("secret.scan"), 3, "cancelled, whole, the incident's");
     assert_eq!(by_app("secret.scan_resolved"), 2, "the two .env copies");
+    assert!(
+        by_app("secret.scan_copies") >= 1,
+        "the copies found were kept in the vault"
+    );
     assert_eq!(by_app("incident.close"), 1);
     assert_eq!(by_app("backup.create"), 1);
     assert_eq!(by_app("recovery.create"), 1);
