@@ -295,7 +295,12 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
         // keys this round already read.
         let groups = inventory::shared_secrets(&u.vault).unwrap_or_default();
         let policy = Policy::new(&u.settings);
-        let cx = findings::Context::new(&snap.entries, &groups, &policy, now);
+        let mut cx = findings::Context::new(&snap.entries, &groups, &policy, now);
+        // What the Findings tab counts besides the keys themselves: review
+        // follow-ups, open incidents, copies found by the leak scan.
+        cx.followups = review::open_followups_by_key(&u.vault).unwrap_or_default();
+        cx.incidents = keyward_core::incident::open_by_key(&u.vault).unwrap_or_default();
+        cx.copies = keyward_core::scan::copies::open_by_key(&u.vault).unwrap_or_default();
         let critical = findings::evaluate(&snap.entries, &cx)
             .iter()
             .filter(|f| f.severity == findings::Severity::Critical)
