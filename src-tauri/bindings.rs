@@ -36,6 +36,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::backup::NewRecoveryCode::export_all(&cfg)?;
     keyward_core::scan::Match::export_all(&cfg)?;
     keyward_core::scan::Skipped::export_all(&cfg)?;
+    keyward_core::scan::copies::Copy::export_all(&cfg)?;
     crate::commands::scan::ScanStatus::export_all(&cfg)?;
     crate::commands::scan::ScanLocation::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;

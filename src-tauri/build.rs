@@ -62,6 +62,8 @@ const COMMANDS: &[&str] = &[
     "cancel_scan",
     "reveal_scan_match",
     "resolve_scan_match",
+    "leak_copies",
+    "resolve_leak_copy",
 ];
 
 fn main() {

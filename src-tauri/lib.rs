@@ -218,6 +218,8 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
             commands::scan::cancel_scan,
             commands::scan::reveal_scan_match,
             commands::scan::resolve_scan_match,
+            commands::scan::leak_copies,
+            commands::scan::resolve_leak_copy,
         ])
         .build(tauri::generate_context!())?;
     startup_probe("window built");

@@ -334,10 +334,58 @@ pub async fn reveal_scan_match(
     .await
 }
 
+/// Searches `file` again for that key's secrets (off the main thread and
+/// without holding the session): `Ok` if the copy of `field` is gone (or
+/// the file is), an error naming the line if it is still there.
+async fn check_gone(
+    state: &AppState,
+    key_id: &str,
+    file: PathBuf,
+    field: String,
+    shown: String,
+) -> IpcResult<()> {
+    let scanner = state.with_unlocked(|u| {
+        let needles = Needles::of_key(&u.vault, key_id)?;
+        Ok(Scanner::new(
+            needles,
+            u64::from(u.settings.scan_max_file_mb) << 20,
+        )?)
+    })?;
+    super::blocking(move || {
+        let checked = scanner.scan_path(&file);
+        drop(scanner);
+        match checked {
+            Ok(found) => match found.iter().find(|f| f.field == field) {
+                Some(still) => Err(IpcError::new(
+                    ErrorCode::Invalid,
+                    format!(
+                        "the copy is still in {shown} (line {}): remove it first, or mark it resolved anyway",
+                        still.line
+                    ),
+                )),
+                None => Ok(()),
+            },
+            // The file itself is gone (its real path, not a lossy name): so
+            // is the copy.
+            Err(_)
+                if std::fs::symlink_metadata(&file)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                Ok(())
+            }
+            Err(reason) => Err(IpcError::new(
+                ErrorCode::Invalid,
+                format!("{shown} cannot be checked: {reason}"),
+            )),
+        }
+    })
+    .await
+}
+
 /// Marks the `index`th copy resolved: the file is searched again for that
-/// key's secrets first (off the main thread and without holding the
-/// session), and a copy still there is refused unless `anyway` (the key
-/// was revoked, or the file is meant to hold it).
+/// key's secrets first, and a copy still there is refused unless `anyway`
+/// (the key was revoked, or the file is meant to hold it). The copy kept in
+/// the vault is settled with it (one audit row).
 #[tauri::command]
 pub async fn resolve_scan_match(
     state: State<'_, AppState>,
@@ -347,41 +395,16 @@ pub async fn resolve_scan_match(
 ) -> IpcResult<Vec<usize>> {
     let (job, m) = hit(&state, scan, index)?;
     if !anyway {
-        let scanner = state.with_unlocked(|u| {
-            let needles = Needles::of_key(&u.vault, &m.key_id)?;
-            Ok(Scanner::new(
-                needles,
-                u64::from(u.settings.scan_max_file_mb) << 20,
-            )?)
-        })?;
-        let (file, field, path) = (m.file.clone(), m.field.clone(), m.path.clone());
-        super::blocking(move || {
-            let checked = scanner.scan_path(&file);
-            drop(scanner);
-            match checked {
-                Ok(found) => match found.iter().find(|f| f.field == field) {
-                    Some(still) => Err(IpcError::new(
-                        ErrorCode::Invalid,
-                        format!(
-                            "the copy is still in {path} (line {}): remove it first, or mark it resolved anyway",
-                            still.line
-                        ),
-                    )),
-                    None => Ok(()),
-                },
-                // The file itself is gone (its real path, not a lossy name):
-                // so is the copy.
-                Err(_) if std::fs::symlink_metadata(&file).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) => Ok(()),
-                Err(reason) => Err(IpcError::new(
-                    ErrorCode::Invalid,
-                    format!("{path} cannot be checked: {reason}"),
-                )),
-            }
-        })
+        check_gone(
+            &state,
+            &m.key_id,
+            m.file.clone(),
+            m.field.clone(),
+            m.path.clone(),
+        )
         .await?;
     }
     state.with_unlocked(|u| {
-        // The copy kept in the vault is settled with it (one audit row).
         copies::resolve(&mut u.vault, now(), &m, !anyway)?;
         let mut resolved = job
             .resolved
@@ -389,5 +412,36 @@ pub async fn resolve_scan_match(
             .map_err(|_| IpcError::new(ErrorCode::Internal, "the scan result is unavailable"))?;
         resolved.insert(index);
         Ok(resolved.iter().copied().collect())
+    })
+}
+
+/// Copies kept from earlier scans and not resolved (paths, never values).
+#[tauri::command]
+pub fn leak_copies(state: State<'_, AppState>) -> IpcResult<Vec<copies::Copy>> {
+    state.with_unlocked(|u| Ok(copies::open(&u.vault)?))
+}
+
+/// Marks a kept copy resolved, checked as [`resolve_scan_match`] does.
+#[tauri::command]
+pub async fn resolve_leak_copy(state: State<'_, AppState>, id: u64, anyway: bool) -> IpcResult<()> {
+    let copy = state.with_unlocked(|u| {
+        copies::open(&u.vault)?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such copy, or already resolved"))
+    })?;
+    if !anyway {
+        check_gone(
+            &state,
+            &copy.key_id,
+            PathBuf::from(&copy.path),
+            copy.field.clone(),
+            copy.path.clone(),
+        )
+        .await?;
+    }
+    state.with_unlocked(|u| {
+        copies::resolve_kept(&mut u.vault, now(), &copy, !anyway)?;
+        Ok(())
     })
 }

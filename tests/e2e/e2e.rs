@@ -1164,8 +1164,40 @@ async fn leak_scan(ui: &Ui) -> Step {
         "No copy found.",
     )
     .await?;
+    // Kept in the vault from the whole scan: the OKX copies (a revoked
+    // key's, never resolved) are listed on the Leak scan tab, and settled
+    // once their files are gone.
+    ui.click_xpath("//button[@role='tab'][normalize-space()='Leak scan']")
+        .await?;
+    let kept = "table[aria-label='Kept from earlier scans'] tbody tr";
+    ui.until("the two kept OKX copies", || async {
+        ui.texts(kept).await.len() == 2
+    })
+    .await?;
+    let listed = ui.texts(kept).await.join("\n");
+    for want in [
+        ".bash_history:2:32",
+        "hedge/config.json:3:19",
+        "key revoked",
+    ] {
+        if !listed.contains(want) {
+            return Err(format!("the kept copies lack {want}: {listed}"));
+        }
+    }
+    quiet(ui).await?;
+    ui.shot("35-scan-kept").await;
     for f in [&history, &config] {
         std::fs::remove_file(f).map_err(|e| e.to_string())?;
+    }
+    for place in [".bash_history:2", "hedge/config.json:3"] {
+        ui.click_xpath(&format!(
+            "//table[@aria-label='Kept from earlier scans']//tr[.//td[contains(.,'{place}')]]//button[normalize-space()='Mark resolved']"
+        ))
+        .await?;
+        ui.until("the kept copy settled", || async {
+            !ui.texts(kept).await.join("\n").contains(place)
+        })
+        .await?;
     }
     ui.click_xpath("//button[@role='tab'][normalize-space()='Keys']")
         .await
@@ -1455,7 +1487,11 @@ fn audited(app: &Path, vault: &Path) {
     );
     assert_eq!(by_app("incident.step"), 8 + 5, "every step, then five");
     assert_eq!(by_app("secret.scan"), 3, "cancelled, whole, the incident's");
-    assert_eq!(by_app("secret.scan_resolved"), 2, "the two .env copies");
+    assert_eq!(
+        by_app("secret.scan_resolved"),
+        4,
+        "the two .env copies, then the two kept OKX ones"
+    );
     assert!(
         by_app("secret.scan_copies") >= 1,
         "the copies found were kept in the vault"

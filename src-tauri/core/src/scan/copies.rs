@@ -22,6 +22,8 @@ use crate::vault::Vault;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 #[ts(rename = "LeakCopy")]
 pub struct Copy {
+    #[ts(type = "number")]
+    pub id: u64,
     pub key_id: String,
     pub path: String,
     #[ts(type = "number")]
@@ -187,13 +189,59 @@ pub fn record(
     Ok(done)
 }
 
-/// Marks a copy resolved by the user: `checked` when the file was searched
-/// again and the copy was gone, otherwise resolved anyway. The audit row is
-/// the caller's (it says which). Returns whether a recorded copy matched.
+/// Marks a copy found by a scan resolved by the user: `checked` when the
+/// file was searched again and the copy was gone, otherwise resolved
+/// anyway; one `secret.scan_resolved` row says which. Returns whether a
+/// kept copy matched.
 pub fn resolve(
     vault: &mut Vault,
     now: OffsetDateTime,
     m: &Match,
+    checked: bool,
+) -> inventory::Result<bool> {
+    let place = Place {
+        key_id: &m.key_id,
+        path: &m.path,
+        line: m.line,
+        column: m.column,
+        field: &m.field,
+        encoding: m.encoding,
+    };
+    settle(vault, now, &place, checked)
+}
+
+/// The same for a kept copy (from an earlier scan).
+pub fn resolve_kept(
+    vault: &mut Vault,
+    now: OffsetDateTime,
+    c: &Copy,
+    checked: bool,
+) -> inventory::Result<bool> {
+    let place = Place {
+        key_id: &c.key_id,
+        path: &c.path,
+        line: c.line,
+        column: c.column,
+        field: &c.field,
+        encoding: c.encoding,
+    };
+    settle(vault, now, &place, checked)
+}
+
+/// What names a copy.
+struct Place<'a> {
+    key_id: &'a str,
+    path: &'a str,
+    line: u64,
+    column: u64,
+    field: &'a str,
+    encoding: Encoding,
+}
+
+fn settle(
+    vault: &mut Vault,
+    now: OffsetDateTime,
+    m: &Place<'_>,
     checked: bool,
 ) -> inventory::Result<bool> {
     let origin = vault.origin();
@@ -218,7 +266,7 @@ pub fn resolve(
         now,
         origin,
         Action::SecretScanResolved,
-        Some(&m.key_id),
+        Some(m.key_id),
         &serde_json::json!({
             "path": m.path, "line": m.line, "field": m.field,
             "encoding": m.encoding, "checked_gone": checked,
@@ -230,10 +278,20 @@ pub fn resolve(
 
 /// Every key's unresolved copies, oldest first (for its findings).
 pub fn open_by_key(vault: &Vault) -> inventory::Result<HashMap<String, Vec<Copy>>> {
-    let rows: Vec<(String, String, i64, i64, String, String, String)> = vault
+    let mut out: HashMap<String, Vec<Copy>> = HashMap::new();
+    for c in open(vault)? {
+        out.entry(c.key_id.clone()).or_default().push(c);
+    }
+    Ok(out)
+}
+
+/// The unresolved copies, oldest first.
+pub fn open(vault: &Vault) -> inventory::Result<Vec<Copy>> {
+    type Row = (i64, String, String, i64, i64, String, String, String);
+    let rows: Vec<Row> = vault
         .conn()
         .prepare_cached(
-            "SELECT entry_id, path, line, col, field, encoding, found_at FROM leak_copies
+            "SELECT id, entry_id, path, line, col, field, encoding, found_at FROM leak_copies
              WHERE resolved_at IS NULL ORDER BY found_at, path, line, col",
         )?
         .query_map([], |r| {
@@ -245,11 +303,12 @@ pub fn open_by_key(vault: &Vault) -> inventory::Result<HashMap<String, Vec<Copy>
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         })?
         .collect::<Result<_, _>>()?;
-    let mut out: HashMap<String, Vec<Copy>> = HashMap::new();
-    for (key_id, path, line, column, field, encoding, found_at) in rows {
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, key_id, path, line, column, field, encoding, found_at) in rows {
         // A row the schema's checks let through but this build cannot read
         // is left out rather than failing every finding.
         let (Some(encoding), Ok(found_at)) =
@@ -257,7 +316,8 @@ pub fn open_by_key(vault: &Vault) -> inventory::Result<HashMap<String, Vec<Copy>
         else {
             continue;
         };
-        out.entry(key_id.clone()).or_default().push(Copy {
+        out.push(Copy {
+            id: id.max(0) as u64,
             key_id,
             path,
             line: line.max(0) as u64,

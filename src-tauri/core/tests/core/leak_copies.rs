@@ -160,18 +160,35 @@ fn copies_stay_findings_until_gone_or_resolved() {
         0
     );
 
+    // From the list of kept copies (an earlier scan's), by what it names.
+    let open = copies::open(&vault).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].key_id.as_str(), open[0].line, open[0].column),
+        (b.as_str(), 1, 4)
+    );
+    assert!(copies::resolve_kept(&mut vault, later, &open[0], true).unwrap());
+    assert!(copies::open(&vault).unwrap().is_empty());
+    let r = scan(&vault, &[], &root);
+    assert_eq!(
+        copies::record(&mut vault, later, &everything, &r)
+            .unwrap()
+            .new,
+        1
+    );
+
     // Every change was audited; no row names a secret.
     let rows = audit::list(&vault).unwrap();
     let recorded = rows
         .iter()
         .filter(|r| r.action == "secret.scan_copies")
         .count();
-    assert_eq!(recorded, 6);
+    assert_eq!(recorded, 7);
     assert_eq!(
         rows.iter()
             .filter(|r| r.action == "secret.scan_resolved")
             .count(),
-        2
+        3
     );
     for f in files_under(fx.dir.path()) {
         assert!(!contains(&f.1, A) && !contains(&f.1, B), "{:?}", f.0);

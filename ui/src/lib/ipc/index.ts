@@ -52,8 +52,10 @@ import type { ScanStatus } from "./bindings/ScanStatus";
 import type { ScanLocation } from "./bindings/ScanLocation";
 import type { ScanMatch } from "./bindings/ScanMatch";
 import type { Skipped } from "./bindings/Skipped";
+import type { LeakCopy } from "./bindings/LeakCopy";
 
 export type {
+  LeakCopy,
   ScanStatus,
   ScanLocation,
   ScanMatch,
@@ -208,6 +210,10 @@ export const ipc = {
   revealScanMatch: (scan: number, index: number) => call<void>("reveal_scan_match", { scan, index }),
   /** The file is searched again first; `anyway` accepts a copy still there. */
   resolveScanMatch: (scan: number, index: number, anyway: boolean) => call<number[]>("resolve_scan_match", { scan, index, anyway }),
+  /** Copies kept from earlier scans, not resolved (where, never what). */
+  leakCopies: () => call<LeakCopy[]>("leak_copies"),
+  /** Checked like `resolveScanMatch`. */
+  resolveLeakCopy: (id: number, anyway: boolean) => call<void>("resolve_leak_copy", { id, anyway }),
   markIncidentStep: (
     id: string,
     step: IncidentStepId,
