@@ -1997,7 +1997,7 @@ fn scan_finds_stored_secrets_anywhere_and_names_them_without_showing_them() {
         leak[0]["message"]
             .as_str()
             .unwrap()
-            .ends_with("(line 1) and 3 more places"),
+            .ends_with("(line 1) and 3 more copies"),
         "{}",
         leak[0]
     );

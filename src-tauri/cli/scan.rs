@@ -133,24 +133,13 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
     )?;
     let scanner = Scanner::new(needles, max_file_mb.saturating_mul(1 << 20))?;
     let started = Instant::now();
+    let begun = now();
     let report = match &staged {
         Some(entries) => scan_staged(&scanner, entries)?,
         None => scanner.scan(&paths, &Progress::default()),
     };
     drop(scanner);
     let ms = started.elapsed().as_millis() as u64;
-    // Copies in files are kept in the vault as findings of their keys (not
-    // a staged file's: the commit is refused, the file is not on disk as is).
-    let kept = if staged.is_none() {
-        let searched = Searched {
-            roots: &paths,
-            keys: (!only.is_empty()).then_some(only.as_slice()),
-        };
-        Some(copies::record(&mut vault, now(), &searched, &report)?)
-    } else {
-        None
-    };
-    vault.lock()?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let matches: Vec<serde_json::Value> = report
@@ -214,13 +203,27 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
                 format!("{} copy(ies) of stored secrets found", report.matches.len())
             }
         );
-        if let Some(k) = kept.filter(|k| *k != copies::Recorded::default()) {
+    }
+    drop(out);
+    // Copies in files are kept in the vault as findings of their keys (not
+    // a staged file's: the commit is refused, the file is not on disk as
+    // is). After the report: a failure to keep them does not hide it.
+    if staged.is_none() {
+        let searched = Searched {
+            roots: &paths,
+            keys: (!only.is_empty()).then_some(only.as_slice()),
+            started: begun,
+        };
+        let k = copies::record(&mut vault, now(), &searched, &report)
+            .map_err(|e| Failure(format!("the copies found could not be kept: {e}")))?;
+        if !args.json && k != copies::Recorded::default() {
             eprintln!(
                 "kept in the vault until resolved: {} new, {} still there, {} gone since the last scan",
                 k.new, k.still, k.gone
             );
         }
     }
+    vault.lock()?;
     Ok(report)
 }
 

@@ -186,13 +186,16 @@ pub async fn start_scan(
 /// Keeps a finished scan's copies in the vault (findings of their keys); a
 /// copy no longer in a place searched whole is settled as gone. Nothing if
 /// the vault is locked by then.
+/// `keys`: the keys searched for by full id (empty: all).
 fn keep_copies(app: tauri::AppHandle, keys: Vec<String>) -> OnEnd {
+    let started = now();
     Box::new(move |roots, report| {
         use tauri::Manager;
         let state = app.state::<AppState>();
         let searched = Searched {
             roots,
             keys: (!keys.is_empty()).then_some(keys.as_slice()),
+            started,
         };
         state
             .with_vault_quiet(|u| copies::record(&mut u.vault, now(), &searched, report).ok())
@@ -246,6 +249,7 @@ fn start(
             None => (keys, None),
         };
         let needles = Needles::from_vault(&u.vault, &keys)?;
+        let only = needles.only.clone();
         let (count, too_short) = (needles.len(), needles.too_short.len());
         let max_file = u64::from(u.settings.scan_max_file_mb) << 20;
         let scanner = Scanner::new(needles, max_file)?;
@@ -259,7 +263,7 @@ fn start(
             }),
         )
         .map_err(IpcError::from)?;
-        let on_end = keep_copies(app.clone(), keys.clone());
+        let on_end = keep_copies(app.clone(), only);
         Ok(state.scans.start(
             scanner,
             count,
@@ -431,6 +435,16 @@ pub async fn resolve_leak_copy(state: State<'_, AppState>, id: u64, anyway: bool
             .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such copy, or already resolved"))
     })?;
     if !anyway {
+        // A name kept with a replaced byte cannot be opened again to check.
+        if copy.path.contains('\u{FFFD}') {
+            return Err(IpcError::new(
+                ErrorCode::Invalid,
+                format!(
+                    "{} cannot be checked (its name is not valid UTF-8): remove the copy, then mark it resolved anyway",
+                    copy.path
+                ),
+            ));
+        }
         check_gone(
             &state,
             &copy.key_id,

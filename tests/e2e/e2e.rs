@@ -1043,7 +1043,7 @@ async fn leak_scan(ui: &Ui) -> Step {
     // (the OKX key was revoked in the review: none for it).
     ui.click_xpath("//button[@role='tab'][normalize-space()='Findings']")
         .await?;
-    let leak = "button[aria-label*='Grid bot — its api_key is in '][aria-label$='grid-bot/.env (line 2) and 1 more place']";
+    let leak = "button[aria-label*='Grid bot — its api_key is in '][aria-label$='grid-bot/.env (line 2) and 1 more copy']";
     ui.wait(leak).await?;
     let okx = ui
         .texts("button[aria-label*='Hedge (staging) — its ']")

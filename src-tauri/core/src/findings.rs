@@ -393,8 +393,8 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
         if let Some(first) = copies.first() {
             let more = match copies.len() - 1 {
                 0 => String::new(),
-                1 => " and 1 more place".to_owned(),
-                n => format!(" and {n} more places"),
+                1 => " and 1 more copy".to_owned(),
+                n => format!(" and {n} more copies"),
             };
             add(
                 "leak.copy",

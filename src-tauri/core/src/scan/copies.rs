@@ -4,8 +4,8 @@
 //! Rows hold where a copy is (path, line, column, field, encoding) and
 //! when it was seen — never a secret or a preview of its line.
 
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
@@ -52,9 +52,18 @@ pub struct Recorded {
 /// What a scan covered, to tell a copy that is gone from one not looked for.
 pub struct Searched<'a> {
     /// The places searched (folders and files, as the scan was given them).
-    pub roots: &'a [std::path::PathBuf],
-    /// The keys searched for; `None`: every key.
+    pub roots: &'a [PathBuf],
+    /// The keys searched for, by full id; `None`: every key.
     pub keys: Option<&'a [String]>,
+    /// When the scan started: a copy resolved since (while it ran) stays
+    /// resolved when the scan reports it.
+    pub started: OffsetDateTime,
+}
+
+/// A path as the scan names a copy's file (links resolved), or as given if
+/// it cannot be resolved (gone).
+fn real(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn encoding_name(e: Encoding) -> &'static str {
@@ -77,10 +86,12 @@ fn encoding_of(s: &str) -> Option<Encoding> {
 }
 
 /// Records a scan's copies in one transaction with an audit row: new ones
-/// open, known ones seen again, and — for a scan that ran to its end — open
-/// copies of the keys searched for, in the places searched, that it did not
-/// find (nor skip their file) resolved as gone. Copies of keys no longer in
-/// the vault are left out.
+/// open, known ones seen again (one resolved before the scan opens again,
+/// unless it was accepted "anyway": a file meant to hold the key), and —
+/// for a scan that ran to its end — open copies of the keys searched for,
+/// in the places searched, that it did not find (nor skip their file or a
+/// folder above it) resolved as gone. Copies of keys no longer in the vault
+/// are left out.
 pub fn record(
     vault: &mut Vault,
     now: OffsetDateTime,
@@ -91,7 +102,7 @@ pub fn record(
     let at = timefmt::format(now);
     let tx = vault.write()?;
     let mut done = Recorded::default();
-    let mut seen: Vec<i64> = Vec::new();
+    let mut seen: HashSet<i64> = HashSet::new();
     for m in &report.matches {
         let exists: bool = tx
             .query_row("SELECT 1 FROM entries WHERE id = ?1", [&m.key_id], |_| {
@@ -102,10 +113,10 @@ pub fn record(
         if !exists {
             continue;
         }
-        let known: Option<(i64, Option<String>)> = tx
+        let known: Option<(i64, Option<String>, Option<String>)> = tx
             .query_row(
-                "SELECT id, resolved_at FROM leak_copies WHERE entry_id = ?1 AND path = ?2
-                 AND line = ?3 AND col = ?4 AND field = ?5 AND encoding = ?6",
+                "SELECT id, resolved_at, resolution FROM leak_copies WHERE entry_id = ?1
+                 AND path = ?2 AND line = ?3 AND col = ?4 AND field = ?5 AND encoding = ?6",
                 params![
                     m.key_id,
                     m.path,
@@ -114,12 +125,21 @@ pub fn record(
                     m.field,
                     encoding_name(m.encoding)
                 ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
         match known {
-            Some((id, resolved)) => {
-                if resolved.is_some() {
+            Some((id, resolved, how)) => {
+                let stays_resolved = resolved.as_deref().is_some_and(|at| {
+                    how.as_deref() == Some("anyway")
+                        || timefmt::parse_stored(at).is_ok_and(|at| at >= searched.started)
+                });
+                if stays_resolved {
+                    tx.execute(
+                        "UPDATE leak_copies SET seen_at = ?2 WHERE id = ?1",
+                        params![id, at],
+                    )?;
+                } else if resolved.is_some() {
                     done.new += 1;
                     tx.execute(
                         "UPDATE leak_copies SET resolved_at = NULL, resolution = NULL,
@@ -133,7 +153,7 @@ pub fn record(
                         params![id, at],
                     )?;
                 }
-                seen.push(id);
+                seen.insert(id);
             }
             None => {
                 done.new += 1;
@@ -150,22 +170,29 @@ pub fn record(
                         at
                     ],
                 )?;
-                seen.push(tx.last_insert_rowid());
+                seen.insert(tx.last_insert_rowid());
             }
         }
     }
-    if !report.cancelled {
+    // A walk error without a path leaves no way to tell what was not read.
+    let blind = report.skipped.iter().any(|s| s.path.is_empty());
+    if !report.cancelled && !blind {
+        let roots: Vec<PathBuf> = searched.roots.iter().map(|r| real(r)).collect();
+        let skipped: Vec<PathBuf> = report
+            .skipped
+            .iter()
+            .map(|s| real(Path::new(&s.path)))
+            .collect();
         let open: Vec<(i64, String, String)> = tx
             .prepare("SELECT id, entry_id, path FROM leak_copies WHERE resolved_at IS NULL")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         for (id, key, path) in open {
             let looked_for = searched.keys.is_none_or(|keys| keys.contains(&key));
-            let in_place = searched
-                .roots
-                .iter()
-                .any(|r| Path::new(&path).starts_with(r));
-            let skipped = report.skipped.iter().any(|s| s.path == path);
+            let file = Path::new(&path);
+            let in_place = roots.iter().any(|r| file.starts_with(r));
+            // A file skipped, or in a folder that could not be read.
+            let skipped = skipped.iter().any(|s| file.starts_with(s));
             if looked_for && in_place && !skipped && !seen.contains(&id) {
                 done.gone += 1;
                 tx.execute(
@@ -246,21 +273,42 @@ fn settle(
 ) -> inventory::Result<bool> {
     let origin = vault.origin();
     let tx = vault.write()?;
-    let changed = tx.execute(
-        "UPDATE leak_copies SET resolved_at = ?7, resolution = ?8
-         WHERE entry_id = ?1 AND path = ?2 AND line = ?3 AND col = ?4 AND field = ?5
-         AND encoding = ?6 AND resolved_at IS NULL",
-        params![
-            m.key_id,
-            m.path,
-            m.line as i64,
-            m.column as i64,
-            m.field,
-            encoding_name(m.encoding),
-            timefmt::format(now),
-            if checked { "checked" } else { "anyway" }
-        ],
-    )?;
+    let exists = tx
+        .query_row(
+            "SELECT 1 FROM entries WHERE id = ?1",
+            [m.key_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    // Not kept yet (resolved while its scan still ran): kept as resolved,
+    // so the scan's end does not open it.
+    let changed = if !exists {
+        0
+    } else {
+        tx.execute(
+            "INSERT INTO leak_copies(entry_id, path, line, col, field, encoding, found_at,
+                 seen_at, resolved_at, resolution)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?8)
+             ON CONFLICT(entry_id, path, line, col, field, encoding) DO UPDATE
+             SET resolved_at = excluded.resolved_at, resolution = excluded.resolution
+             WHERE leak_copies.resolved_at IS NULL",
+            params![
+                m.key_id,
+                m.path,
+                m.line as i64,
+                m.column as i64,
+                m.field,
+                encoding_name(m.encoding),
+                timefmt::format(now),
+                if checked { "checked" } else { "anyway" }
+            ],
+        )?
+    };
+    if exists && changed == 0 {
+        // Already resolved (twice clicked, or settled meanwhile).
+        return Ok(false);
+    }
     audit::append(
         &tx,
         now,

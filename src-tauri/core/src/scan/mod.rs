@@ -653,7 +653,18 @@ impl Scanner {
         if len > self.max_file {
             return Err(self.over_limit());
         }
-        self.search(path, &mut file, progress, buf)
+        let (mut found, note) = self.search(path, &mut file, progress, buf)?;
+        // Named where the file really is (links resolved): one file reached
+        // by two spellings is one place, and a kept copy names it once.
+        if !found.is_empty() {
+            if let Ok(real) = std::fs::canonicalize(path) {
+                for m in &mut found {
+                    m.path = real.display().to_string();
+                    m.file.clone_from(&real);
+                }
+            }
+        }
+        Ok((found, note))
     }
 
     fn over_limit(&self) -> String {

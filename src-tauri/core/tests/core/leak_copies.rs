@@ -6,7 +6,7 @@ use keyward_core::audit;
 use keyward_core::findings::{self, Severity};
 use keyward_core::inventory;
 use keyward_core::scan::copies::{self, Recorded, Searched};
-use keyward_core::scan::{Needles, Progress, Report, Scanner};
+use keyward_core::scan::{Needles, Progress, Report, Scanner, Skipped};
 use time::Duration;
 
 use crate::common::*;
@@ -42,6 +42,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let everything = Searched {
         roots: std::slice::from_ref(&root),
         keys: None,
+        started: NOW,
     };
 
     let first = scan(&vault, &[], &root);
@@ -87,6 +88,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let for_b = Searched {
         roots: std::slice::from_ref(&root),
         keys: Some(&only_b),
+        started: NOW,
     };
     let r = scan(&vault, &only_b, &root);
     assert_eq!(
@@ -111,6 +113,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let other = Searched {
         roots: &other_roots,
         keys: None,
+        started: NOW,
     };
     let r = scan(&vault, &[], elsewhere.path());
     assert_eq!(
@@ -132,23 +135,6 @@ fn copies_stay_findings_until_gone_or_resolved() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].key_id, b);
 
-    // B's copy resolved by hand (the key is meant to be there): no finding;
-    // found again by a later scan, it is open again.
-    let m = r.matches.iter().find(|m| m.key_id == b).unwrap();
-    assert!(copies::resolve(&mut vault, later, m, false).unwrap());
-    assert!(!copies::resolve(&mut vault, later, m, false).unwrap());
-    assert!(leak_findings(&vault, later).is_empty());
-    let r = scan(&vault, &[], &root);
-    assert_eq!(
-        copies::record(&mut vault, later, &everything, &r).unwrap(),
-        Recorded {
-            new: 1,
-            still: 0,
-            gone: 0
-        }
-    );
-    assert_eq!(leak_findings(&vault, later).len(), 1);
-
     // A file skipped (over the size limit) is not taken for a gone copy.
     let small = Scanner::new(Needles::from_vault(&vault, &[]).unwrap(), 4).unwrap();
     let r = small.scan(std::slice::from_ref(&root), &Progress::default());
@@ -159,23 +145,73 @@ fn copies_stay_findings_until_gone_or_resolved() {
             .gone,
         0
     );
+    assert_eq!(leak_findings(&vault, later).len(), 1);
 
-    // From the list of kept copies (an earlier scan's), by what it names.
+    // B's copy resolved by hand: no finding; a later scan finds it again,
+    // so it is open again.
+    let r = scan(&vault, &[], &root);
+    let m = r.matches.iter().find(|m| m.key_id == b).unwrap();
+    assert!(copies::resolve(&mut vault, later, m, true).unwrap());
+    assert!(!copies::resolve(&mut vault, later, m, true).unwrap());
+    assert!(leak_findings(&vault, later).is_empty());
+    let next = later + Duration::hours(1);
+    let since = |started| Searched {
+        roots: std::slice::from_ref(&root),
+        keys: None,
+        started,
+    };
+    assert_eq!(
+        copies::record(&mut vault, next, &since(next), &r).unwrap(),
+        Recorded {
+            new: 1,
+            still: 0,
+            gone: 0
+        }
+    );
+    assert_eq!(leak_findings(&vault, next).len(), 1);
+    // Resolved while a scan still ran: its end does not open it again.
+    let started = next + Duration::minutes(1);
+    let r = scan(&vault, &[], &root);
+    let m = r.matches.iter().find(|m| m.key_id == b).unwrap();
+    assert!(copies::resolve(&mut vault, started + Duration::seconds(5), m, true).unwrap());
+    assert_eq!(
+        copies::record(&mut vault, started, &since(started), &r).unwrap(),
+        Recorded::default()
+    );
+    assert!(leak_findings(&vault, started).is_empty());
+    // A copy never kept (resolved before its scan ended) is kept resolved.
+    let fresh = root.join("fresh.txt");
+    std::fs::write(&fresh, [b"k ".as_slice(), B].concat()).unwrap();
+    let r = scan(&vault, std::slice::from_ref(&b), &fresh);
+    assert!(copies::resolve(&mut vault, started, &r.matches[0], true).unwrap());
+    assert!(copies::open(&vault).unwrap().is_empty());
+    std::fs::remove_file(&fresh).unwrap();
+
+    // From the list of kept copies, by what it names; accepted "anyway"
+    // (a file meant to hold the key), it stays resolved when found again.
+    let later_still = next + Duration::hours(2);
+    let r = scan(&vault, &[], &root);
+    assert_eq!(
+        copies::record(&mut vault, later_still, &since(later_still), &r)
+            .unwrap()
+            .new,
+        1
+    );
     let open = copies::open(&vault).unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(
         (open[0].key_id.as_str(), open[0].line, open[0].column),
         (b.as_str(), 1, 4)
     );
-    assert!(copies::resolve_kept(&mut vault, later, &open[0], true).unwrap());
+    assert!(copies::resolve_kept(&mut vault, later_still, &open[0], false).unwrap());
     assert!(copies::open(&vault).unwrap().is_empty());
+    let last = later_still + Duration::days(1);
     let r = scan(&vault, &[], &root);
     assert_eq!(
-        copies::record(&mut vault, later, &everything, &r)
-            .unwrap()
-            .new,
-        1
+        copies::record(&mut vault, last, &since(last), &r).unwrap(),
+        Recorded::default()
     );
+    assert!(leak_findings(&vault, last).is_empty());
 
     // Every change was audited; no row names a secret.
     let rows = audit::list(&vault).unwrap();
@@ -188,14 +224,58 @@ fn copies_stay_findings_until_gone_or_resolved() {
         rows.iter()
             .filter(|r| r.action == "secret.scan_resolved")
             .count(),
-        3
+        4
     );
     for f in files_under(fx.dir.path()) {
         assert!(!contains(&f.1, A) && !contains(&f.1, B), "{:?}", f.0);
     }
 
     // A deleted key takes its copies with it.
-    inventory::delete(&mut vault, &b, later).unwrap();
+    std::fs::write(&a_file, [b"A=".as_slice(), A].concat()).unwrap();
+    let r = scan(&vault, &[], &root);
+    assert_eq!(
+        copies::record(&mut vault, last, &since(last), &r)
+            .unwrap()
+            .new,
+        1
+    );
+    assert_eq!(copies::open(&vault).unwrap().len(), 1);
+    // The same place spelled another way (through a link, with `..`) is the
+    // same place: the copy is still there, not new, not gone.
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("tree");
+    std::os::unix::fs::symlink(&root, &link).unwrap();
+    for spelled in [link, root.join("notes").join("..")] {
+        let r = scan(&vault, &[], &spelled);
+        let via = [spelled.clone()];
+        let s = Searched {
+            roots: &via,
+            keys: None,
+            started: last,
+        };
+        assert_eq!(
+            copies::record(&mut vault, last, &s, &r).unwrap(),
+            Recorded {
+                new: 0,
+                still: 1,
+                gone: 0
+            },
+            "{spelled:?}"
+        );
+    }
+    // A folder that could not be read keeps what is below it open, and a
+    // walk error without a path keeps everything.
+    let s = since(last);
+    for blocked in [root.join("notes/..").display().to_string(), String::new()] {
+        let mut r = scan(&vault, &[], &root);
+        r.matches.clear();
+        r.skipped.push(Skipped {
+            path: blocked,
+            reason: "not readable (permission denied)".into(),
+        });
+        assert_eq!(copies::record(&mut vault, last, &s, &r).unwrap().gone, 0);
+    }
+    inventory::delete(&mut vault, &a, last).unwrap();
     assert!(copies::open_by_key(&vault).unwrap().is_empty());
 }
 
@@ -219,6 +299,7 @@ fn a_copy_of_a_key_that_can_withdraw_is_critical_and_revoked_keys_raise_nothing(
         &Searched {
             roots: &roots,
             keys: None,
+            started: NOW,
         },
         &r,
     )
