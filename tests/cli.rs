@@ -169,7 +169,7 @@ impl Kw {
                 "--rotate-days",
                 "90",
                 "--created",
-                "2026-11-01",
+                &days_ago(KRAKEN_AGE_DAYS),
                 "--tag",
                 "bot",
                 "--secret",
@@ -279,7 +279,7 @@ fn add_list_show_round_trip_with_the_json_contract() {
         "active",
         "read,trade",
         "2 ip",
-        "2027-01-30",
+        &days_ago(KRAKEN_AGE_DAYS - 90),
     ] {
         assert!(row.contains(cell), "{cell} in {row}");
     }
@@ -325,8 +325,14 @@ fn add_list_show_round_trip_with_the_json_contract() {
         serde_json::json!(["api_key", "api_secret"])
     );
     assert_eq!(e["rotation_days"], 90);
-    assert_eq!(e["created_at"], "2026-11-01T00:00:00Z");
-    assert_eq!(e["next_due_at"], "2027-01-30T00:00:00Z");
+    assert_eq!(
+        e["created_at"],
+        format!("{}T00:00:00Z", days_ago(KRAKEN_AGE_DAYS))
+    );
+    assert_eq!(
+        e["next_due_at"],
+        format!("{}T00:00:00Z", days_ago(KRAKEN_AGE_DAYS - 90))
+    );
     assert_eq!(e["account"], serde_json::Value::Null);
 
     let show = kw.run(&["show", &id[..8], "--json"], "");
@@ -604,7 +610,10 @@ fn edit_replaces_given_fields_and_clears_empty_ones() {
     assert_eq!(e["owner"], serde_json::Value::Null);
     assert_eq!(e["rotation_days"], serde_json::Value::Null);
     // No period of its own: the default for a trading key, 60 days.
-    assert_eq!(e["next_due_at"], "2026-12-31T00:00:00Z");
+    assert_eq!(
+        e["next_due_at"],
+        format!("{}T00:00:00Z", days_ago(KRAKEN_AGE_DAYS - 60))
+    );
     assert_eq!(
         e["due_reason"],
         serde_json::json!({"kind": "period", "days": 60, "default": true})
@@ -812,6 +821,10 @@ fn a_damaged_vault_is_a_one_line_error_not_a_panic() {
     std::fs::write(kw.vault.join("vault.key"), b"garbage").unwrap();
     kw.run(&["list"], "").refused("vault.key is damaged");
 }
+
+/// How long before the run the Kraken key of `add_kraken` was created: every
+/// date the transcripts type is relative to the day they run.
+const KRAKEN_AGE_DAYS: i64 = 20;
 
 /// A date `days` ago (negative: ahead), as `--created` takes it.
 fn days_ago(days: i64) -> String {
@@ -1279,7 +1292,7 @@ fn an_incident_from_open_to_close_from_the_command_line() {
             "open",
             &a[..8],
             "--suspected-at",
-            "2026-11-01",
+            &days_ago(5),
             "--note",
             "seen in a screenshot",
             "--json",

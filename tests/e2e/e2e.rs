@@ -14,7 +14,8 @@
 //! planted copies found, revealed, resolved, and an incident's step 5) →
 //! backup and restore → an invalid CIDR shows its field error and saves
 //! nothing. Afterwards every file the app could have written is
-//! searched for the secrets' bytes. Screenshots go to docs/screenshots/.
+//! searched for the secrets' bytes. Screenshots go to target/screenshots/
+//! (`scripts/update-screenshots` copies them to docs/screenshots/).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -54,7 +55,9 @@ struct Key {
     permissions: &'static [&'static str],
     ips: &'static [&'static str],
     rotate_days: &'static str,
-    created: &'static str,
+    /// Created this many days before the run (`None`: today, the form's
+    /// default), so what is due or overdue does not depend on the date.
+    created_days_ago: Option<i64>,
     secrets: &'static [(&'static str, &'static str)],
 }
 
@@ -66,7 +69,7 @@ const KEYS: [Key; 3] = [
         permissions: &["read", "trade"],
         ips: &["203.0.113.7"],
         rotate_days: "90",
-        created: "",
+        created_days_ago: None,
         secrets: &[
             ("api_key", "E2E-KRAKEN-PUBLIC-4d1c"),
             ("private_key", "E2E-SECRET-KRAKEN-7f3a9c"),
@@ -79,7 +82,8 @@ const KEYS: [Key; 3] = [
         permissions: &["read", "withdraw"],
         ips: &[],
         rotate_days: "90",
-        created: "2026-08-01",
+        // 120 days ago with a 90-day period: overdue by 30 days.
+        created_days_ago: Some(120),
         secrets: &[
             ("api_key", "E2E-BINANCE-PUBLIC-88aa"),
             ("api_secret", "E2E-SECRET-BINANCE-51e0d2"),
@@ -92,7 +96,8 @@ const KEYS: [Key; 3] = [
         permissions: &["read", "trade", "futures"],
         ips: &["198.51.100.0/24"],
         rotate_days: "30",
-        created: "2026-11-01",
+        // 25 days ago with a 30-day period: due in 5 days.
+        created_days_ago: Some(25),
         secrets: &[
             ("api_key", "E2E-OKX-PUBLIC-0b7e"),
             ("api_secret", "E2E-SECRET-OKX-93c4aa"),
@@ -100,6 +105,34 @@ const KEYS: [Key; 3] = [
         ],
     },
 ];
+
+/// The incident's suspected start, in days before the run.
+const SUSPECTED_DAYS_AGO: i64 = 10;
+
+/// The calendar date `days` before today (UTC, as the test desktop's time
+/// zone): every date the suite types is relative to the day it runs.
+fn days_ago(days: i64) -> time::Date {
+    (time::OffsetDateTime::now_utc() - time::Duration::days(days)).date()
+}
+
+/// `YYYY-MM-DD`, as the forms take a date.
+fn ymd(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The date as the window shows it (`toLocaleDateString`, en-US, short
+/// month): `Nov 20, 2026`.
+fn shown(d: time::Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {}, {}",
+        MONTHS[usize::from(u8::from(d.month())) - 1],
+        d.day(),
+        d.year()
+    )
+}
 
 fn main() {
     // `cargo test NAME` passes NAME on: honour a filter that excludes us.
@@ -114,7 +147,7 @@ fn main() {
         app.exists(),
         "build the app first: cargo build --bin keyward (scripts/test does)"
     );
-    let _ = std::fs::remove_file(repo().join("docs/screenshots/failure.png"));
+    let _ = std::fs::remove_file(harness::screenshot_dir().join("failure.png"));
     println!("test e2e_real_window ...");
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -248,8 +281,8 @@ async fn add_key(ui: &Ui, k: &Key) -> Step {
         ui.typ("#f-ips", &k.ips.join("\u{E007}")).await?;
     }
     ui.typ("#f-rotate", k.rotate_days).await?;
-    if !k.created.is_empty() {
-        ui.typ("#f-created", k.created).await?;
+    if let Some(days) = k.created_days_ago {
+        ui.typ("#f-created", &ymd(days_ago(days))).await?;
     }
     for (field, value) in k.secrets {
         ui.wait(&format!("input[aria-label='Value of {field}']"))
@@ -474,8 +507,8 @@ fn displayed() -> usize {
         .unwrap_or(0)
 }
 
-/// Two keys were added already due: Binance (created in August, 90 days:
-/// overdue) and OKX (30 days from 1 November: inside the 14-day window).
+/// Two keys were added already due: Binance (created 120 days ago, 90 days:
+/// overdue) and OKX (25 days ago, 30 days: inside the 14-day window).
 /// The app's scheduler, woken by each change, notifies at once, naming the
 /// key; a reminder's "Open" brings the window to that key.
 async fn reminder(ui: &Ui) -> Step {
@@ -519,7 +552,7 @@ async fn reminder(ui: &Ui) -> Step {
             _ => return Err(format!("expected one reminder for {summary}: {history:?}")),
         }
     }
-    // The first access review is due 90 days after the oldest key (1 August).
+    // The first access review is due 90 days after the oldest key (120 days ago).
     let review = history
         .iter()
         .filter(|(s, b)| {
@@ -727,14 +760,16 @@ async fn incident(ui: &Ui) -> Step {
     ui.click_xpath("//aside//button[normalize-space()='Exposed?']")
         .await?;
     ui.wait("#incident-form").await?;
-    ui.typ("#inc-suspected", "2026-11-20").await?;
+    let suspected = days_ago(SUSPECTED_DAYS_AGO);
+    ui.typ("#inc-suspected", &ymd(suspected)).await?;
     ui.typ("#inc-note", "pasted into a team chat by mistake")
         .await?;
     quiet(ui).await?;
     ui.shot("16-incident-open").await;
     ui.click("button[form='incident-form']").await?;
     ui.wait("section[aria-label='Incident']").await?;
-    ui.wait_text(".bar", "exposed since Nov 20, 2026").await?;
+    ui.wait_text(".bar", &format!("exposed since {}", shown(suspected)))
+        .await?;
     ui.wait_text(".bar", "critical").await?;
 
     // 1. Contain: where to revoke it, then the key is revoked.
@@ -786,7 +821,7 @@ async fn incident(ui: &Ui) -> Step {
     // 3. Activity since the suspected time.
     ui.wait_text(
         "article[aria-label='Step 3: review_activity']",
-        "since Nov 20, 2026",
+        &format!("since {}", shown(suspected)),
     )
     .await?;
     ui.click("input[name=activity][value=no]").await?;

@@ -183,7 +183,9 @@ impl Ui {
         })
         .await
     }
-    /// Saves a screenshot of the window to docs/screenshots/NAME.png, after
+    /// Saves a screenshot of the window to target/screenshots/NAME.png
+    /// (`scripts/update-screenshots` copies them to docs/screenshots: a
+    /// test run leaves the work tree as it was), after
     /// a frame so the last change is painted. Taken from the X display
     /// (`import`): WebKit's own WebDriver screenshot never returns when
     /// compositing is off, as the app runs it.
@@ -196,7 +198,7 @@ impl Ui {
             )
             .await;
         tokio::time::sleep(Duration::from_millis(150)).await;
-        let dir = repo().join("docs/screenshots");
+        let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).unwrap();
         let window = Command::new("xdotool")
             .args(["search", "--onlyvisible", "--name", "^Keyward$"])
@@ -217,4 +219,10 @@ impl Ui {
             eprintln!("  screenshot {name} failed");
         }
     }
+}
+
+/// Where the suite's screenshots go: ignored by git, so `npm test` leaves
+/// `git status` clean.
+pub fn screenshot_dir() -> PathBuf {
+    repo().join("target/screenshots")
 }
