@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::audit::{self, Action};
+use crate::inventory;
 use crate::secret::{Passphrase, SecretValue};
 use crate::timefmt;
 use crate::vault::{self, KdfParams, Origin, Vault, VaultDir, SCHEMA_VERSION};
@@ -32,7 +33,7 @@ pub const VERSION: u32 = 1;
 /// A backup's scrypt work factor may demand at most this (2^20: 1 GiB).
 const MAX_LOG_N: u8 = 20;
 /// Backups larger than this are refused before decrypting (a planted file).
-const MAX_BACKUP_BYTES: u64 = 1 << 30;
+pub const MAX_BACKUP_BYTES: u64 = 1 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -48,8 +49,9 @@ pub enum Error {
     WrongMethod(&'static str, &'static str),
     #[error("backup: demands a key-derivation work factor above 2^{MAX_LOG_N}; refusing")]
     ExcessiveWork,
-    #[error("recipient: '{0}' is not an age public key (age1…)")]
-    BadRecipient(String),
+    /// Never echoes what was given: it may be a secret key pasted by mistake.
+    #[error("recipient {position}: {why}")]
+    BadRecipient { position: usize, why: &'static str },
     #[error("identity: not an age identity file (AGE-SECRET-KEY-1…)")]
     BadIdentity,
     #[error("backup: {0}")]
@@ -78,10 +80,14 @@ impl Protection {
     pub fn recipients(given: &[String]) -> Result<Self> {
         let parsed = given
             .iter()
-            .map(|r| {
-                r.trim().parse::<age::x25519::Recipient>().map_err(|_| {
-                    Error::BadRecipient(r.chars().filter(|c| !c.is_control()).take(70).collect())
-                })
+            .enumerate()
+            .map(|(i, r)| {
+                r.trim()
+                    .parse::<age::x25519::Recipient>()
+                    .map_err(|_| Error::BadRecipient {
+                        position: i + 1,
+                        why: crate::secret::age_recipient_problem(r),
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
         if parsed.is_empty() {
@@ -128,6 +134,10 @@ pub struct Summary {
     pub incidents: u32,
     #[ts(type = "number")]
     pub audit_rows: u32,
+    /// The audit log's head in the backup (`SEQ:HASH`): an anchor outside
+    /// the vault. `keyward audit --verify --expect` it later to prove the
+    /// vault's log still holds everything up to it.
+    pub audit_head: Option<String>,
 }
 
 /// Tables in the order rows go back in (parents before children). Every
@@ -217,11 +227,15 @@ pub fn document(vault: &Vault, now: OffsetDateTime) -> Result<Zeroizing<Vec<u8>>
             tables.insert((*t).to_owned(), list.into());
         }
         let schema: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let audit_head = audit::head_conn(conn)
+            .map_err(|e| Error::Invalid(e.to_string()))?
+            .map(|h| h.to_string());
         let head = serde_json::json!({
             "format": FORMAT,
             "version": VERSION,
             "created_at": timefmt::format(now),
             "schema_version": schema,
+            "audit_head": audit_head,
         });
         let head = head.to_string();
         let tables = serde_json::Value::Object(tables).to_string();
@@ -302,7 +316,21 @@ pub fn encrypt(doc: &[u8], protection: &Protection) -> Result<Vec<u8>> {
 
 /// Writes an encrypted backup of the vault to `path` (atomically, owner
 /// only) and records it in the audit log.
+/// Writes a backup by hand: every secret leaves the vault, so the current
+/// passphrase must have been given for it ([`vault::Reauth`]).
 pub fn write(
+    vault: &mut Vault,
+    path: &Path,
+    protection: &Protection,
+    _proof: vault::Reauth,
+    now: OffsetDateTime,
+) -> Result<Summary> {
+    write_unchecked(vault, path, protection, now)
+}
+
+/// The backup itself; automatic backups (to recipients the user confirmed
+/// with the passphrase when choosing them) come straight here.
+fn write_unchecked(
     vault: &mut Vault,
     path: &Path,
     protection: &Protection,
@@ -421,6 +449,8 @@ struct Doc {
     version: u32,
     created_at: String,
     schema_version: u32,
+    #[serde(default)]
+    audit_head: Option<String>,
     tables: BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>>,
     secrets: Vec<SecretRow>,
     #[serde(default)]
@@ -488,6 +518,15 @@ fn summary_of(d: &Doc) -> Result<Summary> {
         reviews: count(d, "reviews"),
         incidents: count(d, "incidents"),
         audit_rows: count(d, "audit"),
+        audit_head: d
+            .audit_head
+            .as_deref()
+            .map(|h| {
+                h.parse::<audit::Head>()
+                    .map(|h| h.to_string())
+                    .map_err(|_| Error::Invalid("audit_head: not SEQ:HASH".into()))
+            })
+            .transpose()?,
     })
 }
 
@@ -523,7 +562,113 @@ fn sql_value(v: &serde_json::Value, table: &str, col: &str) -> Result<Value> {
     })
 }
 
-fn insert_rows(tx: &rusqlite::Transaction<'_>, d: &Doc) -> Result<()> {
+/// The `meta` keys a backup may bring back. Anything else — notably
+/// `recovery_recipient`: the restored vault has no `recovery.key`, and a
+/// planted one would receive every automatic backup — stays behind.
+const RESTORED_META: &[&str] = &[
+    "created_at",
+    "audit_head",
+    "audit_key",
+    "audit_keyed_from",
+    "backup_last",
+    "review_reminder",
+];
+
+/// Ids of the rows people and the CLI address: made by Keyward as UUIDs.
+const ID_COLUMNS: &[(&str, &str)] = &[
+    ("entries", "id"),
+    ("reviews", "id"),
+    ("review_items", "entry_id"),
+    ("incidents", "id"),
+    ("incident_keys", "entry_id"),
+    ("leak_copies", "entry_id"),
+];
+
+/// Checks a row against the rules input obeys, before it goes in: anyone
+/// can make an age file to a passphrase or to a recipient, so a backup is
+/// untrusted input like an import file.
+fn check_row(
+    table: &str,
+    n: usize,
+    row: &serde_json::Map<String, serde_json::Value>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let bad = |what: String| Error::Invalid(format!("{table} row {}: {what}", n + 1));
+    for (col, v) in row {
+        let Some(text) = v.as_str() else { continue };
+        // A file's name may hold any byte but '/' and NUL: escaped where
+        // shown, kept as found.
+        let raw_path = table == "leak_copies" && col == "path";
+        if !raw_path
+            && text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(bad(format!("{col} holds control characters")));
+        }
+        if ID_COLUMNS.contains(&(table, col.as_str())) && uuid::Uuid::parse_str(text).is_err() {
+            return Err(bad(format!("{col} is not a Keyward id")));
+        }
+    }
+    if table == "entries" {
+        check_entry(row, now).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// An `entries` row through the same validators as `add`.
+fn check_entry(
+    row: &serde_json::Map<String, serde_json::Value>,
+    now: OffsetDateTime,
+) -> std::result::Result<(), inventory::FieldError> {
+    let text = |c: &str| row.get(c).and_then(|v| v.as_str()).map(str::to_owned);
+    let opt = |c: &str| Some(text(c).unwrap_or_default());
+    let lines = |c: &str| {
+        text(c).map(|t| {
+            t.split('\n')
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+    };
+    let draft = inventory::Draft {
+        platform: Some(text("platform").unwrap_or_default()),
+        label: Some(text("label").unwrap_or_default()),
+        account: opt("account"),
+        environment: text("environment"),
+        owner: opt("owner"),
+        purpose: opt("purpose"),
+        permissions: lines("permissions"),
+        ip_allowlist: lines("ip_allowlist"),
+        ip_note: opt("ip_note"),
+        tags: lines("tags"),
+        notes: opt("notes"),
+        key_id_hint: opt("key_id_hint"),
+        ..inventory::Draft::default()
+    };
+    let mut fields = inventory::Fields::blank(now);
+    if let Err(mut errors) = inventory::apply(&draft, &mut fields, now) {
+        return Err(errors.remove(0));
+    }
+    let status = text("status").unwrap_or_default();
+    if status.parse::<inventory::Status>().is_err() {
+        return Err(inventory::FieldError {
+            field: "status",
+            reason: "not a status Keyward knows".into(),
+        });
+    }
+    for f in lines("secret_fields").unwrap_or_default() {
+        if f.parse::<inventory::FieldName>().is_err() {
+            return Err(inventory::FieldError {
+                field: "secret_fields",
+                reason: "not a secret field name".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn insert_rows(tx: &rusqlite::Transaction<'_>, d: &Doc, now: OffsetDateTime) -> Result<()> {
     for table in TABLES {
         let Some(rows) = d.tables.get(*table) else {
             continue;
@@ -538,7 +683,13 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, d: &Doc) -> Result<()> {
                 d.schema_version
             )));
         }
-        for row in rows {
+        for (n, row) in rows.iter().enumerate() {
+            if *table == "meta" {
+                let key = row.get("key").and_then(|k| k.as_str()).unwrap_or("");
+                if !RESTORED_META.contains(&key) {
+                    continue;
+                }
+            }
             let mut names = Vec::with_capacity(row.len());
             let mut values = Vec::with_capacity(row.len());
             for (k, v) in row {
@@ -551,6 +702,7 @@ fn insert_rows(tx: &rusqlite::Transaction<'_>, d: &Doc) -> Result<()> {
                 names.push(k.as_str());
                 values.push(sql_value(v, table, k)?);
             }
+            check_row(table, n, row, now)?;
             let sql = format!(
                 "INSERT INTO {table} ({}) VALUES ({})",
                 names.join(", "),
@@ -583,12 +735,17 @@ pub fn restore(
         origin,
         d.schema_version,
         |tx, sealer| {
-            insert_rows(tx, &d)?;
+            insert_rows(tx, &d, now)?;
             for (rows, table, binding) in [
                 (&d.secrets, "secrets", ""),
                 (&d.staged_secrets, "rotation_secrets", "next."),
             ] {
                 for s in rows {
+                    if s.field.parse::<inventory::FieldName>().is_err() {
+                        return Err(Error::Invalid(format!(
+                            "{table}: a secret field has a name Keyward would not accept"
+                        )));
+                    }
                     let value = s.value()?;
                     let sealed =
                         sealer.seal(&s.entry_id, &format!("{binding}{}", s.field), &value)?;
@@ -762,10 +919,7 @@ fn auto_recipients(vault: &Vault, settings: &crate::settings::Settings) -> Vec<S
 }
 
 pub fn auto_status(vault: &Vault, now: OffsetDateTime) -> Result<AutoStatus> {
-    let settings = crate::settings::load(vault).map_err(|e| match e {
-        crate::settings::Error::Vault(v) => Error::Vault(v),
-        crate::settings::Error::Invalid(f) => Error::Invalid(format!("settings: {f:?}")),
-    })?;
+    let settings = crate::settings::load(vault)?;
     let last = last_at(vault)?;
     let p = period(&settings.backup_schedule);
     let next_at = p.map(|p| last.map_or(now, |l| l + p));
@@ -816,7 +970,7 @@ pub fn run_if_due(
     );
     let path = folder.join(name);
     let protection = Protection::recipients(&auto_recipients(vault, &settings))?;
-    let summary = write(vault, &path, &protection, now)?;
+    let summary = write_unchecked(vault, &path, &protection, now)?;
     prune(&folder, settings.backup_keep as usize);
     Ok(Some((path, summary)))
 }
@@ -863,8 +1017,20 @@ mod tests {
     }
 
     #[test]
-    fn recipients_must_be_age_public_keys() {
+    fn recipients_must_be_age_public_keys_and_are_never_echoed() {
         let e = Protection::recipients(&["age1nope".into()]).err().unwrap();
-        assert!(e.to_string().starts_with("recipient: 'age1nope'"));
+        assert_eq!(e.to_string(), "recipient 1: not an age public key (age1…)");
+        let secret = age::x25519::Identity::generate();
+        let text = secrecy::ExposeSecret::expose_secret(&secret.to_string()).to_owned();
+        let public = secret.to_public().to_string();
+        let e = Protection::recipients(&[public, text.to_lowercase()])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.starts_with("recipient 2: that is an age secret key"),
+            "{e}"
+        );
+        assert!(!e.to_uppercase().contains(&text[16..]), "{e}");
     }
 }

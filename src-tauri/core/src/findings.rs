@@ -146,10 +146,7 @@ pub fn evaluate(entries: &[Entry], cx: &Context<'_>) -> Vec<Finding> {
 pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inventory::Error> {
     let entries = inventory::list(vault)?;
     let groups = inventory::shared_secrets(vault)?;
-    let settings = settings::load(vault).map_err(|e| match e {
-        settings::Error::Vault(v) => inventory::Error::Vault(v),
-        settings::Error::Invalid(f) => inventory::Error::Invalid(f),
-    })?;
+    let settings = settings::load(vault).map_err(inventory::Error::Vault)?;
     let policy = Policy::new(&settings);
     let mut cx = Context::new(&entries, &groups, &policy, now);
     cx.followups = review::open_followups_by_key(vault)?;
@@ -175,10 +172,7 @@ pub fn of_entry(
             }
         }
     }
-    let settings = settings::load(vault).map_err(|e| match e {
-        settings::Error::Vault(v) => inventory::Error::Vault(v),
-        settings::Error::Invalid(f) => inventory::Error::Invalid(f),
-    })?;
+    let settings = settings::load(vault).map_err(inventory::Error::Vault)?;
     let policy = Policy::new(&settings);
     let mut cx = Context::new(&entries, &groups, &policy, now);
     let id = entries[0].id.clone();

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod backup;
 pub mod findings;
+pub mod fsio;
 pub mod incident;
 pub mod interchange;
 pub mod inventory;

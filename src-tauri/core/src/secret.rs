@@ -135,6 +135,20 @@ impl fmt::Debug for DerivedKey {
     }
 }
 
+/// Why an age recipient was refused, in words that never repeat it: a
+/// pasted `AGE-SECRET-KEY-…` is the one mistake that must not be echoed.
+pub fn age_recipient_problem(given: &str) -> &'static str {
+    if given
+        .trim()
+        .get(..15)
+        .is_some_and(|p| p.eq_ignore_ascii_case("AGE-SECRET-KEY-"))
+    {
+        "that is an age secret key (AGE-SECRET-KEY-…), which must stay private; give its public key (age1…, from `age-keygen -y`)"
+    } else {
+        "not an age public key (age1…)"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

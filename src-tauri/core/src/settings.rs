@@ -87,6 +87,10 @@ pub const REVIEW_CADENCE_DAYS: std::ops::RangeInclusive<u32> = 7..=366;
 pub enum Error {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
+    /// Where automatic backups go, or to whom, changes only with the
+    /// current passphrase: every later backup holds every secret.
+    #[error("{field}: confirm the change with your current passphrase")]
+    NeedsPassphrase { field: &'static str },
     #[error(transparent)]
     Vault(#[from] vault::Error),
 }
@@ -187,14 +191,19 @@ impl Settings {
                 });
             }
         }
-        if self
+        if let Some((i, r)) = self
             .backup_recipients
             .iter()
-            .any(|r| r.trim().parse::<age::x25519::Recipient>().is_err())
+            .enumerate()
+            .find(|(_, r)| r.trim().parse::<age::x25519::Recipient>().is_err())
         {
             errors.push(FieldError {
                 field: "backup_recipients",
-                reason: "each must be an age public key (age1…)".into(),
+                reason: format!(
+                    "recipient {}: {}",
+                    i + 1,
+                    crate::secret::age_recipient_problem(r)
+                ),
             });
         }
         if errors.is_empty() {
@@ -206,7 +215,8 @@ impl Settings {
 }
 
 /// The vault's settings; defaults for anything never saved or unreadable.
-pub fn load(vault: &Vault) -> Result<Settings> {
+/// Only the storage can fail here.
+pub fn load(vault: &Vault) -> vault::Result<Settings> {
     let text: Option<String> = vault
         .conn()
         .query_row("SELECT value FROM settings WHERE key = 'app'", [], |r| {
@@ -221,13 +231,32 @@ pub fn load(vault: &Vault) -> Result<Settings> {
 }
 
 /// Validates and stores the settings, with an audit row naming what changed.
-pub fn save(vault: &mut Vault, mut settings: Settings, now: OffsetDateTime) -> Result<Settings> {
+/// Changing the backup folder or recipients needs `proof` (the current
+/// passphrase, given for this change).
+pub fn save(
+    vault: &mut Vault,
+    mut settings: Settings,
+    proof: Option<vault::Reauth>,
+    now: OffsetDateTime,
+) -> Result<Settings> {
     settings.validate()?;
     // Stored largest first: the order reminders fire in.
     settings.reminder_days.sort_unstable_by(|a, b| b.cmp(a));
     let before = load(vault)?;
     if before == settings {
         return Ok(settings);
+    }
+    if proof.is_none() {
+        if before.backup_recipients != settings.backup_recipients {
+            return Err(Error::NeedsPassphrase {
+                field: "backup_recipients",
+            });
+        }
+        if before.backup_folder != settings.backup_folder {
+            return Err(Error::NeedsPassphrase {
+                field: "backup_folder",
+            });
+        }
     }
     let origin = vault.origin();
     let tx = vault.write()?;

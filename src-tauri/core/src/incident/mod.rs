@@ -950,6 +950,44 @@ pub fn mark(
     get(vault, &incident.id)
 }
 
+/// An incident's report, recorded in the audit log (`incident.export`),
+/// the head printed in it including that row: its suggested file name and
+/// bytes. The app and the CLI export through this.
+pub fn export(
+    vault: &mut Vault,
+    id: &str,
+    format: report::Format,
+    now: OffsetDateTime,
+) -> Result<(String, Vec<u8>)> {
+    let i = get(vault, id)?;
+    audit::record(
+        vault,
+        now,
+        Action::IncidentExport,
+        None,
+        &serde_json::json!({ "incident": i.id, "format": format.extension() }),
+    )?;
+    let head = audit_head(vault)?;
+    Ok((
+        report::file_name(&i, format),
+        report::render(&i, format, head.as_deref()),
+    ))
+}
+
+/// The incident's summary for support, recorded in the audit log
+/// (`incident.export`, format `summary`).
+pub fn export_summary(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<String> {
+    let i = get(vault, id)?;
+    audit::record(
+        vault,
+        now,
+        Action::IncidentExport,
+        None,
+        &serde_json::json!({ "incident": i.id, "format": "summary" }),
+    )?;
+    Ok(summary(&i))
+}
+
 /// The audit log's head now (`seq:sha256`), for a report of an open incident.
 pub fn audit_head(vault: &Vault) -> Result<Option<String>> {
     Ok(vault

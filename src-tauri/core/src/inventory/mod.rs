@@ -609,10 +609,7 @@ pub fn list(vault: &Vault) -> Result<Vec<Entry>> {
 
 /// The due-date rules for this vault's settings.
 fn policy(vault: &Vault) -> Result<Policy> {
-    let settings = settings::load(vault).map_err(|e| match e {
-        settings::Error::Vault(v) => Error::Vault(v),
-        settings::Error::Invalid(f) => Error::Invalid(f),
-    })?;
+    let settings = settings::load(vault)?;
     Ok(Policy::new(&settings))
 }
 

@@ -69,6 +69,10 @@ impl From<settings::Error> for Error {
         match e {
             settings::Error::Vault(v) => Error::Vault(v),
             settings::Error::Invalid(f) => Error::Invalid(f),
+            e @ settings::Error::NeedsPassphrase { field } => Error::Invalid(vec![FieldError {
+                field,
+                reason: e.to_string(),
+            }]),
         }
     }
 }
@@ -1140,8 +1144,6 @@ pub struct Reminder {
     pub due_at: OffsetDateTime,
     pub days_left: i64,
     stage: i64,
-    /// Already announced by the locked app (nameless): record, do not resend.
-    pub announced: bool,
 }
 
 impl Reminder {
@@ -1213,13 +1215,12 @@ pub fn clock(vault: &Vault) -> Result<Option<Clock>> {
 
 impl Clock {
     /// The reminder due at `now`, if any, and when the next one fires.
-    /// A stage that fired at or before `announced_through` was already
-    /// announced while locked.
+    /// Only the sent state in the database counts: a nameless announcement
+    /// by the locked app is no proof the reminder was seen.
     pub fn reminder(
         &self,
         cal: &Calendar,
         now: OffsetDateTime,
-        announced_through: Option<OffsetDateTime>,
     ) -> (Option<Reminder>, Option<OffsetDateTime>) {
         let (Some(due), Some(today)) = (cal.due_day(self.due_at), cal.today(now)) else {
             return (None, None);
@@ -1240,7 +1241,6 @@ impl Clock {
             due_at: self.due_at,
             days_left: left,
             stage,
-            announced: fired(stage).is_some_and(|f| announced_through.is_some_and(|a| f <= a)),
         });
         (reminder, wake)
     }
@@ -1276,9 +1276,27 @@ pub fn reminder(
     vault: &Vault,
     cal: &Calendar,
     now: OffsetDateTime,
-    announced_through: Option<OffsetDateTime>,
 ) -> Result<(Option<Reminder>, Option<OffsetDateTime>)> {
-    Ok(clock(vault)?.map_or((None, None), |c| c.reminder(cal, now, announced_through)))
+    Ok(clock(vault)?.map_or((None, None), |c| c.reminder(cal, now)))
+}
+
+/// A review's report, recorded in the audit log (`review.export`): its
+/// suggested file name and bytes. The app and the CLI export through this.
+pub fn export(
+    vault: &mut Vault,
+    id: &str,
+    format: report::Format,
+    now: OffsetDateTime,
+) -> Result<(String, Vec<u8>)> {
+    let d = get(vault, id, now)?;
+    audit::record(
+        vault,
+        now,
+        Action::ReviewExport,
+        None,
+        &serde_json::json!({ "review": d.review.id, "format": format.extension() }),
+    )?;
+    Ok((report::file_name(&d, format), report::render(&d, format)))
 }
 
 /// Records a review reminder as sent.

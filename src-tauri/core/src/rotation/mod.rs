@@ -55,6 +55,12 @@ impl From<crate::settings::Error> for Error {
         match e {
             crate::settings::Error::Vault(v) => Error::Vault(v),
             crate::settings::Error::Invalid(f) => Error::Fields(f),
+            e @ crate::settings::Error::NeedsPassphrase { field } => {
+                Error::Fields(vec![crate::inventory::FieldError {
+                    field,
+                    reason: e.to_string(),
+                }])
+            }
         }
     }
 }

@@ -286,21 +286,18 @@ pub fn when_text(days_left: i64) -> String {
 pub struct Plan {
     /// Reminders to send now, most urgent first.
     pub due_now: Vec<Reminder>,
-    /// Stages already announced while the vault was locked: record them
-    /// as sent without sending them again.
-    pub announced: Vec<Reminder>,
     /// The next time anything can become due; `None` when nothing ever will.
     pub next_wake: Option<OffsetDateTime>,
 }
 
-/// Decides what to send at `now`. `announced_through` is how far the
-/// locked-vault reminders (which name no key) have already announced.
+/// Decides what to send at `now`, from the sent state in the database
+/// alone: what the locked app announced from `reminders.json` (a file
+/// anyone can write) is never taken as proof that a reminder was sent.
 pub fn plan(
     entries: &[Entry],
     states: &HashMap<String, State>,
     cal: &Calendar,
     now: OffsetDateTime,
-    announced_through: Option<OffsetDateTime>,
 ) -> Plan {
     let mut out = Plan::default();
     let wake = |t: OffsetDateTime, out: &mut Plan| {
@@ -327,7 +324,6 @@ pub fn plan(
         let pending = current.filter(|c| sent.is_none_or(|s| *c < s));
         let mut after = sent;
         if let Some(stage) = pending {
-            let fired = cal.fire(&due, stage);
             let reminder = Reminder {
                 entry_id: e.id.clone(),
                 platform: e.platform.clone(),
@@ -341,11 +337,7 @@ pub fn plan(
                 wake(until, &mut out);
                 continue;
             }
-            if fired.is_some_and(|f| announced_through.is_some_and(|a| f <= a)) {
-                out.announced.push(reminder);
-            } else {
-                out.due_now.push(reminder);
-            }
+            out.due_now.push(reminder);
             after = Some(stage);
         }
         if let Some(next) = cal.next_fire_of(&due, after, &today) {
@@ -448,7 +440,6 @@ pub struct Snapshot {
     pub states: HashMap<String, State>,
     /// The access review's reminder clock (it shares the schedule).
     pub review: Option<crate::review::Clock>,
-    announced_through: Option<OffsetDateTime>,
 }
 
 impl Snapshot {
@@ -462,13 +453,7 @@ impl Snapshot {
                 crate::review::Error::Inventory(i) => Error::Inventory(i),
                 other => Error::Vault(vault::Error::Storage(other.to_string())),
             })?,
-            announced_through: Schedule::read(vault.dir()).and_then(|s| s.announced_through),
         })
-    }
-
-    /// How far the locked app has already announced.
-    pub fn announced_through(&self) -> Option<OffsetDateTime> {
-        self.announced_through
     }
 
     /// The locked schedule for this snapshot: keys and the review.
@@ -482,13 +467,7 @@ impl Snapshot {
 
     /// What to send at `now`.
     pub fn plan(&self, now: OffsetDateTime) -> Plan {
-        plan(
-            &self.entries,
-            &self.states,
-            &self.cal,
-            now,
-            self.announced_through,
-        )
+        plan(&self.entries, &self.states, &self.cal, now)
     }
 
     /// Records `sent` as sent (one transaction) and rewrites the locked
@@ -734,13 +713,17 @@ impl Schedule {
     /// The stored schedule; `None` if missing or unreadable (then the
     /// locked app simply has nothing to announce).
     pub fn read(dir: &VaultDir) -> Option<Schedule> {
-        let bytes = std::fs::read(dir.schedule_path()).ok()?;
-        if bytes.len() > 1 << 20 {
-            return None;
-        }
+        let bytes = crate::fsio::read_own(&dir.schedule_path(), 1 << 20).ok()?;
         serde_json::from_slice::<Schedule>(&bytes)
             .ok()
             .filter(|s| s.format == SCHEDULE_FORMAT)
+    }
+
+    /// How far the locked app announced, as of `now`: a time after `now`
+    /// was not written by us (the file is not authenticated) and would
+    /// mute every locked reminder until then, so it is ignored.
+    fn announced(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.announced_through.filter(|a| *a <= now)
     }
 
     /// Writes the schedule atomically, keeping what was already announced.
@@ -761,13 +744,13 @@ impl Schedule {
             .iter()
             .rev()
             .find(|e| e.at <= now)
-            .filter(|e| self.announced_through.is_none_or(|a| e.at > a))
+            .filter(|e| self.announced(now).is_none_or(|a| e.at > a))
             .copied()
     }
 
     /// The next event after `now` (and after what was announced).
     pub fn next_wake(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
-        let floor = self.announced_through.map_or(now, |a| a.max(now));
+        let floor = self.announced(now).map_or(now, |a| a.max(now));
         self.events.iter().map(|e| e.at).find(|at| *at > floor)
     }
 
@@ -895,7 +878,7 @@ mod tests {
         let due = datetime!(2026-07-15 12:00 UTC);
         let e = vec![entry("a1", due)];
         let mut states = HashMap::new();
-        let at = |states: &HashMap<String, State>, t| plan(&e, states, &c, t, None);
+        let at = |states: &HashMap<String, State>, t| plan(&e, states, &c, t);
         // Before the first threshold: nothing, wake at 14 days before.
         let p = at(&states, datetime!(2026-06-01 0:00 UTC));
         assert!(p.due_now.is_empty());
@@ -938,7 +921,7 @@ mod tests {
         assert_eq!(p.next_wake, Some(datetime!(2026-07-18 9:00 UTC)));
         // A new due date (the key was rotated) starts afresh.
         let e2 = vec![entry("a1", datetime!(2026-08-30 12:00 UTC))];
-        let p = plan(&e2, &states, &c, datetime!(2026-08-20 10:00 UTC), None);
+        let p = plan(&e2, &states, &c, datetime!(2026-08-20 10:00 UTC));
         assert_eq!(p.due_now[0].stage, 14);
     }
 
@@ -957,36 +940,21 @@ mod tests {
                 snoozed_until: Some(now + Duration::days(1)),
             },
         );
-        let p = plan(&e, &states, &c, now, None);
+        let p = plan(&e, &states, &c, now);
         assert!(p.due_now.is_empty());
         assert_eq!(p.next_wake, Some(now + Duration::days(1)));
-        let p = plan(&e, &states, &c, now + Duration::days(1), None);
+        let p = plan(&e, &states, &c, now + Duration::days(1));
         assert_eq!(p.due_now.len(), 1);
         assert_eq!(p.due_now[0].stage, 7);
     }
 
     #[test]
-    fn stages_announced_while_locked_are_not_sent_again() {
+    fn a_locked_announcement_is_no_proof_that_a_reminder_was_sent() {
+        // Only the sent state in the database counts: what the locked app
+        // announced (from an unauthenticated file) never mutes a reminder.
         let c = cal("UTC");
-        let due = datetime!(2026-07-15 12:00 UTC);
-        let e = vec![entry("c3", due)];
-        let now = datetime!(2026-07-08 12:00 UTC);
-        let p = plan(
-            &e,
-            &HashMap::new(),
-            &c,
-            now,
-            Some(datetime!(2026-07-08 9:00 UTC)),
-        );
-        assert!(p.due_now.is_empty());
-        assert_eq!(p.announced.len(), 1);
-        let p = plan(
-            &e,
-            &HashMap::new(),
-            &c,
-            now,
-            Some(datetime!(2026-07-01 9:00 UTC)),
-        );
+        let e = vec![entry("c3", datetime!(2026-07-15 12:00 UTC))];
+        let p = plan(&e, &HashMap::new(), &c, datetime!(2026-07-08 12:00 UTC));
         assert_eq!(p.due_now.len(), 1);
     }
 
@@ -996,13 +964,7 @@ mod tests {
         let mut e = entry("d4", datetime!(2026-07-15 12:00 UTC));
         e.next_due_at = None;
         e.due_reason = None;
-        let p = plan(
-            &[e],
-            &HashMap::new(),
-            &c,
-            datetime!(2026-07-01 0:00 UTC),
-            None,
-        );
+        let p = plan(&[e], &HashMap::new(), &c, datetime!(2026-07-01 0:00 UTC));
         assert_eq!(p, Plan::default());
     }
 
@@ -1057,5 +1019,9 @@ mod tests {
         s.announced_through = Some(at);
         assert_eq!(s.to_announce(at), None);
         assert_eq!(s.next_wake(at), Some(datetime!(2026-07-04 7:00 UTC)));
+        // A time after now was not written by the locked app: ignored, so
+        // it cannot mute every later locked reminder.
+        s.announced_through = Some(at + Duration::days(3650));
+        assert_eq!(s.to_announce(at).unwrap().keys, 3);
     }
 }

@@ -71,6 +71,8 @@ impl Default for KdfParams {
 const SEAL_MAGIC: &[u8] = b"keyward-secret-v1\n";
 const LABEL_DB_KEY: &[u8] = b"keyward v1 sqlcipher page key";
 const LABEL_FINGERPRINT: &[u8] = b"keyward v1 secret fingerprint key";
+const LABEL_AUDIT_CHAIN: &[u8] = b"keyward v2 audit chain key";
+const LABEL_AUDIT_ANCHOR: &[u8] = b"keyward v1 audit anchor key";
 
 /// The vault's age X25519 identity. Never written anywhere unencrypted.
 /// `Clone` lets a caller keep it across a lock (the OS keyring, a benchmark);
@@ -183,6 +185,17 @@ impl VaultIdentity {
         self.derive(LABEL_FINGERPRINT).map(FingerprintKey)
     }
 
+    /// The key the audit chain is MACed with, when the chain starts (then
+    /// kept in the database: a later new identity does not break it).
+    pub(crate) fn audit_chain_key(&self) -> Result<DerivedKey> {
+        self.derive(LABEL_AUDIT_CHAIN)
+    }
+
+    /// Seals `audit.head`, the audit head kept beside the database.
+    pub(crate) fn anchor_key(&self) -> Result<DerivedKey> {
+        self.derive(LABEL_AUDIT_ANCHOR)
+    }
+
     /// Opens a sealed secret and checks it belongs to `(entry_id, field)`.
     pub(crate) fn open(&self, sealed: &[u8], entry_id: &str, field: &str) -> Result<SecretValue> {
         let damaged = || Error::SecretDamaged {
@@ -204,6 +217,22 @@ impl VaultIdentity {
         }
         Ok(SecretValue::from_slice(value))
     }
+}
+
+/// The scrypt work factor (log2 N) `vault.key`'s header names, if it is a
+/// passphrase-wrapped age file: `-> scrypt <salt> <log_n>`.
+pub(crate) fn work_factor(key_file: &[u8]) -> Option<u8> {
+    let mut lines = key_file.split(|&b| b == b'\n');
+    if lines.next()? != b"age-encryption.org/v1" {
+        return None;
+    }
+    let stanza = std::str::from_utf8(lines.next()?).ok()?;
+    let mut parts = stanza.split(' ');
+    if (parts.next(), parts.next()) != (Some("->"), Some("scrypt")) {
+        return None;
+    }
+    let _salt = parts.next()?;
+    parts.next()?.parse().ok()
 }
 
 /// Seals a value to the vault recipient, bound to `(entry_id, field)`.
@@ -316,6 +345,17 @@ mod tests {
     }
 
     #[test]
+    fn the_work_factor_is_read_from_the_header() {
+        let id = VaultIdentity::generate();
+        let file = id
+            .wrap(&Passphrase::new("right one here".into()), kdf())
+            .unwrap();
+        assert_eq!(work_factor(&file), Some(MIN_LOG_N));
+        assert_eq!(work_factor(b"garbage"), None);
+        assert_eq!(work_factor(b"age-encryption.org/v1\n-> X25519 abc\n"), None);
+    }
+
+    #[test]
     fn wrong_passphrase_is_reported_as_such() {
         let id = VaultIdentity::generate();
         let file = id
@@ -378,6 +418,11 @@ mod tests {
         let id = VaultIdentity::generate();
         let db = id.database_key().unwrap();
         assert_ne!(db.expose(), id.fingerprint_key().unwrap().0.expose());
+        assert_ne!(db.expose(), id.audit_chain_key().unwrap().expose());
+        assert_ne!(
+            id.audit_chain_key().unwrap().expose(),
+            id.anchor_key().unwrap().expose()
+        );
         assert_eq!(db.expose(), id.database_key().unwrap().expose());
         let v = SecretValue::new(b"x".to_vec());
         let fk = id.fingerprint_key().unwrap();

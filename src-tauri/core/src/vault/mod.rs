@@ -6,25 +6,28 @@
 //! | `vault.db`   | SQLCipher database (+ `-wal`, `-shm` while open) |
 //! | `vault.key`  | the age X25519 vault identity, encrypted to the passphrase (scrypt) |
 //! | `vault.pub`  | the identity's public recipient: lets a locked vault seal a record of a failed unlock |
-//! | `audit.pending` | failed unlocks, each sealed to `vault.pub`, moved into the audit log at the next unlock |
+//! | `audit.pending` | failed unlocks, each sealed to `vault.pub`, moved into the audit log at the next unlock (untrusted: anyone can seal to `vault.pub`) |
+//! | `audit.head` | the audit log's head (`SEQ:HASH`) when Keyward last closed the vault, MACed with a key derived from the identity: a `vault.db` put back alone is found at unlock |
 //!
 //! `unlock` is two steps so each can be measured and reused: [`VaultDir::unwrap_identity`]
 //! (the passphrase KDF, deliberately slow) and [`Vault::open`] (everything else).
 
 mod crypto;
+mod rekey;
 pub(crate) mod store;
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 pub use crypto::{KdfParams, VaultIdentity, DEFAULT_LOG_N, MAX_LOG_N, MIN_LOG_N};
+pub use rekey::Rekeyed;
 pub use store::SCHEMA_VERSION;
 
 pub(crate) use crypto::{seal, FingerprintKey};
@@ -68,6 +71,12 @@ pub enum Error {
     ExcessiveWork { max: u8 },
     #[error("vault.db is damaged or was modified outside Keyward (page authentication failed)")]
     DatabaseDamaged,
+    /// `vault.db` holds an older log than `audit.head` recorded.
+    #[error("vault.db was rolled back or replaced: its audit log {why} than when Keyward last closed it (entry #{expected} was recorded in audit.head). If you put an older vault.db back yourself, accept it with `keyward audit --accept-rollback`")]
+    RolledBack { expected: u64, why: &'static str },
+    /// `audit.head` itself does not check out.
+    #[error("audit.head {why}: the audit log cannot be checked against it. If you know why, accept the vault as it is with `keyward audit --accept-rollback`")]
+    AnchorUnusable { why: &'static str },
     #[error("vault.db could not be opened (check the directory's permissions)")]
     DatabaseUnreadable,
     #[error("vault.db was written by a newer Keyward (schema {found}; this build knows up to {supported})")]
@@ -80,6 +89,10 @@ pub enum Error {
     SecretMisplaced { field: String },
     #[error("the vault is busy (another Keyward process is writing); try again")]
     Busy,
+    #[error(
+        "the vault is open in another Keyward window or command: lock or close it, then try again"
+    )]
+    InUse,
     #[error("the disk is full; nothing was changed")]
     DiskFull,
     #[error("the vault is read-only")]
@@ -147,13 +160,17 @@ impl VaultDir {
     pub(crate) fn pub_path(&self) -> PathBuf {
         self.root.join("vault.pub")
     }
+    /// The audit head kept outside the database.
+    pub fn anchor_path(&self) -> PathBuf {
+        self.root.join("audit.head")
+    }
     fn pending_path(&self) -> PathBuf {
         self.root.join("audit.pending")
     }
     /// Checks that an identity (e.g. remembered in the OS keyring) belongs
     /// to this vault, by its public half in `vault.pub`, before opening.
     pub fn check_identity(&self, identity: &VaultIdentity) -> Result<()> {
-        let stored = fs::read_to_string(self.pub_path()).map_err(io("vault.pub"))?;
+        let stored = self.read_pub().map_err(io("vault.pub"))?;
         if stored.trim() == identity.recipient().to_string() {
             Ok(())
         } else {
@@ -173,7 +190,7 @@ impl VaultDir {
     /// Opens the vault identity with a recovery code (spaces, line breaks
     /// and case do not matter).
     pub fn recover_identity(&self, code: &RecoveryCode) -> Result<VaultIdentity> {
-        let bytes = match fs::read(self.recovery_path()) {
+        let bytes = match crate::fsio::read_own(&self.recovery_path(), KEY_FILE_MAX) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(if self.exists() {
@@ -189,6 +206,11 @@ impl VaultDir {
         crypto::unwrap_recovery(&bytes, &code.identity()?)
     }
 
+    /// `vault.pub`: one line of text.
+    fn read_pub(&self) -> std::io::Result<Zeroizing<String>> {
+        crate::fsio::read_own_text(&self.pub_path(), KEY_FILE_MAX)
+    }
+
     /// Reminder times and counts for when the vault is locked: no names.
     pub fn schedule_path(&self) -> PathBuf {
         self.root.join("reminders.json")
@@ -201,12 +223,21 @@ impl VaultDir {
 
     /// The slow step of unlocking: the passphrase KDF and `vault.key`.
     pub fn unwrap_identity(&self, passphrase: &Passphrase) -> Result<VaultIdentity> {
-        let bytes = match fs::read(self.key_path()) {
+        let bytes = match crate::fsio::read_own(&self.key_path(), KEY_FILE_MAX) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::NoVault {
                     path: self.root.clone(),
                 })
+            }
+            // A link, a FIFO or a huge file where vault.key should be.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                return Err(Error::KeyFileDamaged)
             }
             Err(e) => return Err(io("vault.key")(e)),
         };
@@ -216,7 +247,7 @@ impl VaultDir {
     /// Notes a failed unlock for the audit log, sealed so that only the vault
     /// can read it. Best effort: a locked vault cannot do more.
     fn record_failed_unlock(&self, now: OffsetDateTime, origin: Origin) {
-        let Ok(text) = fs::read_to_string(self.pub_path()) else {
+        let Ok(text) = self.read_pub() else {
             return;
         };
         let Ok(recipient) = text.trim().parse::<age::x25519::Recipient>() else {
@@ -227,15 +258,56 @@ impl VaultDir {
             return;
         };
         let line = format!("{}\n", hex::encode(sealed));
-        let _ = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.pending_path())
-            .and_then(|mut f| {
-                restrict_file(&self.pending_path());
-                f.write_all(line.as_bytes())?;
-                f.sync_all()
-            });
+        let _ = crate::fsio::open_append_private(&self.pending_path()).and_then(|mut f| {
+            // Past the cap the file is not read at unlock anyway.
+            if f.metadata()?.len() >= PENDING_MAX {
+                return Ok(());
+            }
+            f.write_all(line.as_bytes())?;
+            f.sync_all()
+        });
+    }
+}
+
+/// A passphrase proved right against `vault.key` just now — not the
+/// unlocked session. Made by [`VaultDir::check_passphrase`] (the slow
+/// part, which needs no open vault, so the app runs it off its session
+/// lock) and turned into a [`Reauth`] by [`Vault::reauth`].
+pub struct PassphraseCheck {
+    recipient: String,
+}
+
+impl std::fmt::Debug for PassphraseCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PassphraseCheck")
+    }
+}
+
+/// Proof that the current passphrase was given for this one action.
+///
+/// Everything that exports secrets or grants lasting access — a backup
+/// made by hand, a recovery code, "remember on this device", where
+/// automatic backups go and to whom, a new vault identity — takes one by
+/// value: an unattended unlocked window (or a compromised web view) has the
+/// session but not the passphrase. Not `Clone`: one proof, one action.
+pub struct Reauth {
+    _private: (),
+}
+
+impl std::fmt::Debug for Reauth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reauth")
+    }
+}
+
+impl VaultDir {
+    /// The slow half of re-authentication: unwraps `vault.key` with
+    /// `current` now (scrypt), whatever session is open.
+    pub fn check_passphrase(&self, current: &Passphrase) -> Result<PassphraseCheck> {
+        let identity = self.unwrap_identity(current)?;
+        Ok(PassphraseCheck {
+            recipient: identity.recipient().to_string(),
+        })
     }
 }
 
@@ -344,9 +416,14 @@ impl RecoveryCode {
 pub(crate) struct Sealer {
     recipient: age::x25519::Recipient,
     fingerprint_key: crypto::FingerprintKey,
+    chain_key: crate::secret::DerivedKey,
 }
 
 impl Sealer {
+    /// Keys a new vault's audit chain from its first row.
+    pub(crate) fn start_audit_chain(&self, tx: &Transaction<'_>) -> Result<()> {
+        audit::start_keyed_chain(tx, self.chain_key.expose()).map(drop)
+    }
     pub(crate) fn seal(&self, entry_id: &str, field: &str, value: &SecretValue) -> Result<Vec<u8>> {
         seal(&self.recipient, entry_id, field, value)
     }
@@ -363,7 +440,24 @@ pub struct Vault {
     identity: VaultIdentity,
     recipient: age::x25519::Recipient,
     fingerprint_key: FingerprintKey,
+    /// Seals `audit.head`.
+    anchor_key: crate::secret::DerivedKey,
+    /// The head last written to `audit.head` by this session.
+    anchored: std::cell::RefCell<Option<String>>,
+    /// Set while a rekey moves the vault away from this session's
+    /// identity: `audit.head` is then the new one's to write.
+    retired: std::cell::Cell<bool>,
     origin: Origin,
+}
+
+impl Drop for Vault {
+    /// The head goes outside the database whenever a session ends, so a
+    /// `vault.db` put back later is found at the next unlock.
+    fn drop(&mut self) {
+        if !self.retired.get() {
+            let _ = self.write_anchor();
+        }
+    }
 }
 
 impl std::fmt::Debug for Vault {
@@ -391,11 +485,12 @@ impl Vault {
             now,
             origin,
             SCHEMA_VERSION,
-            |tx, _| {
+            |tx, sealer| {
                 tx.execute(
                     "INSERT INTO meta(key, value) VALUES ('created_at', ?1)",
                     [timefmt::format(now)],
                 )?;
+                sealer.start_audit_chain(tx)?;
                 audit::append(
                     tx,
                     now,
@@ -423,11 +518,8 @@ impl Vault {
     ) -> std::result::Result<Vault, E> {
         check_passphrase_strength(passphrase)?;
         let made_dir = !dir.path().exists();
-        if made_dir {
-            fs::create_dir_all(dir.path()).map_err(io("vault directory"))?;
-            // Only a directory we made is ours to lock down.
-            restrict_dir(dir.path());
-        }
+        // 0700 also when the directory existed: a vault is nobody else's.
+        crate::fsio::private_dir(dir.path()).map_err(io("vault directory"))?;
         if dir.key_path().exists() || dir.db_path().exists() {
             return Err(Error::AlreadyExists {
                 path: dir.root.clone(),
@@ -442,13 +534,16 @@ impl Vault {
         let tmp_db = dir.root.join("vault.db.init");
         remove_sqlite_files(&tmp_db);
         let built = (|| -> std::result::Result<(), E> {
+            // Made 0600 before SQLite sees it (its -wal and -shm take the
+            // same mode): never readable by others, not even empty.
+            create_private_file(&tmp_db)?;
             let key = identity.database_key()?;
             let mut conn = store::open(&tmp_db, &key, true)?;
-            restrict_file(&tmp_db);
             store::migrate_to(&mut conn, schema)?;
             let sealer = Sealer {
                 recipient: identity.recipient(),
                 fingerprint_key: identity.fingerprint_key()?,
+                chain_key: identity.audit_chain_key()?,
             };
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -486,6 +581,7 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
     ) -> Result<Vault> {
+        dir.settle_interrupted_rekey(passphrase)?;
         match dir.unwrap_identity(passphrase) {
             Ok(identity) => Vault::open(dir, identity, now, origin),
             Err(Error::WrongPassphrase) => {
@@ -496,6 +592,40 @@ impl Vault {
         }
     }
 
+    /// [`Vault::unlock`], then, if `vault.key` was wrapped at a work factor
+    /// below `desired` (an old default, or a test vault), re-wraps it at
+    /// `desired` with the passphrase just proved right, audited as
+    /// `vault.kdf_upgrade`. The app and the CLI unlock through this.
+    pub fn unlock_upgrading(
+        dir: &VaultDir,
+        passphrase: &Passphrase,
+        desired: KdfParams,
+        now: OffsetDateTime,
+        origin: Origin,
+    ) -> Result<Vault> {
+        let mut vault = Vault::unlock(dir, passphrase, now, origin)?;
+        let found = crate::fsio::read_own(&dir.key_path(), KEY_FILE_MAX)
+            .ok()
+            .and_then(|bytes| crypto::work_factor(&bytes));
+        if let Some(found) = found.filter(|f| *f < desired.log_n()) {
+            let wrapped = vault.identity.wrap(passphrase, desired)?;
+            let tx = vault
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            audit::append(
+                &tx,
+                now,
+                origin,
+                Action::KdfUpgrade,
+                None,
+                &serde_json::json!({ "from_log_n": found, "kdf_log_n": desired.log_n() }),
+            )?;
+            write_atomically(&dir.key_path(), &wrapped)?;
+            tx.commit()?;
+        }
+        Ok(vault)
+    }
+
     /// The fast step of unlocking: opens the database with keys derived from
     /// the identity, migrates it, and records the unlock.
     pub fn open(
@@ -504,10 +634,62 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
     ) -> Result<Vault> {
+        Vault::open_checked(dir, identity, now, origin, false)
+    }
+
+    /// Unlocks although `vault.db` and `audit.head` disagree (the user put
+    /// an older `vault.db` back on purpose): the disagreement is recorded
+    /// (`audit.rollback_accepted`) and the anchor moves to the log as found.
+    pub fn unlock_accepting_rollback(
+        dir: &VaultDir,
+        passphrase: &Passphrase,
+        now: OffsetDateTime,
+        origin: Origin,
+    ) -> Result<(Vault, Option<String>)> {
+        dir.settle_interrupted_rekey(passphrase)?;
+        let identity = dir.unwrap_identity(passphrase)?;
+        let anchor_key = identity.anchor_key()?;
+        let key = identity.database_key()?;
+        let found = {
+            let conn = store::open(&dir.db_path(), &key, false)?;
+            check_anchor(dir, &conn, &anchor_key).err()
+        };
+        let mut vault = Vault::open_checked(dir, identity, now, origin, true)?;
+        if let Some(e) = &found {
+            audit::record(
+                &mut vault,
+                now,
+                Action::RollbackAccepted,
+                None,
+                &serde_json::json!({ "found": e.to_string() }),
+            )?;
+        }
+        vault.write_anchor()?;
+        Ok((vault, found.map(|e| e.to_string())))
+    }
+
+    fn open_checked(
+        dir: &VaultDir,
+        identity: VaultIdentity,
+        now: OffsetDateTime,
+        origin: Origin,
+        accept_rollback: bool,
+    ) -> Result<Vault> {
         let key = identity.database_key()?;
         let mut conn = store::open(&dir.db_path(), &key, false)?;
         drop(key);
         store::migrate(&mut conn)?;
+        let anchor_key = identity.anchor_key()?;
+        if !accept_rollback {
+            check_anchor(dir, &conn, &anchor_key)?;
+        }
+        // Vaults from before the keyed chain: keyed from the next row on,
+        // and from now on an audit.head is expected beside them.
+        audit::start_keyed_chain(&conn, identity.audit_chain_key()?.expose())?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('audit_anchored', '1')",
+            [],
+        )?;
         let recipient = identity.recipient();
         let fingerprint_key = identity.fingerprint_key()?;
         let mut vault = Vault {
@@ -516,39 +698,92 @@ impl Vault {
             identity,
             recipient,
             fingerprint_key,
+            anchor_key,
+            anchored: std::cell::RefCell::new(None),
+            retired: std::cell::Cell::new(false),
             origin,
         };
         vault.repair_pub_file();
         vault.ingest_failed_unlocks_and_record_unlock(now)?;
+        // Best effort: a vault directory that cannot take it fails louder
+        // at the next write anyway.
+        let _ = vault.write_anchor();
         Ok(vault)
+    }
+
+    /// Writes `audit.head` if the head moved since it was last written.
+    /// Called at unlock, at lock and when the vault is dropped.
+    pub fn write_anchor(&self) -> Result<()> {
+        let Some(head) = audit::head_conn(&self.conn).map_err(|e| match e {
+            audit::Error::Vault(v) => v,
+            other => Error::Storage(other.to_string()),
+        })?
+        else {
+            return Ok(());
+        };
+        let text = head.to_string();
+        if self.anchored.borrow().as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        let body = format!("{ANCHOR_MAGIC}\n{text}\n");
+        let mac = anchor_mac(&self.anchor_key, &body);
+        write_atomically(
+            &self.dir.anchor_path(),
+            format!("{body}{}\n", hex::encode(mac)).as_bytes(),
+        )?;
+        *self.anchored.borrow_mut() = Some(text);
+        Ok(())
     }
 
     fn repair_pub_file(&self) {
         let expected = format!("{}\n", self.recipient);
-        if fs::read_to_string(self.dir.pub_path()).ok().as_deref() != Some(expected.as_str()) {
+        if self.dir.read_pub().ok().as_deref().map(String::as_str) != Some(expected.as_str()) {
             let _ = write_atomically(&self.dir.pub_path(), expected.as_bytes());
         }
     }
 
+    /// Moves the failed unlocks noted while locked into the audit log.
+    ///
+    /// `audit.pending` is not authenticated: anyone can seal a record to
+    /// the public `vault.pub`. So each record becomes a row at the time of
+    /// this unlock, marked as reported by the locked vault, with what it
+    /// claims (its time, only if it is a readable time not after now, and
+    /// its front end, only if it is one of ours) as detail — never as
+    /// trusted history. The file is capped ([`PENDING_MAX`]), at most
+    /// [`PENDING_ROWS`] records get a row each, and the rest are counted.
     fn ingest_failed_unlocks_and_record_unlock(&mut self, now: OffsetDateTime) -> Result<()> {
         let pending = self.dir.pending_path();
-        // Each record is ~600 bytes; a file far larger was not written by us.
-        let oversized = fs::metadata(&pending).is_ok_and(|m| m.len() > 4 * 1024 * 1024);
-        let text = if oversized {
-            String::from("oversized\n")
-        } else {
-            fs::read_to_string(&pending).unwrap_or_default()
+        let read = match crate::fsio::read_own(&pending, PENDING_MAX) {
+            Ok(bytes) => Some(Ok(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(Err(e)),
         };
         let mut failures = Vec::new();
-        let mut unreadable = 0u32;
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let record = hex::decode(line.trim())
-                .ok()
-                .and_then(|bytes| crypto::decrypt_record(&self.identity, &bytes))
-                .and_then(|plain| serde_json::from_slice::<serde_json::Value>(&plain).ok());
-            match record {
-                Some(v) => failures.push(v),
-                None => unreadable += 1,
+        let mut unreadable = 0u64;
+        let mut beyond = 0u64;
+        let mut refused: Option<String> = None;
+        match &read {
+            None => {}
+            Some(Err(e)) => refused = Some(e.to_string()),
+            Some(Ok(bytes)) => {
+                for line in bytes
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                {
+                    if failures.len() >= PENDING_ROWS {
+                        beyond += 1;
+                        continue;
+                    }
+                    let record = std::str::from_utf8(line)
+                        .ok()
+                        .and_then(|l| hex::decode(l.trim()).ok())
+                        .and_then(|bytes| crypto::decrypt_record(&self.identity, &bytes))
+                        .and_then(|plain| serde_json::from_slice::<serde_json::Value>(&plain).ok());
+                    match record {
+                        Some(v) => failures.push(v),
+                        None => unreadable += 1,
+                    }
+                }
             }
         }
         let origin = self.origin;
@@ -556,32 +791,43 @@ impl Vault {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for f in &failures {
-            let at = f
+            let claimed_at = f
                 .get("at")
                 .and_then(|a| a.as_str())
                 .and_then(|a| timefmt::parse_rfc3339(a).ok())
-                .unwrap_or(now);
-            let by = f
+                .filter(|at| *at <= now)
+                .map(timefmt::format);
+            let claimed_via = f
                 .get("origin")
                 .and_then(|o| o.as_str())
+                .filter(|o| matches!(*o, "cli" | "app" | "test"))
                 .unwrap_or("unknown");
-            audit::append(
-                &tx,
-                at,
-                origin,
-                Action::UnlockFailed,
-                None,
-                &serde_json::json!({ "attempted_via": by }),
-            )?;
-        }
-        if unreadable > 0 {
             audit::append(
                 &tx,
                 now,
                 origin,
                 Action::UnlockFailed,
                 None,
-                &serde_json::json!({ "unreadable_records": unreadable }),
+                &serde_json::json!({
+                    "reported_by_locked_vault": true,
+                    "claimed_at": claimed_at,
+                    "attempted_via": claimed_via,
+                }),
+            )?;
+        }
+        if unreadable > 0 || beyond > 0 || refused.is_some() {
+            audit::append(
+                &tx,
+                now,
+                origin,
+                Action::UnlockFailed,
+                None,
+                &serde_json::json!({
+                    "reported_by_locked_vault": true,
+                    "unreadable_records": unreadable,
+                    "records_beyond_the_cap": beyond,
+                    "file_refused": refused,
+                }),
             )?;
         }
         audit::append(
@@ -593,7 +839,7 @@ impl Vault {
             &serde_json::json!({}),
         )?;
         tx.commit()?;
-        if !text.is_empty() {
+        if read.is_some() {
             let _ = fs::remove_file(&pending);
         }
         Ok(())
@@ -638,7 +884,15 @@ impl Vault {
     /// Makes a new recovery code (replacing any earlier one, which stops
     /// working): `recovery.key` holds the identity encrypted to it. The code
     /// is returned once, to be written down; Keyward keeps only its public half.
-    pub fn create_recovery_code(&mut self, now: OffsetDateTime) -> Result<RecoveryCode> {
+    pub fn create_recovery_code(
+        &mut self,
+        _proof: Reauth,
+        now: OffsetDateTime,
+    ) -> Result<RecoveryCode> {
+        self.make_recovery_code(now)
+    }
+
+    fn make_recovery_code(&mut self, now: OffsetDateTime) -> Result<RecoveryCode> {
         let code = age::x25519::Identity::generate();
         let wrapped = crypto::wrap_for_recovery(&self.identity, &code.to_public())?;
         write_atomically(&self.dir.recovery_path(), &wrapped)?;
@@ -666,8 +920,41 @@ impl Vault {
         )))
     }
 
+    /// Turns a passphrase check made just now into the proof an export or
+    /// a grant needs. A wrong passphrase is audited (`vault.reauth_failed`)
+    /// and reported as such; a passphrase that opens a `vault.key` of
+    /// another identity means the file was swapped under the session.
+    pub fn reauth(
+        &mut self,
+        check: Result<PassphraseCheck>,
+        now: OffsetDateTime,
+    ) -> Result<Reauth> {
+        match check {
+            Ok(c) if c.recipient == self.recipient.to_string() => Ok(Reauth { _private: () }),
+            Ok(_) => Err(Error::KeyFileDamaged),
+            Err(Error::WrongPassphrase) => {
+                audit::record(
+                    self,
+                    now,
+                    Action::ReauthFailed,
+                    None,
+                    &serde_json::json!({}),
+                )?;
+                Err(Error::WrongPassphrase)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`VaultDir::check_passphrase`] and [`Vault::reauth`] in one call,
+    /// for callers that may block (the CLI).
+    pub fn reauthenticate(&mut self, current: &Passphrase, now: OffsetDateTime) -> Result<Reauth> {
+        let check = self.dir.check_passphrase(current);
+        self.reauth(check, now)
+    }
+
     /// The identity, to remember in the OS keyring; the choice is audited.
-    pub fn remember(&mut self, now: OffsetDateTime) -> Result<Zeroizing<String>> {
+    pub fn remember(&mut self, _proof: Reauth, now: OffsetDateTime) -> Result<Zeroizing<String>> {
         audit::record(self, now, Action::Remember, None, &serde_json::json!({}))?;
         Ok(self.identity.to_keyring_text())
     }
@@ -745,8 +1032,11 @@ impl Vault {
     /// Locks the vault: closes the database (checkpointing the WAL into
     /// `vault.db`) and wipes every key from memory.
     pub fn lock(self) -> Result<()> {
-        let Vault { conn, .. } = self;
-        conn.close().map_err(|(_, e)| Error::from(e))
+        self.write_anchor()?;
+        // Dropping closes the database (SQLite checkpoints the WAL) and
+        // wipes the keys.
+        drop(self);
+        Ok(())
     }
 
     /// Starts a write transaction that takes the database lock at once, so
@@ -813,6 +1103,7 @@ impl Vault {
             Ok(n) => Ok(n),
             Err(audit::Error::Broken { seq, why }) => Err(format!("entry #{seq}: {why}")),
             Err(audit::Error::Vault(e)) => return Err(e),
+            Err(other) => Err(other.to_string()),
         };
         Ok(CheckReport {
             cipher_problems,
@@ -839,31 +1130,27 @@ impl CheckReport {
     }
 }
 
-/// Writes a file so that readers see the old or the new content, never a mix.
+/// Writes a file so that readers see the old or the new content, never a
+/// mix, private from its first byte ([`crate::fsio::write_private`]).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!("{name}.tmp"));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        restrict_file(&tmp);
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Some(parent) = path.parent() {
-            // Persist the rename itself.
-            if let Ok(d) = fs::File::open(parent) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io(name))
+    crate::fsio::write_private(path, bytes).map_err(io(name))
+}
+
+/// An empty file of mode 0600 that did not exist before (no link followed).
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map(drop)
+        .map_err(io("vault.db"))
 }
 
 fn remove_sqlite_sidecars(db: &Path) {
@@ -879,17 +1166,87 @@ fn remove_sqlite_files(db: &Path) {
     remove_sqlite_sidecars(db);
 }
 
-#[cfg(unix)]
-fn restrict_file(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
+const ANCHOR_MAGIC: &str = "keyward-audit-head-v1";
+
+fn anchor_mac(key: &crate::secret::DerivedKey, body: &str) -> [u8; 32] {
+    use hmac::Mac;
+    match <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key.expose()) {
+        Ok(mut m) => {
+            m.update(body.as_bytes());
+            m.finalize().into_bytes().into()
+        }
+        // HMAC takes keys of any length: never happens.
+        Err(_) => [0; 32],
+    }
 }
-#[cfg(unix)]
-fn restrict_dir(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o700));
+
+/// Checks the database against `audit.head`: its MAC under the identity's
+/// anchor key, and that the log still holds the entry it names. No file is
+/// fine for a vault that never had one (`audit_anchored` unset).
+fn check_anchor(dir: &VaultDir, conn: &Connection, key: &crate::secret::DerivedKey) -> Result<()> {
+    let bytes = match crate::fsio::read_own(&dir.anchor_path(), 4096) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let expected: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'audit_anchored'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            return match expected {
+                Some(_) => Err(Error::AnchorUnusable { why: "is missing" }),
+                None => Ok(()),
+            };
+        }
+        Err(_) => {
+            return Err(Error::AnchorUnusable {
+                why: "is not a small regular file",
+            })
+        }
+    };
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| Error::AnchorUnusable { why: "is damaged" })?;
+    let mut lines = text.lines();
+    let (Some(magic), Some(head_text), Some(mac_hex)) = (lines.next(), lines.next(), lines.next())
+    else {
+        return Err(Error::AnchorUnusable { why: "is damaged" });
+    };
+    let body = format!("{magic}\n{head_text}\n");
+    let mut mac = [0u8; 32];
+    if magic != ANCHOR_MAGIC
+        || hex::decode_to_slice(mac_hex.trim(), &mut mac).is_err()
+        || !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &anchor_mac(key, &body)[..],
+            &mac[..],
+        ))
+    {
+        return Err(Error::AnchorUnusable {
+            why: "was changed outside Keyward (its seal does not match this vault)",
+        });
+    }
+    let head: audit::Head = head_text
+        .parse()
+        .map_err(|_| Error::AnchorUnusable { why: "is damaged" })?;
+    match audit::holds(conn, &head) {
+        Ok(()) => Ok(()),
+        Err(audit::Error::NotThePrefix { why, .. }) => Err(Error::RolledBack {
+            expected: head.seq,
+            why: if why == "the log is shorter" {
+                "is shorter"
+            } else {
+                "differs"
+            },
+        }),
+        Err(audit::Error::Vault(v)) => Err(v),
+        Err(other) => Err(Error::Storage(other.to_string())),
+    }
 }
-#[cfg(not(unix))]
-fn restrict_file(_: &Path) {}
-#[cfg(not(unix))]
-fn restrict_dir(_: &Path) {}
+
+/// `vault.key`, `recovery.key` and `vault.pub` are a few hundred bytes.
+const KEY_FILE_MAX: u64 = 64 * 1024;
+/// `audit.pending`: each record is ~600 bytes; more than this many bytes
+/// were not written by failed unlocks of ours.
+const PENDING_MAX: u64 = 256 * 1024;
+/// At most this many reported failures get an audit row each.
+const PENDING_ROWS: usize = 100;

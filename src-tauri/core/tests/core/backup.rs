@@ -90,11 +90,17 @@ fn busy_vault() -> (Fixture, Vault, Vec<String>) {
             clipboard_clear_seconds: 45,
             ..Settings::default()
         },
+        None,
         t(10),
     )
     .unwrap();
     keyward_core::rotation::reminders::snooze(&mut vault, &b, 7, t(11)).unwrap();
     (fx, vault, vec![a, b, c])
+}
+
+/// The current passphrase, given for one export or grant.
+fn proof(vault: &mut Vault) -> keyward_core::vault::Reauth {
+    vault.reauthenticate(&pass(), t(19)).unwrap()
 }
 
 fn secret_of(vault: &mut Vault, id: &str, field: &str) -> SecretValue {
@@ -105,7 +111,8 @@ fn secret_of(vault: &mut Vault, id: &str, field: &str) -> SecretValue {
 fn a_restored_backup_holds_every_row_and_secret() {
     let (fx, mut vault, ids) = busy_vault();
     let file = fx._tmp.path().join("keyward.age");
-    let summary = backup::write(&mut vault, &file, &protection(), t(20)).unwrap();
+    let proof = proof(&mut vault);
+    let summary = backup::write(&mut vault, &file, &protection(), proof, t(20)).unwrap();
     assert_eq!(
         (
             summary.entries,
@@ -216,7 +223,8 @@ fn a_backup_to_recipients_opens_with_the_identity_only() {
     let id = age::x25519::Identity::generate();
     let file = fx._tmp.path().join("to-recipient.age");
     let p = Protection::recipients(&[id.to_public().to_string()]).unwrap();
-    backup::write(&mut vault, &file, &p, t(20)).unwrap();
+    let proof = proof(&mut vault);
+    backup::write(&mut vault, &file, &p, proof, t(20)).unwrap();
     let bytes = std::fs::read(&file).unwrap();
     let e = backup::decrypt(
         &bytes,
@@ -240,7 +248,8 @@ fn a_backup_to_recipients_opens_with_the_identity_only() {
 fn damaged_truncated_or_wrongly_keyed_backups_are_refused_and_leave_nothing() {
     let (fx, mut vault, _) = busy_vault();
     let file = fx._tmp.path().join("keyward.age");
-    backup::write(&mut vault, &file, &protection(), t(20)).unwrap();
+    let proof = proof(&mut vault);
+    backup::write(&mut vault, &file, &protection(), proof, t(20)).unwrap();
     let good = std::fs::read(&file).unwrap();
     let key = || Key::Passphrase(Passphrase::new(BACKUP_PASS.into()));
     let e =
@@ -373,6 +382,7 @@ fn automatic_backups_run_when_due_to_the_recovery_code_and_keep_the_newest() {
             backup_keep: 2,
             ..Settings::default()
         },
+        None,
         t(20),
     )
     .unwrap();
@@ -380,7 +390,8 @@ fn automatic_backups_run_when_due_to_the_recovery_code_and_keep_the_newest() {
     let s = backup::auto_status(&vault, t(21)).unwrap();
     assert!(s.stale && s.blocked.as_deref().unwrap().contains("recovery code"));
     assert!(backup::run_if_due(&mut vault, &folder, t(21)).is_err());
-    let code = vault.create_recovery_code(t(22)).unwrap();
+    let proof = proof(&mut vault);
+    let code = vault.create_recovery_code(proof, t(22)).unwrap();
 
     let day = Duration::days(1);
     let mut made = Vec::new();
@@ -420,8 +431,118 @@ fn automatic_backups_run_when_due_to_the_recovery_code_and_keep_the_newest() {
             backup_schedule: "hourly".into(),
             ..Settings::default()
         },
+        None,
         t(40),
     )
     .unwrap_err();
     assert!(e.to_string().starts_with("backup_schedule:"), "{e}");
+}
+
+/// The document of `vault`, changed by `edit`, restored into a new vault.
+fn restore_edited(
+    vault: &Vault,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> (tempfile::TempDir, Result<Vault, Error>) {
+    let doc = backup::document(vault, t(20)).unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    edit(&mut v);
+    let bytes = serde_json::to_vec(&v).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = VaultDir::new(tmp.path().join("restored"));
+    let r = backup::restore(
+        &bytes,
+        &dir,
+        &Passphrase::new(NEW_PASS.into()),
+        kdf(),
+        t(21),
+        Origin::Test,
+    )
+    .map(|(v, _)| v);
+    (tmp, r)
+}
+
+fn meta(vault: &Vault, key: &str) -> Option<String> {
+    use keyward_core::rusqlite::OptionalExtension;
+    vault
+        .raw_connection()
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+        .unwrap()
+}
+
+#[test]
+fn a_restore_brings_back_only_the_meta_it_knows() {
+    let (_fx, mut vault, _) = busy_vault();
+    let proof = vault.reauthenticate(&pass(), t(19)).unwrap();
+    vault.create_recovery_code(proof, t(19)).unwrap();
+    assert!(meta(&vault, "recovery_recipient").is_some());
+    let (_tmp, restored) = restore_edited(&vault, |v| {
+        v["tables"]["meta"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"key": "something_new", "value": "x"}));
+    });
+    let restored = restored.unwrap();
+    // No recovery.key came with it: automatic backups must not keep going
+    // to the source vault's recovery code while Settings says there is none.
+    assert_eq!(meta(&restored, "recovery_recipient"), None);
+    assert_eq!(meta(&restored, "something_new"), None);
+    assert!(meta(&restored, "audit_head").is_some());
+    assert!(!restored.dir().has_recovery_code());
+    let auto = backup::auto_status(&restored, t(22)).unwrap();
+    assert!(auto.blocked.is_none() || auto.schedule == "off");
+}
+
+#[test]
+fn a_crafted_backup_is_checked_like_input_and_restores_nothing() {
+    let (_fx, vault, _) = busy_vault();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: [(&str, Edit); 5] = [
+        (
+            "entries row 1: label holds control characters",
+            Box::new(|v| v["tables"]["entries"][0]["label"] = "grid\u{1b}[31m bot".into()),
+        ),
+        (
+            "entries row 1: id is not a Keyward id",
+            Box::new(|v| {
+                let old = v["tables"]["entries"][0]["id"].as_str().unwrap().to_owned();
+                let rename = |x: &mut serde_json::Value| {
+                    if x.as_str() == Some(old.as_str()) {
+                        *x = "x".into();
+                    }
+                };
+                for t in v["tables"].as_object_mut().unwrap().values_mut() {
+                    for row in t.as_array_mut().unwrap() {
+                        for (_, c) in row.as_object_mut().unwrap() {
+                            rename(c);
+                        }
+                    }
+                }
+                for s in v["secrets"].as_array_mut().unwrap() {
+                    rename(&mut s["entry_id"]);
+                }
+            }),
+        ),
+        (
+            "entries row 1: status: not a status Keyward knows",
+            Box::new(|v| v["tables"]["entries"][0]["status"] = "owned".into()),
+        ),
+        (
+            "entries row 1: ip_allowlist",
+            Box::new(|v| v["tables"]["entries"][0]["ip_allowlist"] = "300.1.2.3".into()),
+        ),
+        (
+            "reviews row 1: reviewer holds control characters",
+            Box::new(|v| v["tables"]["reviews"][0]["reviewer"] = "alice\u{7}".into()),
+        ),
+    ];
+    for (says, edit) in cases {
+        let (tmp, r) = restore_edited(&vault, edit);
+        let e = r.err().unwrap_or_else(|| panic!("restored: {says}"));
+        assert!(e.to_string().contains(says), "{e} / {says}");
+        assert!(
+            !tmp.path().join("restored").exists(),
+            "nothing left behind for {says}"
+        );
+    }
 }

@@ -12,7 +12,8 @@ const NEW_PASS: &str = "copper meadow lantern 19 orbit";
 fn a_recovery_code_sets_a_new_passphrase_and_is_never_stored() {
     let (fx, mut vault) = Fixture::new();
     assert!(!fx.dir.has_recovery_code());
-    let code = vault.create_recovery_code(NOW).unwrap();
+    let proof = vault.reauthenticate(&pass(), NOW).unwrap();
+    let code = vault.create_recovery_code(proof, NOW).unwrap();
     assert!(code.expose().starts_with("AGE-SECRET-KEY-1"));
     assert!(format!("{code:?}").contains("redacted"));
     assert!(fx.dir.has_recovery_code());
@@ -55,7 +56,10 @@ fn a_recovery_code_sets_a_new_passphrase_and_is_never_stored() {
     .unwrap();
 
     // A new code replaces the old; removing it leaves none.
-    let newer = vault.create_recovery_code(NOW).unwrap();
+    let proof = vault
+        .reauthenticate(&Passphrase::new(NEW_PASS.into()), NOW)
+        .unwrap();
+    let newer = vault.create_recovery_code(proof, NOW).unwrap();
     assert!(matches!(
         fx.dir
             .recover_identity(&RecoveryCode::parse(code.expose()).unwrap()),

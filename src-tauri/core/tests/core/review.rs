@@ -407,6 +407,7 @@ fn the_next_review_is_due_after_the_cadence_and_reminded_at_the_reminder_hour() 
             review_cadence_days: 30,
             ..Settings::default()
         },
+        None,
         t(0),
     )
     .unwrap();
@@ -417,25 +418,24 @@ fn the_next_review_is_due_after_the_cadence_and_reminded_at_the_reminder_hour() 
         Some(NOW + Duration::days(30))
     );
     let cal = reminders::calendar(&vault, TimeZone::UTC).unwrap();
-    let (none, wake) = review::reminder(&vault, &cal, t(5), None).unwrap();
+    let (none, wake) = review::reminder(&vault, &cal, t(5)).unwrap();
     assert_eq!(none, None);
     // A week before, at 09:00 local.
     let week_before = time::macros::datetime!(2026-12-15 09:00 UTC);
     assert_eq!(wake, Some(week_before));
-    let (r, wake) = review::reminder(&vault, &cal, week_before, None).unwrap();
+    let (r, wake) = review::reminder(&vault, &cal, week_before).unwrap();
     let r = r.unwrap();
     assert_eq!(r.days_left, 7);
     assert!(r.body().contains("due in 7 days"), "{}", r.body());
     review::mark_reminded(&mut vault, &r).unwrap();
     // Sent once; next on the day (not after the due instant, 08:00).
-    let (again, _) =
-        review::reminder(&vault, &cal, week_before + Duration::hours(1), None).unwrap();
+    let (again, _) = review::reminder(&vault, &cal, week_before + Duration::hours(1)).unwrap();
     assert_eq!(again, None);
     assert_eq!(wake, Some(time::macros::datetime!(2026-12-22 08:00 UTC)));
 
     // A finished review moves the due date.
     let id = review::start(&mut vault, "alice", &Scope::default(), t(10)).unwrap();
-    let (during, _) = review::reminder(&vault, &cal, t(10), None).unwrap();
+    let (during, _) = review::reminder(&vault, &cal, t(10)).unwrap();
     assert_eq!(during, None, "no reminder while a review is in progress");
     for i in &id.items {
         review::decide(
@@ -502,6 +502,7 @@ fn the_locked_schedule_announces_the_review_without_naming_anything() {
             review_cadence_days: 30,
             ..Settings::default()
         },
+        None,
         t(0),
     )
     .unwrap();
@@ -523,15 +524,16 @@ fn the_locked_schedule_announces_the_review_without_naming_anything() {
     let text = std::fs::read_to_string(fx.dir.schedule_path()).unwrap();
     assert!(!text.contains("alice") && !text.contains("grid-bot"));
 
-    // Announced while locked: after unlock it is recorded, not sent again.
+    // Announced while locked, even "through" a time far ahead (the file
+    // is not authenticated): after unlock the named reminder is still due.
     let mut s = reminders::Schedule::read(&fx.dir).unwrap();
-    s.announced_through = Some(week_before + Duration::minutes(1));
+    s.announced_through = Some(week_before + Duration::days(3650));
     s.write(&fx.dir).unwrap();
     let snap = reminders::Snapshot::read(&vault, tz).unwrap();
-    let (r, _) = snap.review.as_ref().unwrap().reminder(
-        &snap.cal,
-        week_before + Duration::hours(2),
-        snap.announced_through(),
-    );
-    assert!(r.unwrap().announced);
+    let (r, _) = snap
+        .review
+        .as_ref()
+        .unwrap()
+        .reminder(&snap.cal, week_before + Duration::hours(2));
+    assert!(r.is_some(), "the review reminder is not muted by the file");
 }

@@ -291,6 +291,30 @@ fn the_schedule_file_names_no_key() {
 }
 
 #[test]
+fn a_planted_schedule_file_mutes_no_reminder() {
+    let (fx, mut vault) = Fixture::new();
+    let id = add_key(&mut vault, "Kraken", "grid bot", OLD);
+    let at = NOW + Duration::days(89) + Duration::hours(4);
+    let tz = TimeZone::UTC;
+    reminders::write_schedule(&vault, tz.clone(), at).unwrap();
+    // Someone who can write beside the vault claims everything for the next
+    // ten years was announced already.
+    let mut s = Schedule::read(&fx.dir).unwrap();
+    s.announced_through = Some(at + Duration::days(3650));
+    s.write(&fx.dir).unwrap();
+    let plan = reminders::Snapshot::read(&vault, tz).unwrap().plan(at);
+    assert_eq!(plan.due_now.len(), 1, "the key's reminder is still due");
+    assert_eq!(plan.due_now[0].entry_id, id);
+    // The locked app ignores the future time too: it announces.
+    let s = Schedule::read(&fx.dir).unwrap();
+    assert!(s.to_announce(at + Duration::days(1)).is_some());
+    // Not a regular file (a FIFO would block a plain read): no schedule.
+    std::fs::remove_file(fx.dir.schedule_path()).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", fx.dir.schedule_path()).unwrap();
+    assert!(Schedule::read(&fx.dir).is_none());
+}
+
+#[test]
 fn due_lists_soonest_first_with_reasons_and_settings_change_defaults() {
     let (_fx, mut vault) = Fixture::new();
     let mut d = draft("Binance", "spot bot");
@@ -314,7 +338,7 @@ fn due_lists_soonest_first_with_reasons_and_settings_change_defaults() {
         rotation_days_critical: 7,
         ..Settings::default()
     };
-    settings::save(&mut vault, s, NOW).unwrap();
+    settings::save(&mut vault, s, None, NOW).unwrap();
     let entries = inventory::list(&vault).unwrap();
     let due = reminders::due_within(&entries, 14, &cal, NOW);
     assert_eq!(due.len(), 1);
@@ -324,7 +348,7 @@ fn due_lists_soonest_first_with_reasons_and_settings_change_defaults() {
         reminder_hour: 24,
         ..Settings::default()
     };
-    let e = settings::save(&mut vault, bad, NOW)
+    let e = settings::save(&mut vault, bad, None, NOW)
         .unwrap_err()
         .to_string();
     assert!(

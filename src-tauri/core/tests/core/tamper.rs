@@ -31,7 +31,7 @@ fn closed_vault() -> (Fixture, Vec<Entry>) {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(left.len(), 3, "the WAL is folded back on close: {left:?}");
+    assert_eq!(left.len(), 4, "the WAL is folded back on close: {left:?}");
     (fx, entries)
 }
 

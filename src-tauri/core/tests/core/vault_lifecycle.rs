@@ -38,7 +38,7 @@ fn init_unlock_lock_and_reopen_keeps_everything() {
 }
 
 #[test]
-fn init_writes_the_three_vault_files_and_nothing_else() {
+fn init_writes_the_four_vault_files_and_nothing_else() {
     let (fx, vault) = Fixture::new();
     vault.lock().unwrap();
     let mut names: Vec<String> = std::fs::read_dir(fx.dir.path())
@@ -46,7 +46,7 @@ fn init_writes_the_three_vault_files_and_nothing_else() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["vault.db", "vault.key", "vault.pub"]);
+    assert_eq!(names, ["audit.head", "vault.db", "vault.key", "vault.pub"]);
 }
 
 #[cfg(unix)]
@@ -132,7 +132,11 @@ fn wrong_passphrase_is_clear_leaves_the_vault_untouched_and_is_audited() {
         .filter(|r| r.action == "vault.unlock_failed")
         .collect();
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].at, when);
+    // The locked vault's report is no trusted history: recorded when it
+    // was read, with what it claims beside.
+    assert_eq!(failed[0].at, when + time::Duration::hours(1));
+    assert_eq!(failed[0].detail["reported_by_locked_vault"], true);
+    assert_eq!(failed[0].detail["claimed_at"], "2026-11-23T03:14:00Z");
     assert_eq!(failed[0].detail["attempted_via"], "cli");
     assert_eq!(log.last().unwrap().action, "vault.unlock");
     assert!(audit::verify(&vault).is_ok());
@@ -206,4 +210,75 @@ fn debug_of_a_vault_and_its_identity_shows_no_key_material() {
     assert_eq!(format!("{:?}", pass()), "Passphrase([redacted])");
     let input = secret("api_secret", b"TOPSECRET");
     assert!(!format!("{input:?}").contains("TOPSECRET"));
+}
+
+/// What the locked vault reports (`audit.pending`) is untrusted: anyone can
+/// seal a record to the public `vault.pub`.
+#[test]
+fn failed_unlocks_reported_while_locked_are_capped_and_never_trusted_history() {
+    let (fx, vault) = Fixture::new();
+    vault.lock().unwrap();
+    let recipient: age::x25519::Recipient =
+        std::fs::read_to_string(fx.dir.path().join("vault.pub"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+    let seal = |record: serde_json::Value| {
+        let sealed = age::encrypt(&recipient, record.to_string().as_bytes()).unwrap();
+        format!("{}\n", hex::encode(sealed))
+    };
+    let pending = fx.dir.path().join("audit.pending");
+    // A forged record: a time in the future, an origin we never write.
+    let mut text =
+        seal(serde_json::json!({"at": "2099-01-01T00:00:00Z", "origin": "\u{1b}[31mroot"}));
+    // And far more than failed unlocks ever make.
+    for _ in 0..150 {
+        text.push_str(&seal(
+            serde_json::json!({"at": "2026-11-21T00:00:00Z", "origin": "app"}),
+        ));
+    }
+    std::fs::write(&pending, &text).unwrap();
+    let at = NOW + time::Duration::hours(2);
+    let vault = Vault::unlock(&fx.dir, &pass(), at, Origin::Test).unwrap();
+    let failed: Vec<_> = audit::list(&vault)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == "vault.unlock_failed")
+        .collect();
+    assert_eq!(failed.len(), 101, "100 rows, then one counting the rest");
+    assert!(failed.iter().all(|r| r.at == at));
+    assert!(failed
+        .iter()
+        .all(|r| r.detail["reported_by_locked_vault"] == true));
+    assert_eq!(failed[0].detail["claimed_at"], serde_json::Value::Null);
+    assert_eq!(failed[0].detail["attempted_via"], "unknown");
+    assert_eq!(failed[1].detail["claimed_at"], "2026-11-21T00:00:00Z");
+    assert_eq!(failed[100].detail["records_beyond_the_cap"], 51);
+    assert!(!pending.exists());
+    vault.lock().unwrap();
+
+    // Too big to be ours: not read, one row says so, the file goes.
+    std::fs::write(&pending, vec![b'a'; 512 * 1024]).unwrap();
+    let vault = fx.unlock();
+    let last = audit::list(&vault).unwrap();
+    let refused = last
+        .iter()
+        .rev()
+        .find(|r| r.action == "vault.unlock_failed")
+        .unwrap();
+    assert!(refused.detail["file_refused"]
+        .as_str()
+        .unwrap()
+        .starts_with("larger than 256 KiB"));
+    assert!(!pending.exists());
+    vault.lock().unwrap();
+    // A FIFO in its place: unlock does not wait on it.
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&pending)
+        .status()
+        .unwrap()
+        .success());
+    let vault = fx.unlock();
+    assert!(audit::verify(&vault).is_ok());
 }

@@ -1,0 +1,173 @@
+//! Crash safety of a new vault identity: a child process rekeys the vault
+//! in a loop (a new recovery code every other time, a new passphrase every
+//! third time) and is killed with SIGKILL at random moments, 40 times.
+//! After each kill the vault must open — with the old passphrase or the new
+//! one, never neither — pass its checks, hold every secret unchanged, and
+//! leave no half-made files behind.
+//!
+//! This binary is its own child: `rekey_crash --child DIR` runs the loop.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use keyward_core::inventory::{self, Draft, SecretInput, SecretUse};
+use keyward_core::{audit, KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const NOW: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
+/// The child moves between these two passphrases.
+const PASSES: [&str; 2] = [
+    "crash test harbour quartz 99",
+    "crash test lantern cobalt 17",
+];
+const KILLS: usize = 40;
+const KEYS: usize = 5;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        child(&args[2]);
+        return;
+    }
+    if let Some(filter) = args.iter().skip(1).find(|a| !a.starts_with('-')) {
+        if !"rekey_kills_leave_a_vault_that_opens".contains(filter.as_str()) {
+            return;
+        }
+    }
+    print!("test rekey_kills_leave_a_vault_that_opens ... ");
+    std::io::stdout().flush().unwrap();
+    let started = Instant::now();
+    let done = parent();
+    println!(
+        "ok ({KILLS} kills, {done} rekeys completed, {:.1}s)",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn random() -> u64 {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
+    h.finish()
+}
+
+fn kdf() -> KdfParams {
+    KdfParams::insecure_for_tests(10).unwrap()
+}
+
+fn secret(n: usize) -> String {
+    format!("rekey-crash-secret-{n}-Qz8")
+}
+
+/// Opens with whichever passphrase is current.
+fn unlock(dir: &VaultDir) -> (Vault, usize) {
+    let mut last = None;
+    for (i, p) in PASSES.iter().enumerate() {
+        match Vault::unlock(dir, &Passphrase::new((*p).into()), NOW, Origin::Test) {
+            Ok(v) => return (v, i),
+            Err(e) => last = Some(e),
+        }
+    }
+    panic!("the vault opens with neither passphrase: {last:?}");
+}
+
+fn child(dir: &str) {
+    let dir = VaultDir::new(dir);
+    let (mut vault, mut current) = unlock(&dir);
+    let mut out = std::io::stdout().lock();
+    for n in 0u64.. {
+        let pass = Passphrase::new(PASSES[current].into());
+        let proof = vault.reauthenticate(&pass, NOW).unwrap();
+        let next = if n % 3 == 2 { 1 - current } else { current };
+        let new_pass = Passphrase::new(PASSES[next].into());
+        let change = (next != current).then_some(&new_pass);
+        let done = vault
+            .rekey(proof, &pass, change, kdf(), n % 2 == 0, NOW)
+            .unwrap();
+        vault = done.vault;
+        current = next;
+        writeln!(out, "rekeyed {n}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+fn parent() -> usize {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = VaultDir::new(tmp.path().join("vault"));
+    let mut vault = Vault::init(
+        &dir,
+        &Passphrase::new(PASSES[0].into()),
+        kdf(),
+        NOW,
+        Origin::Test,
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for n in 0..KEYS {
+        let d = Draft {
+            platform: Some("Kraken".into()),
+            label: Some(format!("key {n}")),
+            ..Draft::default()
+        };
+        let s = SecretInput {
+            field: "api_secret".into(),
+            value: SecretValue::new(secret(n).into_bytes()),
+        };
+        ids.push(inventory::add(&mut vault, &d, vec![s], NOW).unwrap().id);
+    }
+    vault.lock().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut completed = 0;
+    for kill in 0..KILLS {
+        let mut child = Command::new(&exe)
+            .args(["--child", dir.path().to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter(|l| l.starts_with("rekeyed "))
+                .count()
+        });
+        std::thread::sleep(Duration::from_millis(20 + random() % 400));
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "kill {kill}: the child ended on its own");
+        completed += reader.join().unwrap();
+
+        let (mut vault, _) = unlock(&dir);
+        let report = vault.check().unwrap();
+        assert!(report.is_ok(), "after kill {kill}: {report:?}");
+        audit::verify(&vault).unwrap();
+        for (n, id) in ids.iter().enumerate() {
+            let v = inventory::take_secret(&mut vault, id, "api_secret", SecretUse::Reveal, NOW)
+                .unwrap_or_else(|e| panic!("after kill {kill}: key {n}: {e}"));
+            assert_eq!(v.expose(), secret(n).as_bytes(), "after kill {kill}");
+        }
+        vault.lock().unwrap();
+        let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".rekey") || n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "after kill {kill}: {leftovers:?}");
+    }
+    assert!(
+        completed > KILLS,
+        "the children finished too few rekeys to prove anything: {completed}"
+    );
+    completed
+}
