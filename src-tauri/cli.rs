@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod backup;
+mod given;
 mod incident;
 mod interchange;
 mod review;
@@ -43,14 +44,30 @@ const ENV_INSECURE_KDF: &str = "KEYWARD_INSECURE_TEST_KDF";
     about = "A vault and control tower for exchange, broker and custody API keys",
     long_about = "A vault and control tower for exchange, broker and custody API keys.\n\n\
         Without a command, opens the desktop app. The passphrase comes from \
-        KEYWARD_PASSPHRASE or a prompt; secret values only from standard input \
-        or a prompt, never from arguments.",
+        --passphrase-fd N, --passphrase-file FILE, KEYWARD_PASSPHRASE or a \
+        prompt; secret values only from standard input or a prompt, never from \
+        arguments.\n\n\
+        KEYWARD_PASSPHRASE is read once and removed from the environment, so \
+        no program Keyward starts inherits it; but while your shell holds it, \
+        other programs of yours can read it (/proc/PID/environ, shell history \
+        if typed inline). Prefer --passphrase-fd from a secret store, or the \
+        prompt.",
     after_help = "Exit status: 0 success, 1 refused (wrong passphrase, invalid input, not found), 2 usage error."
 )]
 struct Cli {
     /// Vault directory [default: the platform's data dir, e.g. ~/.local/share/keyward]
     #[arg(long, global = true, value_name = "DIR", env = "KEYWARD_VAULT")]
     vault: Option<PathBuf>,
+
+    /// Read the vault passphrase from file descriptor N (its first line),
+    /// e.g. `--passphrase-fd 3 3< <(pass show keyward)`
+    #[arg(long, global = true, value_name = "N")]
+    passphrase_fd: Option<u32>,
+
+    /// Read the vault passphrase from the first line of FILE (which only
+    /// its owner may read: mode 600)
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
 
     /// Open the app in the tray only, window hidden (used at login)
     #[arg(long)]
@@ -117,13 +134,27 @@ enum Command {
     },
     /// Print one secret value to stdout, for piping into a tool (audited)
     Reveal { id: String, field: String },
-    /// Show the audit log
+    /// Show the audit log, its head, or verify it
     Audit {
         #[arg(long)]
         json: bool,
-        /// Verify the hash chain; exit 1 naming the first broken entry
+        /// Verify the chain; exit 1 naming the first broken entry
         #[arg(long)]
         verify: bool,
+        /// With --verify: also prove the log still holds this head (SEQ:HASH,
+        /// from a report, a backup or an earlier --head kept elsewhere): a
+        /// log rolled back or rewritten since then fails
+        #[arg(long, value_name = "SEQ:HASH", requires = "verify")]
+        expect: Option<String>,
+        /// Print the log's head (SEQ:HASH); keep it away from this computer
+        /// to prove later that nothing before it was changed or removed
+        #[arg(long, conflicts_with_all = ["verify", "json"])]
+        head: bool,
+        /// Open a vault whose vault.db is older than audit.head recorded
+        /// (you put an older copy back yourself): the log records it and
+        /// audit.head moves to the log as it is
+        #[arg(long, conflicts_with_all = ["verify", "head", "json"])]
+        accept_rollback: bool,
     },
     /// Change the vault passphrase (new one from KEYWARD_NEW_PASSPHRASE or a prompt)
     Passwd,
@@ -347,6 +378,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Before anything runs (and while there is one thread): no child
+    // process may inherit a passphrase from our environment.
+    if let Err(f) = given::capture(cli.passphrase_fd, cli.passphrase_file.as_deref()) {
+        return fail(f);
+    }
     let dir = match vault_dir(cli.vault.clone()) {
         Ok(d) => d,
         Err(f) => return fail(f),
@@ -439,7 +475,21 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         }
         Command::Delete { id, yes } => delete(dir, &id, yes),
         Command::Reveal { id, field } => reveal(dir, &id, &field),
-        Command::Audit { json, verify } => audit_log(dir, json, verify),
+        Command::Audit {
+            json,
+            verify,
+            expect,
+            head,
+            accept_rollback,
+        } => {
+            if accept_rollback {
+                accept_rollback_of(dir)
+            } else if head {
+                audit_head(dir)
+            } else {
+                audit_log(dir, json, verify, expect.as_deref())
+            }
+        }
         Command::Passwd => passwd(dir),
         Command::Check => check(dir),
         Command::Due { within, json } => due(dir, within, json),
@@ -472,9 +522,8 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
         Command::Recover => recover(dir),
         Command::Remember => {
             ensure_exists(dir)?;
-            let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
-            let mut vault = Vault::unlock(dir, &pass, now(), Origin::Cli)?;
-            let identity = vault.remember(now())?;
+            let (mut vault, proof) = unlock_confirmed(dir)?;
+            let identity = vault.remember(proof, now())?;
             keyring::remember(dir, &identity)?;
             println!("remembered on this device: unlocking no longer asks for the passphrase here (`keyward forget` undoes it)");
             Ok(())
@@ -588,7 +637,7 @@ fn remind(dir: &VaultDir) -> Outcome {
     ensure_exists(dir)?;
     let at = now();
     let mut show = |n: &notify::Notice, _: Option<&str>| notify::show(n, None);
-    let shown = if std::env::var_os(ENV_PASSPHRASE).is_none() {
+    let shown = if !given::has(ENV_PASSPHRASE) {
         // Locked: only times and counts are readable.
         let Some(locked) = crate::reminders::announce_locked(dir, at, &mut show)? else {
             println!("no reminder schedule yet: unlock the vault once (app or KEYWARD_PASSPHRASE)");
@@ -621,29 +670,57 @@ fn conflict(list: &[String], flag: &str, other: &str) -> Outcome {
     }
 }
 
+/// Test builds (debug assertions) and builds with the `insecure-test-kdf`
+/// feature (the benchmarks') accept `KEYWARD_INSECURE_TEST_KDF`; a release
+/// build refuses it, so no script can weaken a real user's vault.key.
+const TEST_KDF_ALLOWED: bool = cfg!(any(debug_assertions, feature = "insecure-test-kdf"));
+
+/// The work factor to write `vault.key` with (and to raise it to at unlock).
 fn kdf() -> Result<KdfParams, Failure> {
-    match std::env::var(ENV_INSECURE_KDF) {
-        Err(_) => Ok(KdfParams::default()),
-        Ok(v) => {
+    kdf_from(std::env::var(ENV_INSECURE_KDF).ok(), TEST_KDF_ALLOWED)
+}
+
+/// [`kdf`] for a command that writes a new `vault.key` (or backup) with
+/// it: a lowered work factor is said out loud.
+fn kdf_for_new_key() -> Result<KdfParams, Failure> {
+    let kdf = kdf()?;
+    if kdf != KdfParams::default() {
+        eprintln!(
+            "warning: {ENV_INSECURE_KDF} lowers the passphrase work factor to 2^{}: for tests only",
+            kdf.log_n()
+        );
+    }
+    Ok(kdf)
+}
+
+fn kdf_from(test_value: Option<String>, allowed: bool) -> Result<KdfParams, Failure> {
+    match test_value {
+        None => Ok(KdfParams::default()),
+        Some(_) if !allowed => Err(Failure(format!(
+            "{ENV_INSECURE_KDF}: only test builds accept it; unset it"
+        ))),
+        Some(v) => {
             let log_n = v
                 .parse::<u8>()
                 .map_err(|_| Failure(format!("{ENV_INSECURE_KDF}: must be a number")))?;
-            eprintln!(
-                "warning: {ENV_INSECURE_KDF} lowers the passphrase work factor to 2^{log_n}: for tests only"
-            );
             Ok(KdfParams::insecure_for_tests(log_n)?)
         }
     }
 }
 
-/// The passphrase from the environment, else a prompt without echo.
+/// The passphrase the caller gave (see [`given`]), else a prompt without echo.
 fn passphrase(env: &str, prompt: &str) -> Result<Passphrase, Failure> {
-    if let Ok(p) = std::env::var(env) {
-        return Ok(Passphrase::new(p));
+    if let Some(p) = given::get(env) {
+        return Ok(p);
     }
     if !std::io::stdin().is_terminal() {
+        let how = if env == ENV_PASSPHRASE {
+            format!("give --passphrase-fd N, --passphrase-file FILE or {env}")
+        } else {
+            format!("set {env}")
+        };
         return Err(Failure(format!(
-            "passphrase: set {env} or run in a terminal to be asked"
+            "passphrase: {how}, or run in a terminal to be asked"
         )));
     }
     rpassword::prompt_password(prompt)
@@ -653,7 +730,7 @@ fn passphrase(env: &str, prompt: &str) -> Result<Passphrase, Failure> {
 
 /// A new passphrase: from the environment, or asked twice.
 fn new_passphrase(env: &str) -> Result<Passphrase, Failure> {
-    if std::env::var_os(env).is_some() {
+    if given::has(env) {
         return passphrase(env, "");
     }
     let first = passphrase(env, "New passphrase: ")?;
@@ -668,7 +745,7 @@ fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
     ensure_exists(dir)?;
     // A vault remembered on this device opens without the passphrase, unless
     // one is given; a keyring that cannot answer falls back to the passphrase.
-    if std::env::var_os(ENV_PASSPHRASE).is_none() {
+    if !given::has(ENV_PASSPHRASE) {
         match keyring::recall(dir) {
             Ok(Some(text)) => {
                 let identity = vault::VaultIdentity::from_keyring_text(&text)?;
@@ -680,7 +757,25 @@ fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
         }
     }
     let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
-    Ok(Vault::unlock(dir, &pass, now(), Origin::Cli)?)
+    Ok(Vault::unlock_upgrading(
+        dir,
+        &pass,
+        kdf()?,
+        now(),
+        Origin::Cli,
+    )?)
+}
+
+/// For exports and lasting grants (a backup, a recovery code, remembering
+/// the vault on this device): the vault opened with the passphrase — never
+/// the keyring — and that passphrase proved against `vault.key` again at
+/// the moment of the action.
+fn unlock_confirmed(dir: &VaultDir) -> Result<(Vault, vault::Reauth), Failure> {
+    ensure_exists(dir)?;
+    let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
+    let mut vault = Vault::unlock_upgrading(dir, &pass, kdf()?, now(), Origin::Cli)?;
+    let proof = vault.reauthenticate(&pass, now())?;
+    Ok((vault, proof))
 }
 
 fn ensure_exists(dir: &VaultDir) -> Outcome {
@@ -701,7 +796,7 @@ fn init(dir: &VaultDir) -> Outcome {
         }
         .into());
     }
-    let kdf = kdf()?;
+    let kdf = kdf_for_new_key()?;
     let pass = new_passphrase(ENV_PASSPHRASE)?;
     let vault = Vault::init(dir, &pass, kdf, now(), Origin::Cli)?;
     vault.lock()?;
@@ -738,8 +833,8 @@ fn recovery(command: RecoveryCommand, dir: &VaultDir) -> Outcome {
             Ok(())
         }
         RecoveryCommand::Create => {
-            let mut vault = unlock(dir)?;
-            let code = vault.create_recovery_code(now())?;
+            let (mut vault, proof) = unlock_confirmed(dir)?;
+            let code = vault.create_recovery_code(proof, now())?;
             eprintln!(
                 "Your recovery code — shown once. Write it down or print it and keep it offline.\n\
                  It opens this vault if you forget the passphrase (`keyward recover`), and\n\
@@ -775,7 +870,7 @@ fn recover(dir: &VaultDir) -> Outcome {
     let identity = dir.recover_identity(&code)?;
     let new = new_passphrase(ENV_NEW_PASSPHRASE)?;
     let mut vault = Vault::open(dir, identity, now(), Origin::Cli)?;
-    vault.reset_passphrase(&new, kdf()?, now())?;
+    vault.reset_passphrase(&new, kdf_for_new_key()?, now())?;
     vault.lock()?;
     println!("new passphrase set; the recovery code still works (make a new one with `keyward recovery create`)");
     Ok(())
@@ -1100,14 +1195,46 @@ fn write_unbuffered(out: &std::io::Stdout, mut bytes: &[u8]) -> std::io::Result<
     Ok(())
 }
 
-fn audit_log(dir: &VaultDir, json: bool, verify: bool) -> Outcome {
+fn audit_head(dir: &VaultDir) -> Outcome {
+    let vault = unlock(dir)?;
+    match audit::head(&vault)? {
+        Some(h) => println!("{h}"),
+        None => println!("the audit log is empty"),
+    }
+    Ok(())
+}
+
+fn accept_rollback_of(dir: &VaultDir) -> Outcome {
+    ensure_exists(dir)?;
+    let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
+    let (vault, found) = Vault::unlock_accepting_rollback(dir, &pass, now(), Origin::Cli)?;
+    match found {
+        Some(what) => println!("accepted and recorded in the audit log: {what}"),
+        None => println!("nothing to accept: vault.db and audit.head agree"),
+    }
+    vault.lock()?;
+    Ok(())
+}
+
+fn audit_log(dir: &VaultDir, json: bool, verify: bool, expect: Option<&str>) -> Outcome {
+    let expect = expect.map(str::parse::<audit::Head>).transpose()?;
     let vault = unlock(dir)?;
     if verify {
-        let n = audit::verify(&vault)?;
+        let n = match &expect {
+            Some(h) => audit::verify_prefix(&vault, h)?,
+            None => audit::verify(&vault)?,
+        };
+        let head = audit::head(&vault)?.map(|h| h.to_string());
         if json {
-            println!("{}", serde_json::json!({ "ok": true, "entries": n }));
+            println!(
+                "{}",
+                serde_json::json!({ "ok": true, "entries": n, "head": head, "holds": expect.as_ref().map(ToString::to_string) })
+            );
         } else {
             println!("audit log: {n} entries, chain intact");
+            if let Some(h) = &expect {
+                println!("it holds entry #{} exactly as recorded in {h}", h.seq);
+            }
         }
         return Ok(());
     }
@@ -1138,7 +1265,7 @@ fn audit_log(dir: &VaultDir, json: bool, verify: bool) -> Outcome {
 }
 
 fn passwd(dir: &VaultDir) -> Outcome {
-    let kdf = kdf()?;
+    let kdf = kdf_for_new_key()?;
     ensure_exists(dir)?;
     let current = passphrase(ENV_PASSPHRASE, "Current passphrase: ")?;
     let mut vault = Vault::unlock(dir, &current, now(), Origin::Cli)?;
@@ -1166,4 +1293,25 @@ fn check(dir: &VaultDir) -> Outcome {
         println!("audit log: {e}");
     }
     Err(Failure("the vault is damaged (see above)".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_release_build_refuses_the_test_kdf() {
+        let e = kdf_from(Some("10".into()), false).unwrap_err();
+        assert_eq!(
+            e.0,
+            "KEYWARD_INSECURE_TEST_KDF: only test builds accept it; unset it"
+        );
+        assert_eq!(kdf_from(None, false).unwrap(), KdfParams::default());
+        assert_eq!(kdf_from(Some("12".into()), true).unwrap().log_n(), 12);
+        // This very build is a test build; a release one is not.
+        assert_eq!(
+            TEST_KDF_ALLOWED,
+            cfg!(debug_assertions) || cfg!(feature = "insecure-test-kdf")
+        );
+    }
 }

@@ -3,7 +3,10 @@
 //! A small closed set of codes the UI branches on; the message is one line
 //! for people; `fields` carries validation errors so the form can show each
 //! next to its field. Nothing here carries a value the user typed into a
-//! secret field, and a failed unlock says only "wrong passphrase".
+//! secret field. A wrong passphrase says only that; a `vault.key` that is
+//! damaged, replaced by something else or demands too much work says so
+//! (code `damaged`): hiding tampering behind "wrong passphrase" would send
+//! the user retyping a right passphrase.
 
 use keyward_core::inventory::{self, FieldError};
 use keyward_core::{settings, vault};
@@ -69,10 +72,10 @@ impl From<vault::Error> for IpcError {
     fn from(e: vault::Error) -> Self {
         use vault::Error as E;
         let code = match &e {
-            // Whatever failed while unwrapping vault.key, the user hears one thing.
-            E::WrongPassphrase | E::KeyFileDamaged | E::ExcessiveWork { .. } => {
+            E::WrongPassphrase => {
                 return IpcError::new(ErrorCode::WrongPassphrase, "wrong passphrase")
             }
+            E::KeyFileDamaged | E::ExcessiveWork { .. } => ErrorCode::Damaged,
             E::WeakPassphrase { reason } => {
                 return IpcError {
                     code: ErrorCode::WeakPassphrase,
@@ -111,7 +114,8 @@ impl From<vault::Error> for IpcError {
             | E::NewerSchema { .. }
             | E::SecretDamaged { .. }
             | E::SecretMisplaced { .. } => ErrorCode::Damaged,
-            E::Busy => ErrorCode::Busy,
+            E::Busy | E::InUse => ErrorCode::Busy,
+            E::RolledBack { .. } | E::AnchorUnusable { .. } => ErrorCode::Damaged,
             _ => ErrorCode::Internal,
         };
         IpcError::new(code, e.to_string())
@@ -144,6 +148,10 @@ impl From<settings::Error> for IpcError {
     fn from(e: settings::Error) -> Self {
         match e {
             settings::Error::Invalid(fields) => IpcError::invalid(fields),
+            settings::Error::NeedsPassphrase { .. } => IpcError::invalid(vec![FieldError {
+                field: "current_passphrase",
+                reason: "give your current passphrase to change where backups go".into(),
+            }]),
             settings::Error::Vault(v) => v.into(),
         }
     }
@@ -209,15 +217,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failed_unlock_says_only_wrong_passphrase() {
-        for e in [
-            vault::Error::WrongPassphrase,
-            vault::Error::KeyFileDamaged,
-            vault::Error::ExcessiveWork { max: 20 },
+    fn a_wrong_passphrase_says_only_that_and_a_damaged_key_file_says_what_it_is() {
+        let ipc = IpcError::from(vault::Error::WrongPassphrase);
+        assert_eq!(ipc.code, ErrorCode::WrongPassphrase);
+        assert_eq!(ipc.message, "wrong passphrase");
+        for (e, says) in [
+            (vault::Error::KeyFileDamaged, "vault.key is damaged"),
+            (
+                vault::Error::ExcessiveWork { max: 20 },
+                "vault.key demands a key-derivation work factor above 2^20",
+            ),
         ] {
             let ipc = IpcError::from(e);
-            assert_eq!(ipc.code, ErrorCode::WrongPassphrase);
-            assert_eq!(ipc.message, "wrong passphrase");
+            assert_eq!(ipc.code, ErrorCode::Damaged);
+            assert!(ipc.message.starts_with(says), "{}", ipc.message);
         }
     }
 

@@ -25,6 +25,11 @@ pub const EVENT_LOCKED: &str = "vault-locked";
 
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
+/// No core dumps, not dumpable: see [`platform::hardening`].
+pub fn harden_process() -> std::io::Result<()> {
+    platform::hardening::harden()
+}
+
 /// When this process started its `main`, for the start-up probe.
 pub fn started() -> Instant {
     *STARTED.get_or_init(Instant::now)

@@ -127,7 +127,7 @@ pub(crate) fn send_due(
 ) -> Result<(Vec<Notice>, Option<OffsetDateTime>), Failure> {
     let plan = snap.plan(now);
     let mut shown = Vec::new();
-    let mut sent: Vec<Reminder> = plan.announced.clone();
+    let mut sent: Vec<Reminder> = Vec::new();
     let mut result = Ok(());
     for r in plan.due_now.iter().take(MAX_DETAILED) {
         let notice = Notice {
@@ -158,7 +158,7 @@ pub(crate) fn send_due(
     }
     // The access review's own reminder: a week before, on the day, weekly after.
     let (review_due, review_wake) = match &snap.review {
-        Some(clock) => clock.reminder(&snap.cal, now, snap.announced_through()),
+        Some(clock) => clock.reminder(&snap.cal, now),
         None => (None, None),
     };
     if let Some(r) = review_due.filter(|_| result.is_ok()) {
@@ -170,18 +170,11 @@ pub(crate) fn send_due(
             urgent: false,
             open_action: true,
         };
-        let shown_now = if r.announced {
-            Ok(false)
-        } else {
-            show(&notice, None).map(|()| true)
-        };
-        match shown_now {
-            Ok(was_shown) => {
+        match show(&notice, None) {
+            Ok(()) => {
                 review::mark_reminded(vault, &r)?;
                 snap.review = review::clock(vault)?;
-                if was_shown {
-                    shown.push(notice);
-                }
+                shown.push(notice);
             }
             Err(e) => result = Err(e),
         }

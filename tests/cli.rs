@@ -235,7 +235,9 @@ fn init_refuses_a_weak_passphrase() {
 fn without_a_passphrase_or_a_terminal_it_says_how_to_give_one() {
     let kw = Kw::new();
     kw.run_env(&["list"], &[("KEYWARD_PASSPHRASE", None)], "")
-        .refused("passphrase: set KEYWARD_PASSPHRASE or run in a terminal");
+        .refused(
+            "passphrase: give --passphrase-fd N, --passphrase-file FILE or KEYWARD_PASSPHRASE, or run in a terminal",
+        );
 }
 
 #[test]
@@ -1575,7 +1577,7 @@ fn a_backup_opens_with_the_standard_age_tool_and_restores_into_a_new_vault() {
     let file2 = kw._tmp.path().join("to-me.age");
     let f2 = file2.to_str().unwrap();
     kw.run(&["backup", "--out", f2, "--recipient", "age1nope"], "")
-        .refused("recipient: 'age1nope' is not an age public key");
+        .refused("recipient 1: not an age public key (age1…)");
     kw.run(&["backup", "--out", f2, "--recipient", &public], "")
         .ok();
     let age = Command::new("age")
@@ -2299,4 +2301,275 @@ fn the_pre_commit_hook_blocks_a_commit_that_adds_a_stored_secret() {
         "{}",
         out.stderr
     );
+}
+
+// --- hardening (issue 14) ---------------------------------------------------
+
+/// The header's scrypt work factor of `vault.key` (`-> scrypt SALT LOG_N`).
+fn work_factor(vault: &Path) -> u8 {
+    let bytes = std::fs::read(vault.join("vault.key")).unwrap();
+    let stanza = bytes.split(|&b| b == b'\n').nth(1).unwrap();
+    String::from_utf8_lossy(stanza)
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_passphrase_comes_from_a_descriptor_or_a_private_file_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let kw = Kw::new();
+    let file = kw._tmp.path().join("pass.txt");
+    std::fs::write(&file, format!("{PASS}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let f = file.to_str().unwrap();
+    let no_env = [("KEYWARD_PASSPHRASE", None)];
+    let out = kw.run_env(&["list", "--passphrase-file", f], &no_env, "");
+    out.refused("--passphrase-file: ");
+    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    kw.run_env(&["--passphrase-file", f, "list"], &no_env, "")
+        .ok();
+    // It wins over the variable.
+    kw.run_env(
+        &["list", "--passphrase-file", f],
+        &[("KEYWARD_PASSPHRASE", Some("not the passphrase at all"))],
+        "",
+    )
+    .ok();
+    // File descriptor 3, as `3< FILE` or a pipe from a secret store gives it.
+    let mut c = Command::new("bash");
+    c.args([
+        "-c",
+        r#"exec "$0" --passphrase-fd 3 list --json 3<"$1""#,
+        env!("CARGO_BIN_EXE_keyward"),
+        f,
+    ])
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("HOME", &kw.home)
+    .env("KEYWARD_VAULT", &kw.vault)
+    .env("KEYWARD_INSECURE_TEST_KDF", "10")
+    .env("TZ", "UTC")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    kw.run_cmd(c, "").ok();
+    kw.run_env(&["list", "--passphrase-fd", "9"], &no_env, "")
+        .refused("--passphrase-fd 9: cannot read");
+    kw.run_env(
+        &["list", "--passphrase-fd", "0", "--passphrase-file", f],
+        &no_env,
+        "",
+    )
+    .refused("give one of them");
+}
+
+#[test]
+fn no_program_keyward_starts_inherits_the_passphrase() {
+    use std::os::unix::fs::PermissionsExt;
+    let kw = Kw::new();
+    kw.add_kraken();
+    let repo = kw._tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let real_git = String::from_utf8(
+        Command::new("bash")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    assert!(Command::new(&real_git)
+        .args(["init", "-q"])
+        .current_dir(&repo)
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(repo.join("a.txt"), "nothing secret\n").unwrap();
+    assert!(Command::new(&real_git)
+        .args(["add", "a.txt"])
+        .current_dir(&repo)
+        .status()
+        .unwrap()
+        .success());
+    // A `git` first on PATH that writes down the environment it was given.
+    let bin = kw._tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let dump = kw._tmp.path().join("git-env.txt");
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\nenv >> '{}'\nexec '{real_git}' \"$@\"\n",
+            dump.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (name, value) in [
+        ("KEYWARD_NEW_PASSPHRASE", "copper meadow lantern 19 orbit"),
+        (
+            "KEYWARD_BACKUP_PASSPHRASE",
+            "harbour violet engine 73 quartz",
+        ),
+    ] {
+        let mut c = kw.cmd(&["scan", "--staged"]);
+        c.current_dir(&repo)
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env(name, value);
+        let out = kw.run_cmd(c, "");
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let seen = std::fs::read_to_string(&dump).unwrap();
+        assert!(seen.contains("PATH="), "the fake git ran");
+        for secret in [PASS, value, "KEYWARD_PASSPHRASE", name] {
+            assert!(!seen.contains(secret), "git inherited {secret}");
+        }
+    }
+}
+
+#[test]
+fn a_release_style_kdf_is_restored_at_unlock_and_vault_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let kw = Kw::empty();
+    // The vault directory existed already, open to everyone: made 0700.
+    std::fs::create_dir_all(&kw.vault).unwrap();
+    std::fs::set_permissions(&kw.vault, std::fs::Permissions::from_mode(0o755)).unwrap();
+    kw.run(&["init"], "").ok();
+    assert_eq!(
+        std::fs::metadata(&kw.vault).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    for f in ["vault.db", "vault.key", "vault.pub"] {
+        let mode = std::fs::metadata(kw.vault.join(f))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{f}");
+    }
+    assert_eq!(work_factor(&kw.vault), 10);
+    // A later unlock asks for more work: vault.key is re-wrapped, audited.
+    kw.run_env(&["list"], &[("KEYWARD_INSECURE_TEST_KDF", Some("11"))], "")
+        .ok();
+    assert_eq!(work_factor(&kw.vault), 11);
+    let log = kw.run(&["audit", "--json"], "");
+    assert!(log.ok().stdout.contains("vault.kdf_upgrade"));
+    // Never lowered.
+    kw.run(&["list"], "").ok();
+    assert_eq!(work_factor(&kw.vault), 11);
+}
+
+#[test]
+fn a_vault_key_that_is_not_a_small_regular_file_is_damage_not_a_wait() {
+    let kw = Kw::new();
+    let key = kw.vault.join("vault.key");
+    let saved = std::fs::read(&key).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    assert!(Command::new("mkfifo").arg(&key).status().unwrap().success());
+    // A plain read would wait for a writer for ever.
+    kw.run(&["list"], "").refused("vault.key is damaged");
+    std::fs::remove_file(&key).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &key).unwrap();
+    kw.run(&["list"], "").refused("vault.key is damaged");
+    std::fs::remove_file(&key).unwrap();
+    std::fs::write(&key, &saved).unwrap();
+    kw.run(&["list"], "").ok();
+}
+
+#[test]
+fn every_export_is_audited() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    kw.run(&["export", "--format", "csv"], "").ok();
+    let out = kw.run(
+        &[
+            "incident",
+            "open",
+            &id,
+            "--suspected-at",
+            &days_ago(2),
+            "--json",
+        ],
+        "",
+    );
+    let i: serde_json::Value = serde_json::from_str(&out.ok().stdout).unwrap();
+    let inc = i["id"].as_str().unwrap().to_owned();
+    kw.run(&["incident", "report", &inc, "--format", "md"], "")
+        .ok();
+    kw.run(&["incident", "summary", &inc], "").ok();
+    let log = kw.run(&["audit", "--json"], "");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&log.ok().stdout).unwrap();
+    let count = |a: &str| rows.iter().filter(|r| r["action"] == a).count();
+    assert_eq!(count("inventory.export"), 1);
+    assert_eq!(count("incident.export"), 2, "the report and the summary");
+    let formats: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["action"] == "incident.export")
+        .map(|r| r["detail"]["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["md", "summary"]);
+}
+
+#[test]
+fn a_secret_key_given_as_a_recipient_is_never_echoed() {
+    let kw = Kw::new();
+    let secret = "AGE-SECRET-KEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQS";
+    let out_file = kw._tmp.path().join("b.age");
+    let out = kw.run(
+        &[
+            "backup",
+            "--out",
+            out_file.to_str().unwrap(),
+            "--recipient",
+            secret,
+        ],
+        "",
+    );
+    out.refused("recipient 1: that is an age secret key");
+    assert!(!out.stderr.contains(&secret[16..40]), "{}", out.stderr);
+    assert!(!out_file.exists());
+}
+
+#[test]
+fn core_dumps_are_off_from_the_start() {
+    let kw = Kw::new();
+    // `add` waits on standard input for the secret: read its limits then.
+    let mut child = kw
+        .cmd(&[
+            "add",
+            "--platform",
+            "K",
+            "--label",
+            "x",
+            "--secret",
+            "api_key",
+        ])
+        .spawn()
+        .unwrap();
+    let limits = format!("/proc/{}/limits", child.id());
+    let mut core = String::new();
+    for _ in 0..100 {
+        core = std::fs::read_to_string(&limits)
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap_or_default()
+            .to_owned();
+        // The hard limit: the soft one may be 0 already by inheritance.
+        if core.split_whitespace().nth(5) == Some("0") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let fields: Vec<&str> = core.split_whitespace().collect();
+    assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{core}");
 }

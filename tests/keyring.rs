@@ -80,7 +80,9 @@ fn a_remembered_vault_opens_without_the_passphrase_until_forgotten() {
     let o = kw(&["list"], "", false, &[]);
     assert!(!o.status.success());
     assert!(
-        text(&o).1.contains("passphrase: set KEYWARD_PASSPHRASE"),
+        text(&o)
+            .1
+            .contains("KEYWARD_PASSPHRASE, or run in a terminal"),
         "{:?}",
         text(&o)
     );
@@ -105,6 +107,34 @@ fn a_remembered_vault_opens_without_the_passphrase_until_forgotten() {
         !listing.contains(SECRET),
         "only the identity is in the keyring"
     );
+
+    // Remembered, listing needs no passphrase — but nothing that exports
+    // every secret or grants lasting access goes through on the keyring
+    // alone: a backup, a recovery code, remembering again.
+    let dir = std::env::var("KEYWARD_VAULT").unwrap();
+    let out = format!("{dir}-backup.age");
+    let backup_pass = [(
+        "KEYWARD_BACKUP_PASSPHRASE",
+        "harbour violet engine 73 quartz",
+    )];
+    for args in [
+        &["backup", "--out", out.as_str()][..],
+        &["recovery", "create"][..],
+        &["remember"][..],
+    ] {
+        let o = kw(args, "", false, &backup_pass);
+        assert!(!o.status.success(), "{args:?} on the keyring alone");
+        assert!(
+            text(&o)
+                .1
+                .contains("KEYWARD_PASSPHRASE, or run in a terminal"),
+            "{args:?}: {:?}",
+            text(&o)
+        );
+    }
+    assert!(!Path::new(&out).exists());
+    let o = kw(&["backup", "--out", &out], "", true, &backup_pass);
+    assert!(o.status.success(), "{:?}", text(&o));
 
     // No session bus: a clear message, then the passphrase.
     let o = kw(

@@ -7,10 +7,16 @@ use keyward_core::backup::{self, Key, Protection, Summary};
 use keyward_core::vault;
 use keyward_core::{Origin, Passphrase, VaultDir};
 
-use super::{kdf, new_passphrase, now, passphrase, unlock, Failure, Outcome, ENV_PASSPHRASE};
+use super::{
+    kdf_for_new_key, new_passphrase, now, passphrase, unlock, unlock_confirmed, Failure, Outcome,
+    ENV_PASSPHRASE,
+};
+
+/// An age identity file holds a few keys and comments.
+const IDENTITY_FILE_MAX: u64 = 64 * 1024;
 
 /// The backup passphrase, for scripts.
-const ENV_BACKUP_PASSPHRASE: &str = "KEYWARD_BACKUP_PASSPHRASE";
+pub(super) const ENV_BACKUP_PASSPHRASE: &str = "KEYWARD_BACKUP_PASSPHRASE";
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -80,12 +86,12 @@ pub(super) fn run(args: BackupArgs, dir: &VaultDir) -> Outcome {
             let protection = if args.recipients.is_empty() {
                 let pass = new_passphrase(ENV_BACKUP_PASSPHRASE)?;
                 vault::check_passphrase_strength(&pass)?;
-                Protection::Passphrase(pass, kdf()?)
+                Protection::Passphrase(pass, kdf_for_new_key()?)
             } else {
                 Protection::recipients(&args.recipients)?
             };
-            let mut vault = unlock(dir)?;
-            let s = backup::write(&mut vault, &out, &protection, now())?;
+            let (mut vault, proof) = unlock_confirmed(dir)?;
+            let s = backup::write(&mut vault, &out, &protection, proof, now())?;
             println!("backup written to {}: {}", out.display(), describe(&s));
             Ok(())
         }
@@ -104,7 +110,7 @@ pub(super) fn restore(file: &Path, identity: Option<&Path>, dir: &VaultDir) -> O
     // Check it before asking for the new vault's passphrase.
     backup::inspect(&doc)?;
     let pass = new_passphrase(ENV_PASSPHRASE)?;
-    let (vault, s) = backup::restore(&doc, dir, &pass, kdf()?, now(), Origin::Cli)?;
+    let (vault, s) = backup::restore(&doc, dir, &pass, kdf_for_new_key()?, now(), Origin::Cli)?;
     super::refresh_schedule(&vault);
     vault.lock()?;
     println!("restored into {}: {}", dir.path().display(), describe(&s));
@@ -112,15 +118,16 @@ pub(super) fn restore(file: &Path, identity: Option<&Path>, dir: &VaultDir) -> O
 }
 
 fn open(file: &Path, identity: Option<&Path>) -> Result<zeroize::Zeroizing<Vec<u8>>, Failure> {
-    let bytes = std::fs::read(file)
+    let bytes = keyward_core::fsio::read_regular(file, backup::MAX_BACKUP_BYTES)
         .map_err(|e| Failure(format!("backup: cannot read {}: {e}", file.display())))?;
     let key = match identity {
         Some(p) => {
-            let text = zeroize::Zeroizing::new(
-                std::fs::read_to_string(p)
-                    .map_err(|e| Failure(format!("identity: cannot read {}: {e}", p.display())))?,
-            );
-            Key::identity_file(&text)?
+            let raw = keyward_core::fsio::read_regular(p, IDENTITY_FILE_MAX)
+                .map_err(|e| Failure(format!("identity: cannot read {}: {e}", p.display())))?;
+            let text = std::str::from_utf8(&raw).map_err(|_| {
+                Failure("identity: not an age identity file (AGE-SECRET-KEY-1…)".into())
+            })?;
+            Key::identity_file(text)?
         }
         None => Key::Passphrase(passphrase_for_backup()?),
     };
@@ -133,12 +140,16 @@ fn passphrase_for_backup() -> Result<Passphrase, Failure> {
 
 fn describe(s: &Summary) -> String {
     format!(
-        "{} key(s), {} secret field(s), {} review(s), {} incident(s), {} audit row(s), taken {}",
+        "{} key(s), {} secret field(s), {} review(s), {} incident(s), {} audit row(s), taken {}{}",
         s.entries,
         s.secrets,
         s.reviews,
         s.incidents,
         s.audit_rows,
-        keyward_core::timefmt::format(s.created_at)
+        keyward_core::timefmt::format(s.created_at),
+        s.audit_head
+            .as_deref()
+            .map(|h| format!(", audit head {h}"))
+            .unwrap_or_default()
     )
 }

@@ -194,10 +194,8 @@ pub(super) fn run(command: IncidentCommand, dir: &VaultDir) -> Outcome {
             let format: report::Format = format
                 .parse()
                 .map_err(|r| Failure(format!("format: {r}")))?;
-            let vault = unlock(dir)?;
-            let i = incident::get(&vault, &id)?;
-            let head = incident::audit_head(&vault)?;
-            let bytes = report::render(&i, format, head.as_deref());
+            let mut vault = unlock(dir)?;
+            let (_, bytes) = incident::export(&mut vault, &id, format, now())?;
             match out {
                 Some(path) => {
                     if path.file_name().is_none() {
@@ -213,8 +211,8 @@ pub(super) fn run(command: IncidentCommand, dir: &VaultDir) -> Outcome {
             Ok(())
         }
         IncidentCommand::Summary { id } => {
-            let vault = unlock(dir)?;
-            print!("{}", incident::summary(&incident::get(&vault, &id)?));
+            let mut vault = unlock(dir)?;
+            print!("{}", incident::export_summary(&mut vault, &id, now())?);
             Ok(())
         }
     }

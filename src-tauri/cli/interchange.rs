@@ -1,10 +1,10 @@
 //! `keyward export` and `keyward import`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use keyward_core::interchange::{self, Format};
-use keyward_core::{inventory, VaultDir};
+use keyward_core::VaultDir;
 
 use super::{now, refresh_schedule, unlock, Failure, Outcome};
 
@@ -12,8 +12,8 @@ pub(super) fn export(dir: &VaultDir, format: &str, out: Option<PathBuf>) -> Outc
     if format != "csv" {
         return Err(Failure("format: must be csv".into()));
     }
-    let vault = unlock(dir)?;
-    let bytes = interchange::export_csv(&inventory::list(&vault)?);
+    let mut vault = unlock(dir)?;
+    let bytes = interchange::export_inventory_csv(&mut vault, now())?;
     match out {
         Some(path) => {
             if path.file_name().is_none() {
@@ -30,7 +30,7 @@ pub(super) fn export(dir: &VaultDir, format: &str, out: Option<PathBuf>) -> Outc
 
 pub(super) fn import(
     dir: &VaultDir,
-    file: &PathBuf,
+    file: &Path,
     format: &str,
     dry_run: bool,
     skip_invalid: bool,
@@ -39,19 +39,10 @@ pub(super) fn import(
     let format: Format = format
         .parse()
         .map_err(|r| Failure(format!("format: {r}")))?;
-    let meta = std::fs::metadata(file)
+    // Size and kind checked on the open file before a byte is read: a
+    // FIFO or /dev/zero given as FILE is refused, not waited on.
+    let bytes = keyward_core::fsio::read_regular(file, interchange::MAX_FILE_BYTES as u64)
         .map_err(|e| Failure(format!("file: cannot read {}: {e}", file.display())))?;
-    if meta.len() > interchange::MAX_FILE_BYTES as u64 {
-        return Err(interchange::Error::File(format!(
-            "larger than {} MiB; split it",
-            interchange::MAX_FILE_BYTES >> 20
-        ))
-        .into());
-    }
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(file)
-            .map_err(|e| Failure(format!("file: cannot read {}: {e}", file.display())))?,
-    );
     let parsed = interchange::parse(&bytes, format)?;
     drop(bytes);
     if dry_run || json {

@@ -208,9 +208,8 @@ pub(super) fn run(command: ReviewCommand, dir: &VaultDir) -> Outcome {
             let format: report::Format = format
                 .parse()
                 .map_err(|r| Failure(format!("format: {r}")))?;
-            let vault = unlock(dir)?;
-            let d = review::get(&vault, &id, now())?;
-            let bytes = report::render(&d, format);
+            let mut vault = unlock(dir)?;
+            let (_, bytes) = review::export(&mut vault, &id, format, now())?;
             match out {
                 Some(path) => {
                     write_report(&path, &bytes)?;

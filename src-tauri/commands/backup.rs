@@ -1,6 +1,12 @@
 //! Backups, restore, the recovery code and "remember on this device".
 //! Passphrases come in from the window like `create_vault`'s; the recovery
 //! code goes out once, to be written down, and is kept nowhere.
+//!
+//! A backup by hand, a recovery code, remembering the vault on this device
+//! and where automatic backups go each take the current passphrase, checked
+//! against `vault.key` at that moment ([`confirm`]): the unlocked session
+//! alone — an unattended window, a compromised web view — cannot export
+//! every secret or grant itself lasting access.
 
 use std::path::PathBuf;
 
@@ -29,7 +35,7 @@ fn backup_error(e: backup::Error) -> IpcError {
     match e {
         backup::Error::Vault(v) => v.into(),
         backup::Error::WrongKey => field("backup_passphrase", "wrong passphrase for this backup"),
-        backup::Error::BadRecipient(_) => field("recipients", e.to_string()),
+        backup::Error::BadRecipient { .. } => field("recipients", e.to_string()),
         other => IpcError::new(ErrorCode::Invalid, other.to_string()),
     }
 }
@@ -42,6 +48,35 @@ pub struct BackupStatus {
     pub has_recovery_code: bool,
     pub remembered: bool,
     pub auto: backup::AutoStatus,
+}
+
+/// Checks the current passphrase against `vault.key` now, off the session
+/// lock (scrypt takes about a second); the session turns the result into
+/// the proof with [`reauth`] (a wrong one is audited there).
+pub(crate) async fn confirm(
+    state: &AppState,
+    current: String,
+) -> IpcResult<vault::Result<vault::PassphraseCheck>> {
+    if current.is_empty() {
+        return Err(field(
+            "current_passphrase",
+            "give your current passphrase to confirm",
+        ));
+    }
+    let dir = state.dir.clone();
+    let current = Passphrase::new(current);
+    blocking(move || Ok(dir.check_passphrase(&current))).await
+}
+
+/// The proof for one action, inside the session.
+pub(crate) fn reauth(
+    vault: &mut Vault,
+    check: vault::Result<vault::PassphraseCheck>,
+) -> IpcResult<vault::Reauth> {
+    vault.reauth(check, now()).map_err(|e| match e {
+        vault::Error::WrongPassphrase => field("current_passphrase", "wrong passphrase"),
+        other => other.into(),
+    })
 }
 
 fn default_folder() -> PathBuf {
@@ -80,6 +115,7 @@ fn folder(given: &str) -> IpcResult<PathBuf> {
 
 /// Writes a backup to `folder` (default: Documents/Keyward backups), to a
 /// passphrase (with its confirmation) or to age recipients (one per line).
+/// `current`: the vault's passphrase, checked now.
 #[tauri::command]
 pub async fn create_backup(
     state: State<'_, AppState>,
@@ -87,7 +123,9 @@ pub async fn create_backup(
     passphrase: String,
     confirm: String,
     recipients: Vec<String>,
+    current: String,
 ) -> IpcResult<BackupDone> {
+    let confirm_new = confirm;
     let dir = self::folder(&folder)?;
     let recipients: Vec<String> = recipients
         .into_iter()
@@ -96,7 +134,7 @@ pub async fn create_backup(
         .collect();
     let protection = if recipients.is_empty() {
         let pass = Passphrase::new(passphrase);
-        if pass.expose() != Passphrase::new(confirm).expose() {
+        if pass.expose() != Passphrase::new(confirm_new).expose() {
             return Err(field("confirm", "the two entries do not match"));
         }
         vault::check_passphrase_strength(&pass).map_err(|e| match e {
@@ -118,8 +156,11 @@ pub async fn create_backup(
     );
     let path = dir.join(name);
     let out = path.clone();
-    let summary = state
-        .mutate(|u| backup::write(&mut u.vault, &out, &protection, now()).map_err(backup_error))?;
+    let check = self::confirm(&state, current).await?;
+    let summary = state.mutate(|u| {
+        let proof = reauth(&mut u.vault, check)?;
+        backup::write(&mut u.vault, &out, &protection, proof, now()).map_err(backup_error)
+    })?;
     Ok(BackupDone {
         path: path.display().to_string(),
         summary,
@@ -131,13 +172,23 @@ fn read_backup(path: &str, passphrase: String) -> IpcResult<zeroize::Zeroizing<V
     if path.is_empty() {
         return Err(field("file", "give the backup file's path"));
     }
-    let bytes = std::fs::read(path).map_err(|e| field("file", format!("cannot read it: {e}")))?;
+    let bytes =
+        keyward_core::fsio::read_regular(std::path::Path::new(path), backup::MAX_BACKUP_BYTES)
+            .map_err(|e| field("file", format!("cannot read it: {e}")))?;
     backup::decrypt(&bytes, &Key::Passphrase(Passphrase::new(passphrase))).map_err(backup_error)
 }
 
-/// Proves a backup restorable without restoring it.
+/// Proves a backup restorable without restoring it. Only while unlocked:
+/// a locked window reads no files for whoever sits at it.
 #[tauri::command]
-pub async fn verify_backup(file: String, passphrase: String) -> IpcResult<Summary> {
+pub async fn verify_backup(
+    state: State<'_, AppState>,
+    file: String,
+    passphrase: String,
+) -> IpcResult<Summary> {
+    if !state.is_unlocked() {
+        return Err(IpcError::locked());
+    }
     blocking(move || {
         let doc = read_backup(&file, passphrase)?;
         let scratch = tempfile::Builder::new()
@@ -155,6 +206,7 @@ pub async fn verify_backup(file: String, passphrase: String) -> IpcResult<Summar
 /// one), with a new passphrase.
 #[tauri::command]
 pub async fn restore_backup(
+    state: State<'_, AppState>,
     file: String,
     passphrase: String,
     folder: String,
@@ -167,6 +219,9 @@ pub async fn restore_backup(
             "target",
             "give the new vault's folder as a full path",
         ));
+    }
+    if !state.is_unlocked() {
+        return Err(IpcError::locked());
     }
     let new = Passphrase::new(new_passphrase);
     if new.expose() != Passphrase::new(confirm).expose() {
@@ -194,10 +249,17 @@ pub struct NewRecoveryCode {
     pub grouped: String,
 }
 
+/// A new recovery code (replacing any earlier one); `current`: the vault's
+/// passphrase, checked now.
 #[tauri::command]
-pub fn create_recovery_code(state: State<'_, AppState>) -> IpcResult<NewRecoveryCode> {
+pub async fn create_recovery_code(
+    state: State<'_, AppState>,
+    current: String,
+) -> IpcResult<NewRecoveryCode> {
+    let check = confirm(&state, current).await?;
     state.with_unlocked(|u| {
-        let code = u.vault.create_recovery_code(now())?;
+        let proof = reauth(&mut u.vault, check)?;
+        let code = u.vault.create_recovery_code(proof, now())?;
         Ok(NewRecoveryCode {
             grouped: code.grouped(),
         })
@@ -209,12 +271,15 @@ pub fn remove_recovery_code(state: State<'_, AppState>) -> IpcResult<bool> {
     state.with_unlocked(|u| Ok(u.vault.remove_recovery_code(now())?))
 }
 
-/// Stores the vault identity in the OS keyring.
+/// Stores the vault identity in the OS keyring; `current`: the vault's
+/// passphrase, checked now.
 #[tauri::command]
-pub fn remember_device(state: State<'_, AppState>) -> IpcResult<()> {
+pub async fn remember_device(state: State<'_, AppState>, current: String) -> IpcResult<()> {
     let dir = state.dir.clone();
+    let check = confirm(&state, current).await?;
     state.with_unlocked(|u| {
-        let identity = u.vault.remember(now())?;
+        let proof = reauth(&mut u.vault, check)?;
+        let identity = u.vault.remember(proof, now())?;
         keyring::remember(&dir, &identity)
             .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))
     })

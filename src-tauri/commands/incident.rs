@@ -100,21 +100,15 @@ pub fn export_incident(
     format: String,
 ) -> IpcResult<String> {
     let format: report::Format = format.parse().map_err(|r| field("format", r))?;
-    let (name, bytes) = state.with_unlocked(|u| {
-        let i = incident::get(&u.vault, &id)?;
-        let head = incident::audit_head(&u.vault)?;
-        Ok((
-            report::file_name(&i, format),
-            report::render(&i, format, head.as_deref()),
-        ))
-    })?;
+    let (name, bytes) =
+        state.with_unlocked(|u| Ok(incident::export(&mut u.vault, &id, format, now())?))?;
     super::review::save_to_downloads(&name, &bytes)
 }
 
 /// Copies the incident's summary (no secrets) to the clipboard, in Rust.
 #[tauri::command]
 pub fn copy_incident_summary(state: State<'_, AppState>, id: String) -> IpcResult<()> {
-    let text = state.with_unlocked(|u| Ok(incident::summary(&incident::get(&u.vault, &id)?)))?;
+    let text = state.with_unlocked(|u| Ok(incident::export_summary(&mut u.vault, &id, now())?))?;
     state
         .clipboard
         .copy_plain(&text)

@@ -123,10 +123,8 @@ pub fn export_review(state: State<'_, AppState>, id: String, format: String) -> 
             reason,
         }])
     })?;
-    let (name, bytes) = state.with_unlocked(|u| {
-        let d = review::get(&u.vault, &id, now())?;
-        Ok((report::file_name(&d, format), report::render(&d, format)))
-    })?;
+    let (name, bytes) =
+        state.with_unlocked(|u| Ok(review::export(&mut u.vault, &id, format, now())?))?;
     save_to_downloads(&name, &bytes)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod autostart;
 pub mod clipboard;
+pub mod hardening;
 pub mod keyring;
 pub mod notify;
 pub mod reveal;

@@ -681,9 +681,25 @@ async fn backup(ui: &Ui) -> Step {
         .await?;
     ui.clear("#bk-confirm").await?;
     ui.typ("#bk-confirm", BACKUP_PASS).await?;
+    // Every secret leaves the vault: the unlocked window alone may not.
+    ui.click_xpath("//button[normalize-space()='Back up now']")
+        .await?;
+    ui.wait_text(".field-error", "give your current passphrase to confirm")
+        .await?;
+    ui.typ("#bk-current", "orbit lantern cobalt meadow 41")
+        .await?;
+    ui.click_xpath("//button[normalize-space()='Back up now']")
+        .await?;
+    ui.wait_text(".field-error", "wrong passphrase").await?;
+    ui.shot("26a-backup-reauth").await;
+    ui.clear("#bk-current").await?;
+    ui.typ("#bk-current", PASS).await?;
     ui.click_xpath("//button[normalize-space()='Back up now']")
         .await?;
     ui.wait_text("p.ok", "Written:").await?;
+    if ui.value("#bk-current").await.unwrap_or_default() != "" {
+        return Err("the vault passphrase stayed in the form".into());
+    }
     let written = ui.texts("p.ok .mono").await.join("");
     let path = written.split(" — ").next().unwrap_or("").to_owned();
     if !Path::new(&path).exists() || !written.contains("4 key(s)") {
@@ -714,6 +730,11 @@ async fn backup(ui: &Ui) -> Step {
         .await?;
     ui.click_xpath("//button[normalize-space()='Create a recovery code']")
         .await?;
+    ui.wait_text(".field-error", "give your current passphrase to confirm")
+        .await?;
+    ui.typ("#bk-current", PASS).await?;
+    ui.click_xpath("//button[normalize-space()='Create a recovery code']")
+        .await?;
     ui.wait("[data-testid=recovery-code]").await?;
     let code = ui.texts("[data-testid=recovery-code]").await.join("");
     if !code.starts_with("AGE-SECRET-KEY-1 ") {
@@ -726,7 +747,14 @@ async fn backup(ui: &Ui) -> Step {
     ui.click_xpath("//button[normalize-space()='I have written it down']")
         .await?;
     ui.gone("[data-testid=recovery-code]").await?;
-    // Remember on this device (the unlock after the idle lock uses it).
+    // Remember on this device (the unlock after the idle lock uses it):
+    // refused without the passphrase, the box left unticked.
+    ui.click_xpath("//label[contains(normalize-space(),'Remember on this device')]/input")
+        .await?;
+    ui.wait_text(".field-error", "give your current passphrase to confirm")
+        .await?;
+    // (Were the box left ticked, the next click would forget, not remember.)
+    ui.typ("#bk-current", PASS).await?;
     ui.click_xpath("//label[contains(normalize-space(),'Remember on this device')]/input")
         .await?;
     ui.wait_text(".toast", "Remembered on this device").await?;
@@ -1535,6 +1563,17 @@ fn audited(app: &Path, vault: &Path) {
     assert_eq!(by_app("backup.create"), 1);
     assert_eq!(by_app("recovery.create"), 1);
     assert_eq!(by_app("vault.remember"), 1);
+    assert_eq!(
+        by_app("vault.reauth_failed"),
+        1,
+        "the wrong passphrase given for the backup"
+    );
+    assert_eq!(by_app("review.export"), 3, "md, csv, html");
+    assert_eq!(
+        by_app("incident.export"),
+        3,
+        "the summary copied, two reports"
+    );
     assert_eq!(
         by_app("secret.copy"),
         5,

@@ -148,7 +148,8 @@ export const ipc = {
   revealSecret: (id: string, field: string, newKey = false) =>
     call<RevealedSecret>("reveal_secret", { id, field, newKey }),
   getSettings: () => call<Settings>("get_settings"),
-  saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+  /** `current`: the vault passphrase, needed only to change where automatic backups go or to whom. */
+  saveSettings: (settings: Settings, current: string | null = null) => call<Settings>("save_settings", { settings, current }),
   listPlatforms: () => call<Platform[]>("list_platforms"),
   listPermissions: () => call<PermissionInfo[]>("list_permissions"),
   noteActivity: () => call<void>("note_activity"),
@@ -181,16 +182,16 @@ export const ipc = {
   /** Writes the report into the Downloads folder; returns its path. */
   exportReview: (id: string, format: "md" | "csv" | "html") => call<string>("export_review", { id, format }),
   backupStatus: () => call<BackupStatus>("backup_status"),
-  /** `recipients`: age public keys; empty → the passphrase (with its confirmation). */
-  createBackup: (folder: string, passphrase: string, confirm: string, recipients: string[]) =>
-    call<BackupDone>("create_backup", { folder, passphrase, confirm, recipients }),
+  /** `recipients`: age public keys; empty → the passphrase (with its confirmation). `current`: the vault passphrase, checked now. */
+  createBackup: (folder: string, passphrase: string, confirm: string, recipients: string[], current: string) =>
+    call<BackupDone>("create_backup", { folder, passphrase, confirm, recipients, current }),
   verifyBackup: (file: string, passphrase: string) => call<BackupSummary>("verify_backup", { file, passphrase }),
   restoreBackup: (file: string, passphrase: string, folder: string, newPassphrase: string, confirm: string) =>
     call<BackupSummary>("restore_backup", { file, passphrase, folder, newPassphrase, confirm }),
   /** Returned once: shown to be written down, kept nowhere. */
-  createRecoveryCode: () => call<NewRecoveryCode>("create_recovery_code"),
+  createRecoveryCode: (current: string) => call<NewRecoveryCode>("create_recovery_code", { current }),
   removeRecoveryCode: () => call<boolean>("remove_recovery_code"),
-  rememberDevice: () => call<void>("remember_device"),
+  rememberDevice: (current: string) => call<void>("remember_device", { current }),
   forgetDevice: () => call<boolean>("forget_device"),
   unlockWithKeyring: () => call<void>("unlock_with_keyring"),
   listIncidents: () => call<IncidentSummary[]>("list_incidents"),

@@ -3,4 +3,10 @@
 /**
  * What a backup holds, in counts (no names, no secrets).
  */
-export type Summary = { created_at: string, schema_version: number, entries: number, secrets: number, reviews: number, incidents: number, audit_rows: number, };
+export type Summary = { created_at: string, schema_version: number, entries: number, secrets: number, reviews: number, incidents: number, audit_rows: number, 
+/**
+ * The audit log's head in the backup (`SEQ:HASH`): an anchor outside
+ * the vault. `keyward audit --verify --expect` it later to prove the
+ * vault's log still holds everything up to it.
+ */
+audit_head: string | null, };
