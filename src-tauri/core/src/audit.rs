@@ -468,6 +468,19 @@ pub fn record(
     Ok(())
 }
 
+/// The keys created, edited, imported or rotated since this session's
+/// unlock (after its `vault.unlock` row): their values were typed in this
+/// session. The leak scan shows no text around their copies.
+pub fn keys_changed_this_session(vault: &Vault) -> Result<std::collections::HashSet<String>> {
+    let mut stmt = vault.conn().prepare(
+        "SELECT DISTINCT entry_id FROM audit
+         WHERE seq > ?1 AND entry_id IS NOT NULL
+           AND action IN ('entry.create', 'entry.edit', 'rotation.step', 'rotation.complete')",
+    )?;
+    let rows = stmt.query_map([vault.session_from() as i64], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
 /// Every row, oldest first.
 pub fn list(vault: &Vault) -> Result<Vec<Record>> {
     let mut stmt = vault.conn().prepare(

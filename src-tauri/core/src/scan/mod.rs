@@ -35,6 +35,20 @@ pub const MIN_SECRET_LEN: usize = 8;
 /// common substrings).
 pub const MIN_ENCODED_LEN: usize = 16;
 
+/// What a copy's preview says when the line around it is withheld.
+///
+/// The preview shows the bytes around a copy. Were that offered for any
+/// stored value, someone at an unlocked window (or a compromised web view)
+/// could store a value they chose — `password`, the start of a line — and
+/// scan any readable file to read what follows it, preview by preview. So
+/// the line around a copy is shown only for values of [`MIN_ENCODED_LEN`]
+/// bytes or more (a real key, not a guessable word) whose key was not
+/// created, edited or rotated since this unlock (the audit log says which):
+/// a value typed in this session finds copies, with their place, but shows
+/// no text around them.
+pub const PREVIEW_WITHHELD: &str =
+    "**** (preview withheld: a short value, or one stored since this unlock)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(
@@ -70,6 +84,9 @@ struct Origin {
     /// Searched for to be reported; otherwise only masked in previews (a
     /// one-key scan must not show another key's secret on the same line).
     reported: bool,
+    /// Whether a copy's preview may show the line around it
+    /// ([`PREVIEW_WITHHELD`] says when not).
+    preview: bool,
 }
 
 /// The secrets to look for, decrypted for the scan only.
@@ -97,6 +114,8 @@ impl Needles {
             wanted.push(inventory::get(vault, k)?.id);
         }
         let mut n = Needles::default();
+        let fresh = crate::audit::keys_changed_this_session(vault)
+            .map_err(|e| Error::Matcher(e.to_string()))?;
         for e in &inventory::list(vault)? {
             let reported = wanted.is_empty() || wanted.contains(&e.id);
             if reported && !wanted.is_empty() {
@@ -104,7 +123,15 @@ impl Needles {
             }
             for field in &e.secret_fields {
                 let value = inventory::take_secret_quietly(vault, &e.id, field.as_str())?;
-                n.add_as(&e.id, &e.label, field.as_str(), value.expose(), reported);
+                let preview = value.len() >= MIN_ENCODED_LEN && !fresh.contains(&e.id);
+                n.push_value(
+                    &e.id,
+                    &e.label,
+                    field.as_str(),
+                    value.expose(),
+                    reported,
+                    preview,
+                );
             }
         }
         if n.is_empty() {
@@ -135,6 +162,18 @@ impl Needles {
     }
 
     fn add_as(&mut self, key_id: &str, label: &str, field: &str, value: &[u8], reported: bool) {
+        self.push_value(key_id, label, field, value, reported, true);
+    }
+
+    fn push_value(
+        &mut self,
+        key_id: &str,
+        label: &str,
+        field: &str,
+        value: &[u8],
+        reported: bool,
+        preview: bool,
+    ) {
         if value.len() < MIN_SECRET_LEN {
             if reported {
                 self.too_short.push((key_id.to_owned(), field.to_owned()));
@@ -150,6 +189,7 @@ impl Needles {
             field: field.to_owned(),
             encoding,
             reported,
+            preview,
         };
         let mut push = |bytes: Zeroizing<Vec<u8>>, encoding: Encoding| {
             match self.patterns.iter().position(|p| **p == *bytes) {
@@ -749,14 +789,18 @@ impl Scanner {
                     // In a later read the first bytes may end a short value
                     // begun in the last one: the preview starts after them.
                     let floor = if base > 0 { start.min(GRAM - 1) } else { 0 };
-                    let shown = preview(
-                        hay,
-                        (floor, end.max(safe_end)),
-                        start,
-                        end,
-                        &ranges,
-                        &self.needles.masks,
-                    );
+                    let shown = if self.needles.origins[needle].preview {
+                        preview(
+                            hay,
+                            (floor, end.max(safe_end)),
+                            start,
+                            end,
+                            &ranges,
+                            &self.needles.masks,
+                        )
+                    } else {
+                        PREVIEW_WITHHELD.to_owned()
+                    };
                     hits.push((base + start as u64, needle, shown));
                 }
                 if note.is_some() {

@@ -400,15 +400,19 @@ impl RecoveryCode {
         &self.0
     }
 
-    /// The code in groups of six after its prefix, for writing down.
-    pub fn grouped(&self) -> String {
+    /// The code in groups of six after its prefix, for writing down; built
+    /// in one wiped buffer (no stray copies of the groups).
+    pub fn grouped(&self) -> Zeroizing<String> {
         let rest = self.0.strip_prefix("AGE-SECRET-KEY-1").unwrap_or(&self.0);
-        let groups: Vec<String> = rest
-            .as_bytes()
-            .chunks(6)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect();
-        format!("AGE-SECRET-KEY-1 {}", groups.join(" "))
+        let mut out = Zeroizing::new(String::with_capacity(self.0.len() * 2));
+        out.push_str("AGE-SECRET-KEY-1");
+        for (i, c) in rest.chars().enumerate() {
+            if i % 6 == 0 {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
     }
 }
 
@@ -447,6 +451,8 @@ pub struct Vault {
     /// Set while a rekey moves the vault away from this session's
     /// identity: `audit.head` is then the new one's to write.
     retired: std::cell::Cell<bool>,
+    /// The audit log's last entry when this session began (its unlock row).
+    session_from: u64,
     origin: Origin,
 }
 
@@ -701,10 +707,15 @@ impl Vault {
             anchor_key,
             anchored: std::cell::RefCell::new(None),
             retired: std::cell::Cell::new(false),
+            session_from: 0,
             origin,
         };
         vault.repair_pub_file();
         vault.ingest_failed_unlocks_and_record_unlock(now)?;
+        vault.session_from = audit::head_conn(&vault.conn)
+            .ok()
+            .flatten()
+            .map_or(0, |h| h.seq);
         // Best effort: a vault directory that cannot take it fails louder
         // at the next write anyway.
         let _ = vault.write_anchor();
@@ -881,9 +892,10 @@ impl Vault {
         Ok(())
     }
 
-    /// Makes a new recovery code (replacing any earlier one, which stops
-    /// working): `recovery.key` holds the identity encrypted to it. The code
-    /// is returned once, to be written down; Keyward keeps only its public half.
+    /// Makes a new recovery code: `recovery.key` is replaced by the identity
+    /// encrypted to it (a copy of the old file still opens with the old code
+    /// until [`Vault::rekey`]). The code is returned once, to be written
+    /// down; Keyward keeps only its public half.
     pub fn create_recovery_code(
         &mut self,
         _proof: Reauth,
@@ -959,7 +971,8 @@ impl Vault {
         Ok(self.identity.to_keyring_text())
     }
 
-    /// Deletes `recovery.key`: the written-down code no longer opens anything.
+    /// Deletes `recovery.key`. A copy kept elsewhere still opens the vault
+    /// with its code until the identity is rotated ([`Vault::rekey`]).
     pub fn remove_recovery_code(&mut self, now: OffsetDateTime) -> Result<bool> {
         let path = self.dir.recovery_path();
         if !path.exists() {
@@ -1012,6 +1025,10 @@ impl Vault {
 
     pub fn dir(&self) -> &VaultDir {
         &self.dir
+    }
+    /// The audit log's last entry when this session began.
+    pub fn session_from(&self) -> u64 {
+        self.session_from
     }
     pub fn origin(&self) -> Origin {
         self.origin

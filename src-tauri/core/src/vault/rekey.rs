@@ -48,6 +48,9 @@ pub struct Rekeyed {
     pub vault: Vault,
     /// The new recovery code, shown once, if one was asked for.
     pub recovery_code: Option<RecoveryCode>,
+    /// The new identity as the OS keyring keeps it: for the front end to
+    /// replace a remembered entry (the old one opens nothing now).
+    pub keyring_text: Zeroizing<String>,
 }
 
 impl std::fmt::Debug for Rekeyed {
@@ -226,9 +229,11 @@ impl Vault {
         } else {
             None
         };
+        let keyring_text = vault.identity.to_keyring_text();
         Ok(Rekeyed {
             vault,
             recovery_code,
+            keyring_text,
         })
     }
 }

@@ -310,3 +310,66 @@ fn a_copy_of_a_key_that_can_withdraw_is_critical_and_revoked_keys_raise_nothing(
     inventory::set_status(&mut vault, &id, inventory::Status::Revoked, NOW).unwrap();
     assert!(leak_findings(&vault, NOW).is_empty());
 }
+
+/// The leak scan is no file reader: the line around a copy is shown only
+/// for long values stored before this unlock.
+#[test]
+fn previews_show_no_text_around_values_typed_in_this_session_or_short_ones() {
+    use keyward_core::scan::PREVIEW_WITHHELD;
+    let (fx, mut vault) = Fixture::new();
+    // Someone at the unlocked window stores a value they chose: a word
+    // that starts the line they want to read.
+    let guessed = add_key(&mut vault, "Kraken", "probe", b"password=");
+    let a = add_key(&mut vault, "binance", "Bot A", A);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(
+        root.join("victim.conf"),
+        [
+            b"password=hunter2-the-real-one\nA=".as_slice(),
+            A,
+            b" # bot\n",
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let shown = |r: &Report, key: &str| -> Vec<String> {
+        r.matches
+            .iter()
+            .filter(|m| m.key_id == key)
+            .map(|m| m.preview.clone())
+            .collect()
+    };
+    let report = scan(&vault, &[], &root);
+    assert_eq!(shown(&report, &guessed), [PREVIEW_WITHHELD]);
+    assert_eq!(
+        shown(&report, &a),
+        [PREVIEW_WITHHELD],
+        "stored this session"
+    );
+    for m in &report.matches {
+        assert!(!m.preview.contains("hunter2"), "{}", m.preview);
+    }
+    // The next session: the long value stored before it gets its line; the
+    // short one never does.
+    vault.lock().unwrap();
+    let vault = fx.unlock();
+    let report = scan(&vault, &[], &root);
+    assert_eq!(shown(&report, &a), ["A=**** # bot"]);
+    assert_eq!(shown(&report, &guessed), [PREVIEW_WITHHELD]);
+    // Edited in this session: withheld again.
+    let mut vault = vault;
+    inventory::edit(
+        &mut vault,
+        &a,
+        &keyward_core::inventory::Draft {
+            notes: Some("touched".into()),
+            ..Default::default()
+        },
+        inventory::SecretChanges::default(),
+        NOW,
+    )
+    .unwrap();
+    let report = scan(&vault, &[], &root);
+    assert_eq!(shown(&report, &a), [PREVIEW_WITHHELD]);
+}
