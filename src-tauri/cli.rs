@@ -251,6 +251,18 @@ enum Command {
         #[command(subcommand)]
         command: review::ReviewCommand,
     },
+    /// Move the vault onto a new identity: the database re-encrypted,
+    /// every secret resealed, vault.key rewrapped, the recovery code and
+    /// the keyring entry replaced (or removed). Afterwards no old copy of
+    /// vault.key, recovery.key or the keyring entry opens the vault. The
+    /// passphrase stays unless KEYWARD_NEW_PASSPHRASE is set or a new one
+    /// is typed at the prompt
+    Rekey {
+        /// Do not make a new recovery code (the old one stops working
+        /// either way)
+        #[arg(long)]
+        no_recovery_code: bool,
+    },
     /// Replace a key's secret fields in one go (the new key is already
     /// deployed and the old one revoked); values from stdin like `add`
     Rotate {
@@ -263,10 +275,13 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum RecoveryCommand {
-    /// Make a new recovery code (an earlier one stops working) and print it
-    /// once: write it down or print it, and keep it away from this computer
+    /// Make a new recovery code and print it once: write it down or print
+    /// it, and keep it away from this computer. recovery.key is replaced;
+    /// an old copy of it still opens the vault with the old code until
+    /// `keyward rekey`
     Create,
-    /// Delete the recovery code: it no longer opens anything
+    /// Delete recovery.key. A copy kept elsewhere still opens the vault
+    /// with its code until `keyward rekey`
     Remove,
     /// Whether this vault has a recovery code
     Status,
@@ -405,6 +420,30 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Stored text as a terminal may show it: control characters (an escape
+/// sequence in a label planted by a crafted backup, a carriage return, a
+/// file name with ESC in it) are written out as `\u{1b}`, not obeyed.
+/// Line breaks and tabs stay when `keep_lines`.
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    safe_with(text, false)
+}
+
+pub(crate) fn safe_with(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let kept = |c: char| keep_lines && matches!(c, '\n' | '\t');
+    if !text.chars().any(|c| c.is_control() && !kept(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && !kept(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn fail(f: Failure) -> ExitCode {
     // One line, whatever the message holds.
     let line = f.0.replace(['\n', '\r'], " ");
@@ -538,6 +577,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
             Ok(())
         }
         Command::Restore { file, identity } => backup::restore(&file, identity.as_deref(), dir),
+        Command::Rekey { no_recovery_code } => rekey(dir, !no_recovery_code),
         Command::Rotate { id, secrets } => {
             let values = read_secrets(&secrets)?;
             let mut vault = unlock(dir)?;
@@ -578,11 +618,11 @@ fn findings(dir: &VaultDir, json: bool) -> Outcome {
             out,
             "{:<8}  {}  {} · {}  {}\n          fix: {}  [{}]",
             f.severity.as_str(),
-            &f.key_id[..8.min(f.key_id.len())],
-            f.platform,
-            f.label,
-            f.message,
-            f.fix,
+            f.key_id.get(..8).unwrap_or(&f.key_id),
+            safe(&f.platform),
+            safe(&f.label),
+            safe(&f.message),
+            safe(&f.fix),
             f.rule
         )?;
     }
@@ -624,10 +664,10 @@ fn due(dir: &VaultDir, within: u32, json: bool) -> Outcome {
             "{}  {:<18}  {:<8}  {} · {}  ({})",
             &keyward_core::timefmt::format(k.due_at)[..10],
             reminders::when_text(k.days_left),
-            &k.id[..8],
-            k.platform,
-            k.label,
-            k.reason
+            k.id.get(..8).unwrap_or(&k.id),
+            safe(&k.platform),
+            safe(&k.label),
+            safe(&k.reason.to_string())
         )?;
     }
     Ok(())
@@ -842,7 +882,7 @@ fn recovery(command: RecoveryCommand, dir: &VaultDir) -> Outcome {
             );
             // The code is the point of this command, like `reveal`'s value.
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", code.grouped())?;
+            writeln!(out, "{}", code.grouped().as_str())?;
             out.flush()?;
             Ok(())
         }
@@ -873,6 +913,7 @@ fn recover(dir: &VaultDir) -> Outcome {
     vault.reset_passphrase(&new, kdf_for_new_key()?, now())?;
     vault.lock()?;
     println!("new passphrase set; the recovery code still works (make a new one with `keyward recovery create`)");
+    eprintln!("note: {REKEY_HINT}");
     Ok(())
 }
 
@@ -992,8 +1033,8 @@ fn list(dir: &VaultDir, json: bool) -> Outcome {
         .map(|e| {
             [
                 e.short_id().to_owned(),
-                clip(&e.platform, 16),
-                clip(&e.label, 36),
+                clip(&safe(&e.platform), 16),
+                clip(&safe(&e.label), 36),
                 e.environment.as_str().to_owned(),
                 e.status.as_str().to_owned(),
                 clip(
@@ -1128,12 +1169,12 @@ fn print_entry(e: &Entry) {
         ("updated", date(Some(e.updated_at))),
     ];
     for (k, v) in rows {
-        println!("{k:<14} {v}");
+        println!("{k:<14} {}", safe(&v));
     }
     if let Some(n) = &e.notes {
         println!("notes:");
         for l in n.lines() {
-            println!("  {l}");
+            println!("  {}", safe_with(l, true));
         }
     }
 }
@@ -1144,8 +1185,8 @@ fn delete(dir: &VaultDir, id: &str, yes: bool) -> Outcome {
     if !yes && std::io::stdin().is_terminal() {
         eprint!(
             "Delete {} / {} ({}) and its secrets? This cannot be undone. [y/N] ",
-            e.platform,
-            e.label,
+            safe(&e.platform),
+            safe(&e.label),
             e.short_id()
         );
         let mut answer = String::new();
@@ -1255,10 +1296,10 @@ fn audit_log(dir: &VaultDir, json: bool, verify: bool, expect: Option<&str>) -> 
             "{:>5}  {}  {:<4} {:<24} {:<8} {}",
             r.seq,
             keyward_core::timefmt::format(r.at),
-            r.origin,
-            r.action,
-            entry,
-            r.detail
+            safe(&r.origin),
+            safe(&r.action),
+            safe(entry),
+            safe(&r.detail.to_string())
         )?;
     }
     Ok(())
@@ -1272,6 +1313,69 @@ fn passwd(dir: &VaultDir) -> Outcome {
     let new = new_passphrase(ENV_NEW_PASSPHRASE)?;
     vault.change_passphrase(&current, &new, kdf, now())?;
     println!("passphrase changed");
+    eprintln!("note: {REKEY_HINT}");
+    Ok(())
+}
+
+/// The hint after a passphrase change or a recovery: the identity did not change.
+const REKEY_HINT: &str = "the vault identity is unchanged: an old copy of vault.key still opens it with the old passphrase; run `keyward rekey` if one may exist";
+
+fn rekey(dir: &VaultDir, recovery_code: bool) -> Outcome {
+    let kdf = kdf_for_new_key()?;
+    ensure_exists(dir)?;
+    let current = passphrase(ENV_PASSPHRASE, "Current passphrase: ")?;
+    let mut vault = Vault::unlock_upgrading(dir, &current, kdf, now(), Origin::Cli)?;
+    let proof = vault.reauthenticate(&current, now())?;
+    let new = if given::has(ENV_NEW_PASSPHRASE) {
+        Some(passphrase(ENV_NEW_PASSPHRASE, "")?)
+    } else if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New passphrase (Enter keeps the current one): ")
+            .map(Passphrase::new)
+            .map_err(|e| Failure(format!("passphrase: could not read it: {e}")))?;
+        if first.expose().is_empty() {
+            None
+        } else {
+            let again = rpassword::prompt_password("Repeat it: ")
+                .map(Passphrase::new)
+                .map_err(|e| Failure(format!("passphrase: could not read it: {e}")))?;
+            if first.expose() != again.expose() {
+                return Err(vault::Error::PassphraseMismatch.into());
+            }
+            Some(first)
+        }
+    } else {
+        None
+    };
+    let remembered = keyring::is_remembered(dir);
+    let done = vault.rekey(proof, &current, new.as_ref(), kdf, recovery_code, now())?;
+    let vault = &done.vault;
+    let keyring_note = if remembered {
+        match keyring::remember(dir, &done.keyring_text) {
+            Ok(()) => "the keyring entry on this device was replaced",
+            Err(e) => {
+                eprintln!("warning: {e}; the keyring entry no longer opens the vault (`keyward forget`, then `keyward remember`)");
+                "the old keyring entry no longer opens the vault"
+            }
+        }
+    } else {
+        "no keyring entry to replace"
+    };
+    refresh_schedule(vault);
+    eprintln!(
+        "new vault identity: the database re-encrypted, every secret resealed, vault.key rewrapped; {keyring_note}. Old copies of vault.key, recovery.key and the keyring entry open nothing now."
+    );
+    if let Some(code) = &done.recovery_code {
+        eprintln!(
+            "Your new recovery code — shown once. Write it down or print it and keep it offline.\n\
+             The old one no longer opens anything."
+        );
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", code.grouped().as_str())?;
+        out.flush()?;
+    } else {
+        eprintln!("no recovery code now (make one with `keyward recovery create`)");
+    }
+    done.vault.lock()?;
     Ok(())
 }
 

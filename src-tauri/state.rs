@@ -156,6 +156,16 @@ impl AppState {
         *v
     }
 
+    /// Takes the unlocked session out (the window sees the vault locked
+    /// meanwhile), for work that consumes the `Vault` (a new identity);
+    /// [`Self::set_unlocked`] puts the new one back.
+    pub fn take_unlocked(&self) -> Option<Box<Unlocked>> {
+        match std::mem::replace(&mut *lock(&self.session), Session::Locked) {
+            Session::Unlocked(u) => Some(u),
+            Session::Locked => None,
+        }
+    }
+
     /// Locks now. Returns whether it was unlocked.
     pub fn lock(&self) -> bool {
         let previous = std::mem::replace(&mut *lock(&self.session), Session::Locked);

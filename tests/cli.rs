@@ -2573,3 +2573,28 @@ fn core_dumps_are_off_from_the_start() {
     let fields: Vec<&str> = core.split_whitespace().collect();
     assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{core}");
 }
+
+#[test]
+fn stored_text_reaches_the_terminal_with_control_characters_escaped() {
+    let kw = Kw::new();
+    kw.add_kraken();
+    // A file name can hold an escape sequence; the leak scan keeps where
+    // it found a copy, and every listing shows that place.
+    let dir = kw._tmp.path().join("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let evil = dir.join("bot\u{1b}]0;owned\u{7}\u{1b}[2J.env");
+    std::fs::write(&evil, format!("KEY={}\n", SECRETS[1])).unwrap();
+    let out = kw.run(&["scan", dir.to_str().unwrap()], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+    }
+    let out = kw.run(&["findings"], "");
+    out.ok();
+    assert!(out.stdout.contains("leak.copy"), "{}", out.stdout);
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+    assert!(out.stdout.contains("\\u{1b}]0;owned"), "{:?}", out.stdout);
+}

@@ -8,7 +8,7 @@ use clap::{ArgGroup, Subcommand};
 use keyward_core::incident::{self, report, Incident, Opening, StepId, StepInput, StepState};
 use keyward_core::{timefmt, VaultDir};
 
-use super::{now, refresh_schedule, unlock, Failure, Outcome};
+use super::{now, refresh_schedule, safe, safe_with, unlock, Failure, Outcome};
 
 #[derive(Subcommand, Debug)]
 pub(super) enum IncidentCommand {
@@ -185,7 +185,7 @@ pub(super) fn run(command: IncidentCommand, dir: &VaultDir) -> Outcome {
                         (None, Some(s)) => format!("open, at {}", s.as_str()),
                         (None, None) => "open".into(),
                     },
-                    i.keys.join(", ")
+                    safe(&i.keys.join(", "))
                 )?;
             }
             Ok(())
@@ -212,7 +212,10 @@ pub(super) fn run(command: IncidentCommand, dir: &VaultDir) -> Outcome {
         }
         IncidentCommand::Summary { id } => {
             let mut vault = unlock(dir)?;
-            print!("{}", incident::export_summary(&mut vault, &id, now())?);
+            print!(
+                "{}",
+                safe_with(&incident::export_summary(&mut vault, &id, now())?, true)
+            );
             Ok(())
         }
     }
@@ -242,8 +245,8 @@ fn show(i: &Incident) -> Outcome {
             out,
             "  key {}  {} · {}  ({})",
             short(&k.entry_id),
-            k.key.platform,
-            k.key.label,
+            safe(&k.key.platform),
+            safe(&k.key.label),
             k.status_now.as_deref().unwrap_or("deleted")
         )?;
     }
@@ -257,7 +260,7 @@ fn show(i: &Incident) -> Outcome {
             s.at.map(timefmt::format).unwrap_or_default(),
             s.note
                 .as_deref()
-                .map(|n| format!("  — {}", n.replace('\n', " ")))
+                .map(|n| format!("  — {}", safe(&n.replace('\n', " "))))
                 .unwrap_or_default()
         )?;
     }
@@ -271,8 +274,8 @@ fn show(i: &Incident) -> Outcome {
                 out,
                 "  {}  {} · {}",
                 short(&r.entry_id),
-                r.platform,
-                r.label
+                safe(&r.platform),
+                safe(&r.label)
             )?;
         }
     }

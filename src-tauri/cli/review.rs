@@ -7,7 +7,7 @@ use clap::Subcommand;
 use keyward_core::review::{self, report, Checks, Decision, Detail, Review, Scope};
 use keyward_core::{timefmt, VaultDir};
 
-use super::{now, refresh_schedule, unlock, Failure, Outcome};
+use super::{now, refresh_schedule, safe, unlock, Failure, Outcome};
 
 #[derive(Subcommand, Debug)]
 pub(super) enum ReviewCommand {
@@ -232,7 +232,7 @@ pub(super) fn run(command: ReviewCommand, dir: &VaultDir) -> Outcome {
             let mut out = std::io::stdout().lock();
             for f in &list {
                 let label = keyward_core::inventory::get(&vault, &f.entry_id)
-                    .map(|e| format!("{} · {}", e.platform, e.label))
+                    .map(|e| format!("{} · {}", safe(&e.platform), safe(&e.label)))
                     .unwrap_or_else(|_| "(deleted)".into());
                 writeln!(
                     out,
@@ -276,10 +276,10 @@ fn line(r: &Review) -> String {
         "{}  {}  {}  {} key(s)  {}  ({})",
         short(&r.id),
         &timefmt::format(r.started_at)[..10],
-        r.reviewer,
+        safe(&r.reviewer),
         r.total,
         state,
-        r.scope
+        safe(&r.scope)
     )
 }
 
@@ -292,13 +292,13 @@ fn show(d: &Detail) -> Outcome {
             "{:>3}. {}  {} · {}  {} finding(s)  {}{}",
             i.position + 1,
             short(&i.entry_id),
-            i.key.platform,
-            i.key.label,
+            safe(&i.key.platform),
+            safe(&i.key.label),
             i.key.findings.len(),
             i.decision.map_or("undecided", Decision::as_str),
             i.note
                 .as_deref()
-                .map(|n| format!(" — {}", n.replace('\n', " ")))
+                .map(|n| format!(" — {}", safe(&n.replace('\n', " "))))
                 .unwrap_or_default()
         )?;
     }

@@ -227,11 +227,9 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
     Ok(report)
 }
 
-/// A file name may hold terminal control sequences: shown as `?`.
+/// A file name may hold terminal control sequences: shown escaped.
 fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    super::safe(s).into_owned()
 }
 
 /// A file staged for the next commit: its path from the repository's top

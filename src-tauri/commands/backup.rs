@@ -242,11 +242,25 @@ pub async fn restore_backup(
     .await
 }
 
-/// A new recovery code, returned once to be written down.
-#[derive(Debug, Serialize, TS)]
+/// A new recovery code, returned once to be written down. Its `Debug`
+/// says nothing and it is wiped when dropped (what Tauri's IPC keeps of
+/// its JSON text is out of our hands).
+#[derive(Serialize, TS)]
 pub struct NewRecoveryCode {
     /// `AGE-SECRET-KEY-1 XXXXXX …`, in groups for writing down.
     pub grouped: String,
+}
+
+impl std::fmt::Debug for NewRecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewRecoveryCode([redacted])")
+    }
+}
+
+impl Drop for NewRecoveryCode {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.grouped);
+    }
 }
 
 /// A new recovery code (replacing any earlier one); `current`: the vault's
@@ -261,7 +275,7 @@ pub async fn create_recovery_code(
         let proof = reauth(&mut u.vault, check)?;
         let code = u.vault.create_recovery_code(proof, now())?;
         Ok(NewRecoveryCode {
-            grouped: code.grouped(),
+            grouped: code.grouped().to_string(),
         })
     })
 }
@@ -315,4 +329,54 @@ pub async fn unlock_with_keyring(state: State<'_, AppState>) -> IpcResult<()> {
     let _ = state.apply_desktop_settings(&settings);
     state.set_unlocked(vault, settings);
     Ok(())
+}
+
+/// Moves the vault onto a new identity (`keyward rekey`): the database
+/// re-encrypted, every secret resealed, vault.key rewrapped, the keyring
+/// entry replaced if there is one; a new recovery code returned once when
+/// asked for (otherwise there is none afterwards). `current`: the vault's
+/// passphrase, checked now; it stays the passphrase.
+#[tauri::command]
+pub async fn rekey_vault(
+    state: State<'_, AppState>,
+    current: String,
+    new_recovery_code: bool,
+) -> IpcResult<Option<NewRecoveryCode>> {
+    let check = confirm(&state, current.clone()).await?;
+    let proof = state.with_unlocked(|u| reauth(&mut u.vault, check))?;
+    let taken = state.take_unlocked().ok_or_else(IpcError::locked)?;
+    let current = Passphrase::new(current);
+    let dir = state.dir.clone();
+    let result = blocking(move || {
+        let crate::state::Unlocked {
+            vault, settings, ..
+        } = *taken;
+        let done = vault.rekey(
+            proof,
+            &current,
+            None,
+            KdfParams::default(),
+            new_recovery_code,
+            now(),
+        )?;
+        if keyring::is_remembered(&dir) {
+            keyring::remember(&dir, &done.keyring_text)
+                .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+        }
+        Ok((done, settings))
+    })
+    .await;
+    // A failed rekey leaves the old vault as it was, closed: unlock again.
+    let (done, settings) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            state.changed();
+            return Err(e);
+        }
+    };
+    let code = done.recovery_code.as_ref().map(|c| NewRecoveryCode {
+        grouped: c.grouped().to_string(),
+    });
+    state.set_unlocked(done.vault, settings);
+    Ok(code)
 }

@@ -3,6 +3,7 @@
 //! capabilities/main.json. Secrets never travel from Rust to the window
 //! except through `reveal_secret`.
 
+pub mod audit;
 pub mod backup;
 pub mod findings;
 pub mod incident;

@@ -76,6 +76,14 @@ impl std::fmt::Debug for RevealedSecret {
     }
 }
 
+/// Wiped once serialised for the window (Tauri's JSON text of it, and the
+/// page's copy, are out of our hands; the page drops it after 30 s).
+impl Drop for RevealedSecret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.value);
+    }
+}
+
 pub const REVEAL_SECONDS: u32 = 30;
 
 #[tauri::command]

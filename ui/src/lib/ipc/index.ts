@@ -36,6 +36,7 @@ import type { Item } from "./bindings/Item";
 import type { BackupStatus } from "./bindings/BackupStatus";
 import type { BackupDone } from "./bindings/BackupDone";
 import type { NewRecoveryCode } from "./bindings/NewRecoveryCode";
+import type { AuditStatus } from "./bindings/AuditStatus";
 import type { Summary as BackupSummary } from "./bindings/Summary";
 import type { Incident } from "./bindings/Incident";
 import type { IncidentStep } from "./bindings/IncidentStep";
@@ -69,6 +70,7 @@ export type {
   BackupDone,
   BackupSummary,
   NewRecoveryCode,
+  AuditStatus,
   Incident,
   IncidentStep,
   IncidentStepId,
@@ -194,6 +196,12 @@ export const ipc = {
   rememberDevice: (current: string) => call<void>("remember_device", { current }),
   forgetDevice: () => call<boolean>("forget_device"),
   unlockWithKeyring: () => call<void>("unlock_with_keyring"),
+  /** A new vault identity; the new recovery code (shown once) when asked for. `current`: the vault passphrase. */
+  rekeyVault: (current: string, newRecoveryCode: boolean) => call<NewRecoveryCode | null>("rekey_vault", { current, newRecoveryCode }),
+  /** Walks the audit chain; its head (`SEQ:HASH`). */
+  auditStatus: () => call<AuditStatus>("audit_status"),
+  /** Proves the log still holds `expect` (`SEQ:HASH` from a report or a backup). */
+  verifyAuditHead: (expect: string) => call<AuditStatus>("verify_audit_head", { expect }),
   listIncidents: () => call<IncidentSummary[]>("list_incidents"),
   getIncident: (id: string) => call<Incident>("get_incident", { id }),
   /** `suspectedAt`: `YYYY-MM-DD` or RFC 3339; `source`: how it was noticed. */
