@@ -35,6 +35,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::backup::BackupDone::export_all(&cfg)?;
     crate::commands::backup::NewRecoveryCode::export_all(&cfg)?;
     crate::commands::audit::AuditStatus::export_all(&cfg)?;
+    crate::commands::backup::Rekeyed::export_all(&cfg)?;
     keyward_core::scan::Match::export_all(&cfg)?;
     keyward_core::scan::Skipped::export_all(&cfg)?;
     keyward_core::scan::copies::Copy::export_all(&cfg)?;

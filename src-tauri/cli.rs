@@ -445,9 +445,10 @@ pub(crate) fn safe_with(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, st
 }
 
 fn fail(f: Failure) -> ExitCode {
-    // One line, whatever the message holds.
+    // One line, whatever the message holds, and nothing a terminal obeys
+    // (a message may quote a file's content or name).
     let line = f.0.replace(['\n', '\r'], " ");
-    eprintln!("error: {line}");
+    eprintln!("error: {}", safe(&line));
     ExitCode::from(1)
 }
 
@@ -1364,6 +1365,9 @@ fn rekey(dir: &VaultDir, recovery_code: bool) -> Outcome {
     eprintln!(
         "new vault identity: the database re-encrypted, every secret resealed, vault.key rewrapped; {keyring_note}. Old copies of vault.key, recovery.key and the keyring entry open nothing now."
     );
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
     if let Some(code) = &done.recovery_code {
         eprintln!(
             "Your new recovery code — shown once. Write it down or print it and keep it offline.\n\

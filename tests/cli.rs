@@ -2598,3 +2598,158 @@ fn stored_text_reaches_the_terminal_with_control_characters_escaped() {
     assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
     assert!(out.stdout.contains("\\u{1b}]0;owned"), "{:?}", out.stdout);
 }
+
+#[test]
+fn rekey_leaves_old_copies_of_the_key_files_opening_nothing() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let code = kw.run(&["recovery", "create"], "");
+    let old_code = code.ok().stdout.trim().to_owned();
+    let old_key = std::fs::read(kw.vault.join("vault.key")).unwrap();
+    let old_recovery = std::fs::read(kw.vault.join("recovery.key")).unwrap();
+    let head_before = kw
+        .run(&["audit", "--head"], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+
+    let out = kw.run(&["rekey"], "");
+    out.ok();
+    assert!(out.stderr.contains("new vault identity"), "{}", out.stderr);
+    let new_code = out.stdout.trim().to_owned();
+    assert!(new_code.starts_with("AGE-SECRET-KEY-1 "), "{new_code}");
+    assert_ne!(new_code, old_code);
+    // Same passphrase; the secret unchanged; the old head still proven.
+    let v = kw.run(&["reveal", &id, "api_secret"], "");
+    assert_eq!(v.ok().stdout, SECRETS[1]);
+    kw.run(&["audit", "--verify", "--expect", &head_before], "")
+        .ok();
+    // The old vault.key put back, with the old passphrase: opens nothing.
+    let new_key = std::fs::read(kw.vault.join("vault.key")).unwrap();
+    std::fs::write(kw.vault.join("vault.key"), &old_key).unwrap();
+    kw.run(&["list"], "").refused("vault.db is damaged");
+    std::fs::write(kw.vault.join("vault.key"), &new_key).unwrap();
+    // The old recovery.key with the old code: opens nothing either.
+    std::fs::write(kw.vault.join("recovery.key"), &old_recovery).unwrap();
+    kw.run_env(
+        &["recover"],
+        &[(
+            "KEYWARD_NEW_PASSPHRASE",
+            Some("copper meadow lantern 19 orbit"),
+        )],
+        &format!("{old_code}\n"),
+    )
+    .refused("vault.db is damaged");
+    // A new passphrase with it, and no recovery code.
+    let out = kw.run_env(
+        &["rekey", "--no-recovery-code"],
+        &[(
+            "KEYWARD_NEW_PASSPHRASE",
+            Some("copper meadow lantern 19 orbit"),
+        )],
+        "",
+    );
+    out.ok();
+    assert!(out.stdout.is_empty(), "no code printed: {}", out.stdout);
+    assert!(!kw.vault.join("recovery.key").exists());
+    kw.run(&["list"], "").refused("wrong passphrase");
+    kw.run_env(
+        &["list"],
+        &[("KEYWARD_PASSPHRASE", Some("copper meadow lantern 19 orbit"))],
+        "",
+    )
+    .ok();
+}
+
+#[test]
+fn passwd_says_the_identity_did_not_change() {
+    let kw = Kw::new();
+    let out = kw.run_env(
+        &["passwd"],
+        &[(
+            "KEYWARD_NEW_PASSPHRASE",
+            Some("copper meadow lantern 19 orbit"),
+        )],
+        "",
+    );
+    out.ok();
+    assert!(out.stderr.contains("run `keyward rekey`"), "{}", out.stderr);
+}
+
+#[test]
+fn the_audit_head_is_printed_and_proven_and_a_rollback_is_refused() {
+    let kw = Kw::new();
+    kw.add_kraken();
+    let head = kw
+        .run(&["audit", "--head"], "")
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let (seq, hash) = head.split_once(':').unwrap();
+    assert!(seq.parse::<u64>().is_ok() && hash.len() == 64, "{head}");
+    kw.run(&["audit", "--verify", "--expect", "12:xyz"], "")
+        .refused("head: expected SEQ:HASH");
+    kw.run(&["audit", "--expect", &head], "").usage_error();
+    let out = kw.run(&["audit", "--verify", "--expect", &head, "--json"], "");
+    let v: serde_json::Value = serde_json::from_str(&out.ok().stdout).unwrap();
+    assert_eq!(v["holds"], head.as_str());
+    // vault.db put back alone (an older copy): refused at unlock, named.
+    let db = kw.vault.join("vault.db");
+    let old_db = std::fs::read(&db).unwrap();
+    kw.add_kraken();
+    std::fs::write(&db, &old_db).unwrap();
+    kw.run(&["list"], "")
+        .refused("vault.db was rolled back or replaced: its audit log is shorter");
+    // Kept on purpose: accepted, recorded, and the old head still holds.
+    let out = kw.run(&["audit", "--accept-rollback"], "");
+    assert!(
+        out.ok().stdout.starts_with("accepted and recorded"),
+        "{}",
+        out.stdout
+    );
+    kw.run(&["list"], "").ok();
+    let log = kw.run(&["audit", "--json"], "");
+    assert!(log.ok().stdout.contains("audit.rollback_accepted"));
+    kw.run(&["audit", "--verify", "--expect", &head], "").ok();
+    // A head the log never had.
+    let other = format!("{seq}:{}", "0".repeat(64));
+    kw.run(&["audit", "--verify", "--expect", &other], "")
+        .refused("rolled back or rewritten");
+}
+
+#[test]
+fn files_to_read_are_refused_when_not_small_regular_files() {
+    let kw = Kw::new();
+    let fifo = kw._tmp.path().join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let big = kw._tmp.path().join("big.age");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    let backup_pass = [(
+        "KEYWARD_BACKUP_PASSPHRASE",
+        Some("harbour violet engine 73 quartz"),
+    )];
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        let p = path.to_str().unwrap();
+        kw.run_env(&["backup", "verify", p], &backup_pass, "")
+            .refused("not a regular file");
+        kw.run(&["import", p, "--format", "csv"], "")
+            .refused("not a regular file");
+    }
+    kw.run_env(
+        &["backup", "verify", big.to_str().unwrap()],
+        &backup_pass,
+        "",
+    )
+    .refused("larger than 1 GiB");
+    kw.run(&["import", big.to_str().unwrap(), "--format", "csv"], "")
+        .refused("larger than 32 MiB");
+}

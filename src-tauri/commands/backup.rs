@@ -341,7 +341,7 @@ pub async fn rekey_vault(
     state: State<'_, AppState>,
     current: String,
     new_recovery_code: bool,
-) -> IpcResult<Option<NewRecoveryCode>> {
+) -> IpcResult<Rekeyed> {
     let check = confirm(&state, current.clone()).await?;
     let proof = state.with_unlocked(|u| reauth(&mut u.vault, check))?;
     let taken = state.take_unlocked().ok_or_else(IpcError::locked)?;
@@ -351,7 +351,7 @@ pub async fn rekey_vault(
         let crate::state::Unlocked {
             vault, settings, ..
         } = *taken;
-        let done = vault.rekey(
+        let mut done = vault.rekey(
             proof,
             &current,
             None,
@@ -359,24 +359,40 @@ pub async fn rekey_vault(
             new_recovery_code,
             now(),
         )?;
+        // The rekey stands whatever happens here: said, never an error (the
+        // new recovery code must still reach the window).
         if keyring::is_remembered(&dir) {
-            keyring::remember(&dir, &done.keyring_text)
-                .map_err(|e| IpcError::new(ErrorCode::Internal, e.to_string()))?;
+            if let Err(e) = keyring::remember(&dir, &done.keyring_text) {
+                done.warnings.push(format!(
+                    "the keyring entry could not be replaced ({e}): forget this device and remember it again"
+                ));
+            }
         }
         Ok((done, settings))
     })
     .await;
     // A failed rekey leaves the old vault as it was, closed: unlock again.
-    let (done, settings) = match result {
+    let (mut done, settings) = match result {
         Ok(r) => r,
         Err(e) => {
             state.changed();
             return Err(e);
         }
     };
-    let code = done.recovery_code.as_ref().map(|c| NewRecoveryCode {
-        grouped: c.grouped().to_string(),
-    });
+    let answer = Rekeyed {
+        recovery_code: done.recovery_code.as_ref().map(|c| NewRecoveryCode {
+            grouped: c.grouped().to_string(),
+        }),
+        warnings: std::mem::take(&mut done.warnings),
+    };
     state.set_unlocked(done.vault, settings);
-    Ok(code)
+    Ok(answer)
+}
+
+/// What a new identity gave back: the new recovery code (once), and what
+/// did not work after it took over.
+#[derive(Debug, Serialize, TS)]
+pub struct Rekeyed {
+    pub recovery_code: Option<NewRecoveryCode>,
+    pub warnings: Vec<String>,
 }

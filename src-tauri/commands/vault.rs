@@ -85,7 +85,17 @@ pub async fn unlock_vault(state: State<'_, AppState>, passphrase: String) -> Ipc
             "there is no vault here yet",
         ));
     }
-    let vault = blocking(move || Ok(Vault::unlock(&dir, &passphrase, now(), Origin::App)?)).await?;
+    // A vault.key wrapped below today's work factor is re-wrapped at it.
+    let vault = blocking(move || {
+        Ok(Vault::unlock_upgrading(
+            &dir,
+            &passphrase,
+            keyward_core::KdfParams::default(),
+            now(),
+            Origin::App,
+        )?)
+    })
+    .await?;
     let settings = settings::load(&vault)?;
     // Autostart follows the vault's setting; failing to write it must not
     // keep the user out of their keys.

@@ -5,6 +5,10 @@
 //! any decrypted secret to disk in the clear. A non-dumpable process also
 //! cannot be attached to with ptrace by other processes of the same user,
 //! and its `/proc/PID/mem` and `/proc/PID/environ` become root's only.
+//! This process holds the vault; WebKitGTK's web and network processes are
+//! programs of their own (exec makes them dumpable again, and we do not
+//! control them): they hold the page, which sees a secret only while it is
+//! revealed.
 //!
 //! What we cannot wipe: WebKit's JavaScript heap keeps a revealed value
 //! until its garbage collector reuses the memory, Tauri's IPC keeps the

@@ -19,34 +19,11 @@ pub fn os_user() -> Option<String> {
         .find(|u| !u.is_empty())
 }
 
-/// Writes a file readable by its owner only, beside its final place first
-/// and renamed there, so a reader never sees half of it.
+/// Writes a file readable by its owner only (exports, reports): see
+/// [`keyward_core::fsio::write_private`] — a new file under a random name,
+/// no symlink followed, renamed into place.
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file")
-    })?;
-    let tmp = dir.join(format!(".{}.part", name.to_string_lossy()));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    keyward_core::fsio::write_private(path, bytes)
 }
 
 /// Where backups go unless the user names a folder: Documents/Keyward backups.

@@ -9,8 +9,8 @@
 //! which names the first broken row. Triggers refuse UPDATE and DELETE.
 //!
 //! What this proves, precisely: without the chain key (in the encrypted
-//! database, so only someone who can unlock has it) no row can be changed
-//! or added unnoticed. Someone who *can* unlock can drop the triggers,
+//! database, so only someone who can unlock has it — or a backup, which
+//! holds every secret anyway) no row can be changed or added unnoticed. Someone who *can* unlock can drop the triggers,
 //! delete the tail and re-MAC the head; and anyone can put an older
 //! `vault.db` back. Both leave a log that verifies, so the head is also
 //! anchored outside the database: in `audit.head` beside it (checked at
@@ -468,16 +468,24 @@ pub fn record(
     Ok(())
 }
 
-/// The keys created, edited, imported or rotated since this session's
-/// unlock (after its `vault.unlock` row): their values were typed in this
-/// session. The leak scan shows no text around their copies.
+/// The keys whose values may have been typed since the last unlock with
+/// the passphrase: created, edited, imported or rotated after the newest
+/// `vault.unlock` row made with it. An unlocked window (or a keyring
+/// unlock it can trigger) cannot move that point; only the passphrase
+/// can. The leak scan shows no text around their copies.
 pub fn keys_changed_this_session(vault: &Vault) -> Result<std::collections::HashSet<String>> {
+    let since: i64 = vault.conn().query_row(
+        "SELECT coalesce(max(seq), 0) FROM audit
+         WHERE action = 'vault.unlock' AND json_extract(detail, '$.with') = 'passphrase'",
+        [],
+        |r| r.get(0),
+    )?;
     let mut stmt = vault.conn().prepare(
         "SELECT DISTINCT entry_id FROM audit
          WHERE seq > ?1 AND entry_id IS NOT NULL
            AND action IN ('entry.create', 'entry.edit', 'rotation.step', 'rotation.complete')",
     )?;
-    let rows = stmt.query_map([vault.session_from() as i64], |r| r.get::<_, String>(0))?;
+    let rows = stmt.query_map([since], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 

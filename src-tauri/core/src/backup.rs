@@ -29,7 +29,10 @@ use crate::timefmt;
 use crate::vault::{self, KdfParams, Origin, Vault, VaultDir, SCHEMA_VERSION};
 
 pub const FORMAT: &str = "keyward-backup";
-pub const VERSION: u32 = 1;
+/// 2: the audit chain is keyed (`audit_key` in `meta`) and the document
+/// carries `audit_head`. A build that knows only 1 cannot verify the chain:
+/// it says the backup is newer rather than calling it damaged.
+pub const VERSION: u32 = 2;
 /// A backup's scrypt work factor may demand at most this (2^20: 1 GiB).
 const MAX_LOG_N: u8 = 20;
 /// Backups larger than this are refused before decrypting (a planted file).
@@ -484,7 +487,7 @@ fn parse(doc: &[u8]) -> Result<Doc> {
             e.column()
         ))
     })?;
-    if d.format != FORMAT || d.version != VERSION {
+    if d.format != FORMAT || !(1..=VERSION).contains(&d.version) {
         return Err(Error::NotABackup("unknown format".into()));
     }
     if d.schema_version > SCHEMA_VERSION {
@@ -783,9 +786,19 @@ pub fn restore(
                     })?;
                 }
             }
-            // The audit chain as it was, or no vault at all.
+            // The audit chain as it was, or no vault at all; and the head
+            // the document names is in it.
             audit::verify_conn(tx)
                 .map_err(|e| Error::Invalid(format!("its audit log does not verify: {e}")))?;
+            if let Some(h) = &summary.audit_head {
+                let head: audit::Head = h
+                    .parse()
+                    .map_err(|_| Error::Invalid("audit_head: not SEQ:HASH".into()))?;
+                audit::holds(tx, &head).map_err(|_| {
+                    Error::Invalid("its audit log does not hold the head it names".into())
+                })?;
+            }
+            forget_backup_destinations(tx)?;
             Ok::<(), Error>(())
         },
     )?;
@@ -813,9 +826,46 @@ pub fn restore(
     Ok((vault, summary))
 }
 
+/// Where automatic backups went, and to whom, does not come back with a
+/// restore: a crafted backup could otherwise send every later automatic
+/// backup to its maker's key. The schedule stays; choose the folder and the
+/// recipients again (with the passphrase).
+fn forget_backup_destinations(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    use rusqlite::OptionalExtension;
+    let stored: Option<String> = tx
+        .query_row("SELECT value FROM settings WHERE key = 'app'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(());
+    };
+    let cleaned = match serde_json::from_str::<serde_json::Value>(&stored) {
+        Ok(mut v) => {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("backup_recipients".into(), serde_json::json!([]));
+                o.insert("backup_folder".into(), serde_json::Value::Null);
+            }
+            Some(v.to_string())
+        }
+        // Unreadable settings read as the defaults anyway.
+        Err(_) => None,
+    };
+    match cleaned {
+        Some(c) => tx.execute("UPDATE settings SET value = ?1 WHERE key = 'app'", [c])?,
+        None => tx.execute("DELETE FROM settings WHERE key = 'app'", [])?,
+    };
+    Ok(())
+}
+
 /// Removes a vault this restore made and that failed its final check.
 fn discard(dir: &VaultDir) {
-    for p in [dir.key_path(), dir.pub_path(), dir.schedule_path()] {
+    for p in [
+        dir.key_path(),
+        dir.pub_path(),
+        dir.schedule_path(),
+        dir.anchor_path(),
+    ] {
         let _ = std::fs::remove_file(p);
     }
     let db = dir.db_path();
@@ -920,7 +970,9 @@ fn auto_recipients(vault: &Vault, settings: &crate::settings::Settings) -> Vec<S
 
 pub fn auto_status(vault: &Vault, now: OffsetDateTime) -> Result<AutoStatus> {
     let settings = crate::settings::load(vault)?;
-    let last = last_at(vault)?;
+    // A time after now (a restored backup's, a clock set back) would keep
+    // the next backup from ever being due: taken as no backup at all.
+    let last = last_at(vault)?.filter(|l| *l <= now);
     let p = period(&settings.backup_schedule);
     let next_at = p.map(|p| last.map_or(now, |l| l + p));
     let blocked = (p.is_some() && auto_recipients(vault, &settings).is_empty()).then(|| {

@@ -93,7 +93,7 @@ fn too_large(max: u64) -> io::Error {
 
 /// `4 MiB`, `64 KiB`: sizes in messages.
 pub fn human(bytes: u64) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else if bytes >= 1 << 20 {
         format!("{} MiB", bytes >> 20)
@@ -170,8 +170,10 @@ pub fn create_temp_beside(path: &Path) -> io::Result<(File, PathBuf)> {
             .open(&tmp)
         {
             Ok(f) => {
-                // The umask can only narrow 0600; say it outright anyway.
-                f.set_permissions(fs::Permissions::from_mode(0o600))?;
+                // Made 0600 (the umask can only narrow it); said outright
+                // too where the file system keeps modes. FAT and exFAT
+                // (a USB stick for backups) refuse: not an error there.
+                let _ = f.set_permissions(fs::Permissions::from_mode(0o600));
                 return Ok((f, tmp));
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -205,8 +207,8 @@ pub fn open_append_private(path: &Path) -> io::Result<File> {
 
 /// Makes `dir` (and its parents) if missing, and leaves `dir` itself
 /// readable by its owner only (0700) — also when it existed already. The
-/// mode is set on an open handle, so a link swapped in meanwhile cannot
-/// redirect it.
+/// mode is set on the directory as opened (a link to a directory is
+/// followed: the vault folder may be one).
 pub fn private_dir(dir: &Path) -> io::Result<()> {
     fs::DirBuilder::new()
         .recursive(true)

@@ -40,7 +40,7 @@ pub fn fake_key(i: usize, created: Created) -> (Draft, Vec<SecretInput>) {
         owner: Some(format!("trader{}@desk", i % 12)),
         purpose: Some("automated strategy".into()),
         permissions: Some(perms.iter().map(|p| p.to_string()).collect()),
-        ip_allowlist: Some(if i % 3 == 0 {
+        ip_allowlist: Some(if i.is_multiple_of(3) {
             vec![]
         } else {
             vec![format!("203.0.113.{}", i % 250)]

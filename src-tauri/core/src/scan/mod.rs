@@ -42,10 +42,11 @@ pub const MIN_ENCODED_LEN: usize = 16;
 /// could store a value they chose — `password`, the start of a line — and
 /// scan any readable file to read what follows it, preview by preview. So
 /// the line around a copy is shown only for values of [`MIN_ENCODED_LEN`]
-/// bytes or more (a real key, not a guessable word) whose key was not
-/// created, edited or rotated since this unlock (the audit log says which):
-/// a value typed in this session finds copies, with their place, but shows
-/// no text around them.
+/// bytes or more whose key was not created, edited or rotated since the
+/// last unlock with the passphrase (the audit log says which; a keyring
+/// unlock, which an unlocked window can bring about, does not count): a
+/// value typed into an open window finds copies, with their place, but
+/// shows no text around them until someone types the passphrase.
 pub const PREVIEW_WITHHELD: &str =
     "**** (preview withheld: a short value, or one stored since this unlock)";
 

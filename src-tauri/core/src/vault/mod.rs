@@ -93,6 +93,10 @@ pub enum Error {
         "the vault is open in another Keyward window or command: lock or close it, then try again"
     )]
     InUse,
+    /// A rekey committed (the new identity is the vault's) but a later
+    /// step failed.
+    #[error("the vault has its new identity, but {why}: unlock it again")]
+    RekeyUnfinished { why: String },
     #[error("the disk is full; nothing was changed")]
     DiskFull,
     #[error("the vault is read-only")]
@@ -137,6 +141,25 @@ impl Origin {
     }
 }
 
+/// How a session was opened: the passphrase typed, or an identity from the
+/// keyring or a recovery code. Recorded in the unlock row: the leak scan
+/// shows text around copies only of values stored before a passphrase
+/// unlock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpenedWith {
+    Passphrase,
+    Identity,
+}
+
+impl OpenedWith {
+    fn as_str(self) -> &'static str {
+        match self {
+            OpenedWith::Passphrase => "passphrase",
+            OpenedWith::Identity => "identity",
+        }
+    }
+}
+
 /// The vault directory and the names of its files.
 #[derive(Clone, Debug)]
 pub struct VaultDir {
@@ -170,6 +193,7 @@ impl VaultDir {
     /// Checks that an identity (e.g. remembered in the OS keyring) belongs
     /// to this vault, by its public half in `vault.pub`, before opening.
     pub fn check_identity(&self, identity: &VaultIdentity) -> Result<()> {
+        self.settle_interrupted_rekey()?;
         let stored = self.read_pub().map_err(io("vault.pub"))?;
         if stored.trim() == identity.recipient().to_string() {
             Ok(())
@@ -190,6 +214,7 @@ impl VaultDir {
     /// Opens the vault identity with a recovery code (spaces, line breaks
     /// and case do not matter).
     pub fn recover_identity(&self, code: &RecoveryCode) -> Result<VaultIdentity> {
+        self.settle_interrupted_rekey()?;
         let bytes = match crate::fsio::read_own(&self.recovery_path(), KEY_FILE_MAX) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -532,6 +557,16 @@ impl Vault {
             }
             .into());
         }
+        // No vault here: what an earlier one (or a failed restore) left
+        // beside it must not be taken for this one's.
+        for stale in [
+            dir.anchor_path(),
+            dir.pending_path(),
+            dir.recovery_path(),
+            dir.schedule_path(),
+        ] {
+            let _ = fs::remove_file(stale);
+        }
         let identity = VaultIdentity::generate();
         let wrapped = identity.wrap(passphrase, kdf)?;
 
@@ -587,9 +622,11 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
     ) -> Result<Vault> {
-        dir.settle_interrupted_rekey(passphrase)?;
+        dir.settle_interrupted_rekey()?;
         match dir.unwrap_identity(passphrase) {
-            Ok(identity) => Vault::open(dir, identity, now, origin),
+            Ok(identity) => {
+                Vault::open_checked(dir, identity, now, origin, false, OpenedWith::Passphrase)
+            }
             Err(Error::WrongPassphrase) => {
                 dir.record_failed_unlock(now, origin);
                 Err(Error::WrongPassphrase)
@@ -640,7 +677,7 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
     ) -> Result<Vault> {
-        Vault::open_checked(dir, identity, now, origin, false)
+        Vault::open_checked(dir, identity, now, origin, false, OpenedWith::Identity)
     }
 
     /// Unlocks although `vault.db` and `audit.head` disagree (the user put
@@ -652,7 +689,7 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
     ) -> Result<(Vault, Option<String>)> {
-        dir.settle_interrupted_rekey(passphrase)?;
+        dir.settle_interrupted_rekey()?;
         let identity = dir.unwrap_identity(passphrase)?;
         let anchor_key = identity.anchor_key()?;
         let key = identity.database_key()?;
@@ -660,7 +697,8 @@ impl Vault {
             let conn = store::open(&dir.db_path(), &key, false)?;
             check_anchor(dir, &conn, &anchor_key).err()
         };
-        let mut vault = Vault::open_checked(dir, identity, now, origin, true)?;
+        let mut vault =
+            Vault::open_checked(dir, identity, now, origin, true, OpenedWith::Passphrase)?;
         if let Some(e) = &found {
             audit::record(
                 &mut vault,
@@ -680,7 +718,9 @@ impl Vault {
         now: OffsetDateTime,
         origin: Origin,
         accept_rollback: bool,
+        with: OpenedWith,
     ) -> Result<Vault> {
+        dir.settle_interrupted_rekey()?;
         let key = identity.database_key()?;
         let mut conn = store::open(&dir.db_path(), &key, false)?;
         drop(key);
@@ -689,13 +729,8 @@ impl Vault {
         if !accept_rollback {
             check_anchor(dir, &conn, &anchor_key)?;
         }
-        // Vaults from before the keyed chain: keyed from the next row on,
-        // and from now on an audit.head is expected beside them.
+        // Vaults from before the keyed chain: keyed from the next row on.
         audit::start_keyed_chain(&conn, identity.audit_chain_key()?.expose())?;
-        conn.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('audit_anchored', '1')",
-            [],
-        )?;
         let recipient = identity.recipient();
         let fingerprint_key = identity.fingerprint_key()?;
         let mut vault = Vault {
@@ -711,14 +746,20 @@ impl Vault {
             origin,
         };
         vault.repair_pub_file();
-        vault.ingest_failed_unlocks_and_record_unlock(now)?;
+        vault.ingest_failed_unlocks_and_record_unlock(now, with)?;
         vault.session_from = audit::head_conn(&vault.conn)
             .ok()
             .flatten()
             .map_or(0, |h| h.seq);
-        // Best effort: a vault directory that cannot take it fails louder
-        // at the next write anyway.
-        let _ = vault.write_anchor();
+        // The first audit.head of a vault: from then on one is expected
+        // beside it (set only once it is written, so a failed write never
+        // locks the vault out). Later sessions write it when they end.
+        if !dir.anchor_path().exists() && vault.write_anchor().is_ok() {
+            vault.conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('audit_anchored', '1')",
+                [],
+            )?;
+        }
         Ok(vault)
     }
 
@@ -762,7 +803,11 @@ impl Vault {
     /// its front end, only if it is one of ours) as detail — never as
     /// trusted history. The file is capped ([`PENDING_MAX`]), at most
     /// [`PENDING_ROWS`] records get a row each, and the rest are counted.
-    fn ingest_failed_unlocks_and_record_unlock(&mut self, now: OffsetDateTime) -> Result<()> {
+    fn ingest_failed_unlocks_and_record_unlock(
+        &mut self,
+        now: OffsetDateTime,
+        with: OpenedWith,
+    ) -> Result<()> {
         let pending = self.dir.pending_path();
         let read = match crate::fsio::read_own(&pending, PENDING_MAX) {
             Ok(bytes) => Some(Ok(bytes)),
@@ -847,7 +892,7 @@ impl Vault {
             origin,
             Action::Unlock,
             None,
-            &serde_json::json!({}),
+            &serde_json::json!({ "with": with.as_str() }),
         )?;
         tx.commit()?;
         if read.is_some() {

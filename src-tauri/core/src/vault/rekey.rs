@@ -25,6 +25,15 @@
 //! - `vault.key.rekey` and a new `vault.db`: after it — the next unlock
 //!   finds the new identity opens `vault.db` and finishes the renames.
 //!
+//! Which of those it is, the files alone say — `vault.key.rekey` is written
+//! after `vault.db.rekey` is complete, so with it present, `vault.db.rekey`
+//! still there means "not committed" and gone means "committed" — and
+//! [`VaultDir::settle_interrupted_rekey`] needs no passphrase and opens
+//! nothing to decide (a busy or full disk cannot mislead it). A discard
+//! removes `vault.key.rekey` first, so a discard cut short never looks
+//! committed. `rekey.lock` (an advisory lock) keeps two processes from
+//! rekeying, or rekeying and settling, at once.
+//!
 //! So the vault opens with the old identity or the new one, never neither
 //! (`tests/rekey_crash.rs` kills it at random moments to prove it).
 
@@ -38,7 +47,7 @@ use zeroize::Zeroizing;
 use super::{
     anchor_mac, audit, check_passphrase_strength, create_private_file, crypto, io,
     remove_sqlite_files, store, write_atomically, Action, Error, KdfParams, Reauth, RecoveryCode,
-    Result, Vault, VaultDir, VaultIdentity, ANCHOR_MAGIC, KEY_FILE_MAX,
+    Result, Vault, VaultDir, VaultIdentity, ANCHOR_MAGIC,
 };
 use crate::secret::Passphrase;
 
@@ -51,6 +60,9 @@ pub struct Rekeyed {
     /// The new identity as the OS keyring keeps it: for the front end to
     /// replace a remembered entry (the old one opens nothing now).
     pub keyring_text: Zeroizing<String>,
+    /// What did not work after the new identity took over (the rekey
+    /// itself stands).
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Rekeyed {
@@ -71,41 +83,51 @@ impl VaultDir {
     fn next_anchor_path(&self) -> PathBuf {
         self.root.join("audit.head.rekey")
     }
+    fn next_pub_path(&self) -> PathBuf {
+        self.root.join("vault.pub.rekey")
+    }
 
     /// Settles a rekey a crash interrupted (see the module docs): finishes
-    /// it if its database is in place, else discards its files. Needs the
-    /// passphrase (the old or the new one) to know which identity opens
-    /// `vault.db`. Nothing to do (the usual case) costs one `stat`.
-    pub(crate) fn settle_interrupted_rekey(&self, passphrase: &Passphrase) -> Result<()> {
-        self.remove_stale_temp_files();
-        if !self.next_key_path().exists() {
-            if self.next_db_path().exists() || self.next_anchor_path().exists() {
-                self.discard_rekey();
-            }
+    /// it if its database was renamed into place, else discards its files.
+    /// Decided from which files exist alone. Nothing to do (the usual case)
+    /// costs three `stat`s; every way in (passphrase, keyring, recovery
+    /// code) passes here.
+    pub(crate) fn settle_interrupted_rekey(&self) -> Result<()> {
+        self.remove_stale_temp_files(false);
+        let pending = self.next_key_path().exists()
+            || self.next_db_path().exists()
+            || self.next_anchor_path().exists()
+            || self.next_pub_path().exists();
+        if !pending {
             return Ok(());
         }
-        let next = crate::fsio::read_own(&self.next_key_path(), KEY_FILE_MAX)
-            .ok()
-            .map(|bytes| VaultIdentity::unwrap(&bytes, passphrase));
-        if let Some(Ok(new)) = &next {
-            if opens(self, new) {
-                return self.finish_rekey();
-            }
+        // A rekey running now in another process holds the lock.
+        let _lock = self.rekey_lock()?;
+        // Under the lock no rekey writes: its temporary files are debris.
+        self.remove_stale_temp_files(true);
+        if !self.next_key_path().exists() || self.next_db_path().exists() {
+            // Not complete, or complete but not renamed: never committed.
             self.discard_rekey();
-            return Ok(());
-        }
-        // Not the new passphrase (or an unreadable new key file): if the
-        // old identity still opens vault.db, the rekey never committed.
-        match self.unwrap_identity(passphrase) {
-            Ok(old) if opens(self, &old) => {
-                self.discard_rekey();
-                Ok(())
-            }
-            Ok(_) => Err(Error::WrongPassphrase),
-            Err(e) => Err(e),
+            Ok(())
+        } else {
+            self.finish_rekey()
         }
     }
 
+    /// The advisory lock two rekeys (or a rekey and a settle) share.
+    fn rekey_lock(&self) -> Result<fs::File> {
+        let f = crate::fsio::open_append_private(&self.root.join("rekey.lock"))
+            .map_err(io("rekey.lock"))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::InUse),
+            Err(fs::TryLockError::Error(e)) => Err(io("rekey.lock")(e)),
+        }
+    }
+
+    /// After the commit point: the old recovery file goes (it opens only
+    /// the old identity), then the new anchor and key move into place.
+    /// Each step may already be done (by a crash, or another process).
     fn finish_rekey(&self) -> Result<()> {
         match fs::remove_file(self.recovery_path()) {
             Ok(()) => {}
@@ -115,14 +137,23 @@ impl VaultDir {
         if self.next_anchor_path().exists() {
             fs::rename(self.next_anchor_path(), self.anchor_path()).map_err(io("audit.head"))?;
         }
-        fs::rename(self.next_key_path(), self.key_path()).map_err(io("vault.key"))?;
+        // The new public half first: a remembered (old) identity is then
+        // told apart before anything tries to open vault.db with it.
+        if self.next_pub_path().exists() {
+            fs::rename(self.next_pub_path(), self.pub_path()).map_err(io("vault.pub"))?;
+        }
+        if self.next_key_path().exists() {
+            fs::rename(self.next_key_path(), self.key_path()).map_err(io("vault.key"))?;
+        }
         sync_dir(self);
         Ok(())
     }
 
     /// Temporary files of writes a crash cut short (`.NAME.RANDOM.tmp`, as
-    /// [`crate::fsio::write_private`] names them): never read, removed.
-    fn remove_stale_temp_files(&self) {
+    /// [`crate::fsio::write_private`] names them) older than ten minutes —
+    /// a younger one may be another process's write in flight: never read,
+    /// removed.
+    fn remove_stale_temp_files(&self, rekey_debris: bool) {
         let Ok(entries) = fs::read_dir(self.path()) else {
             return;
         };
@@ -140,25 +171,28 @@ impl VaultDir {
                 ]
                 .iter()
                 .any(|f| name[1..].starts_with(&format!("{f}.")));
-            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+            let of_rekey = rekey_debris && name.contains(".rekey.");
+            let old = of_rekey
+                || e.metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 600);
+            if ours && old && e.file_type().is_ok_and(|t| t.is_file()) {
                 let _ = fs::remove_file(e.path());
             }
         }
     }
 
+    /// Before the commit point: the new files go, `vault.key.rekey` first
+    /// (a discard cut short must never look committed).
     fn discard_rekey(&self) {
-        remove_sqlite_files(&self.next_db_path());
-        let _ = fs::remove_file(self.next_anchor_path());
         let _ = fs::remove_file(self.next_key_path());
+        sync_dir(self);
+        let _ = fs::remove_file(self.next_anchor_path());
+        let _ = fs::remove_file(self.next_pub_path());
+        remove_sqlite_files(&self.next_db_path());
     }
-}
-
-/// Whether `identity`'s database key opens `vault.db` (a first real read).
-fn opens(dir: &VaultDir, identity: &VaultIdentity) -> bool {
-    identity
-        .database_key()
-        .and_then(|k| store::open(&dir.db_path(), &k, false))
-        .is_ok()
 }
 
 fn sync_dir(dir: &VaultDir) {
@@ -188,6 +222,7 @@ impl Vault {
         }
         let dir = self.dir.clone();
         let origin = self.origin;
+        let _rekeying = dir.rekey_lock()?;
         self.write_anchor()?;
         let had_recovery = dir.has_recovery_code();
         lock_out_others(&self.conn)?;
@@ -206,6 +241,11 @@ impl Vault {
                 now,
             )?;
             let wrapped = new.wrap(new_passphrase.unwrap_or(current), kdf)?;
+            write_atomically(
+                &dir.next_pub_path(),
+                format!("{}\n", new.recipient()).as_bytes(),
+            )?;
+            // Last: its presence says every new file is complete.
             write_atomically(&dir.next_key_path(), &wrapped)?;
             Ok::<_, Error>(new)
         })();
@@ -219,21 +259,39 @@ impl Vault {
             }
         };
         // The commit point, still holding the old database's lock.
-        fs::rename(dir.next_db_path(), dir.db_path()).map_err(io("vault.db"))?;
+        if let Err(e) = fs::rename(dir.next_db_path(), dir.db_path()) {
+            dir.discard_rekey();
+            let _ = self.conn.execute_batch("PRAGMA locking_mode = NORMAL;");
+            self.retired.set(false);
+            return Err(io("vault.db")(e));
+        }
         sync_dir(&dir);
         drop(self);
-        dir.finish_rekey()?;
-        let mut vault = Vault::open(&dir, new, now, origin)?;
+        // Committed: from here on the new identity is the vault's, whatever
+        // fails; what does is said, never reported as a failed rekey.
+        let unfinished = |e: Error| Error::RekeyUnfinished { why: e.to_string() };
+        dir.finish_rekey().map_err(unfinished)?;
+        let keyring_text = new.to_keyring_text();
+        let mut vault = Vault::open(&dir, new, now, origin).map_err(unfinished)?;
+        let mut warnings = Vec::new();
         let recovery_code = if new_recovery_code {
-            Some(vault.make_recovery_code(now)?)
+            match vault.make_recovery_code(now) {
+                Ok(code) => Some(code),
+                Err(e) => {
+                    // A recovery.key whose code nobody saw opens nothing useful.
+                    let _ = fs::remove_file(dir.recovery_path());
+                    warnings.push(format!("no new recovery code could be made ({e})"));
+                    None
+                }
+            }
         } else {
             None
         };
-        let keyring_text = vault.identity.to_keyring_text();
         Ok(Rekeyed {
             vault,
             recovery_code,
             keyring_text,
+            warnings,
         })
     }
 }

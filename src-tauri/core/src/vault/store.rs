@@ -234,6 +234,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX leak_copies_open ON leak_copies(entry_id) WHERE resolved_at IS NULL;
     "#,
+    // 6: the audit chain is keyed (an HMAC under `audit_key` in `meta`, from
+    // `audit_keyed_from` on; set by the code when the vault is opened) and
+    // anchored in `audit.head`. No table changes: the version itself tells
+    // an older build, which would append unkeyed links, to keep out.
+    r#"
+    SELECT 1;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -315,7 +315,11 @@ fn hostile_documents_get_a_clear_error_and_no_vault() {
             "not a Keyward backup",
         ),
         (
-            text.replacen("\"version\":1", "\"version\":9", 1),
+            text.replacen(
+                &format!("\"version\":{}", backup::VERSION),
+                "\"version\":9",
+                1,
+            ),
             "newer Keyward",
         ),
         (
@@ -476,6 +480,21 @@ fn a_restore_brings_back_only_the_meta_it_knows() {
     let proof = vault.reauthenticate(&pass(), t(19)).unwrap();
     vault.create_recovery_code(proof, t(19)).unwrap();
     assert!(meta(&vault, "recovery_recipient").is_some());
+    // Where automatic backups go, and to whom: not brought back either.
+    let proof = vault.reauthenticate(&pass(), t(19)).unwrap();
+    let planted = age::x25519::Identity::generate().to_public().to_string();
+    settings::save(
+        &mut vault,
+        Settings {
+            backup_schedule: "daily".into(),
+            backup_recipients: vec![planted],
+            backup_folder: Some("/srv/elsewhere".into()),
+            ..Settings::default()
+        },
+        Some(proof),
+        t(19),
+    )
+    .unwrap();
     let (_tmp, restored) = restore_edited(&vault, |v| {
         v["tables"]["meta"]
             .as_array_mut()
@@ -489,8 +508,13 @@ fn a_restore_brings_back_only_the_meta_it_knows() {
     assert_eq!(meta(&restored, "something_new"), None);
     assert!(meta(&restored, "audit_head").is_some());
     assert!(!restored.dir().has_recovery_code());
+    let kept = settings::load(&restored).unwrap();
+    assert_eq!(kept.backup_schedule, "daily");
+    assert!(kept.backup_recipients.is_empty());
+    assert_eq!(kept.backup_folder, None);
+    // Daily, but nothing to encrypt to until the user says to whom again.
     let auto = backup::auto_status(&restored, t(22)).unwrap();
-    assert!(auto.blocked.is_none() || auto.schedule == "off");
+    assert!(auto.blocked.is_some(), "{auto:?}");
 }
 
 #[test]

@@ -372,4 +372,17 @@ fn previews_show_no_text_around_values_typed_in_this_session_or_short_ones() {
     .unwrap();
     let report = scan(&vault, &[], &root);
     assert_eq!(shown(&report, &a), [PREVIEW_WITHHELD]);
+    // Locking and opening again without the passphrase (the keyring, which
+    // an unlocked window can make happen) does not make it old.
+    vault.lock().unwrap();
+    let identity = fx.dir.unwrap_identity(&pass()).unwrap();
+    let vault =
+        keyward_core::Vault::open(&fx.dir, identity, NOW, keyward_core::Origin::Test).unwrap();
+    let report = scan(&vault, &[], &root);
+    assert_eq!(shown(&report, &a), [PREVIEW_WITHHELD]);
+    // Only the passphrase does.
+    vault.lock().unwrap();
+    let vault = fx.unlock();
+    let report = scan(&vault, &[], &root);
+    assert_eq!(shown(&report, &a), ["A=**** # bot"]);
 }

@@ -282,3 +282,17 @@ fn failed_unlocks_reported_while_locked_are_capped_and_never_trusted_history() {
     let vault = fx.unlock();
     assert!(audit::verify(&vault).is_ok());
 }
+
+#[test]
+fn a_new_vault_ignores_what_an_earlier_one_left_beside_it() {
+    let (fx, vault) = Fixture::new();
+    vault.lock().unwrap();
+    // vault.key and vault.db gone (deleted, or a failed restore's), the
+    // rest left: audit.head, reminders.json.
+    std::fs::remove_file(fx.dir.key_path()).unwrap();
+    std::fs::remove_file(fx.dir.db_path()).unwrap();
+    assert!(fx.dir.anchor_path().exists());
+    let vault = Vault::init(&fx.dir, &pass(), kdf(), NOW, Origin::Test).unwrap();
+    vault.lock().unwrap();
+    fx.unlock().lock().unwrap();
+}

@@ -37,6 +37,7 @@ import type { BackupStatus } from "./bindings/BackupStatus";
 import type { BackupDone } from "./bindings/BackupDone";
 import type { NewRecoveryCode } from "./bindings/NewRecoveryCode";
 import type { AuditStatus } from "./bindings/AuditStatus";
+import type { Rekeyed } from "./bindings/Rekeyed";
 import type { Summary as BackupSummary } from "./bindings/Summary";
 import type { Incident } from "./bindings/Incident";
 import type { IncidentStep } from "./bindings/IncidentStep";
@@ -71,6 +72,7 @@ export type {
   BackupSummary,
   NewRecoveryCode,
   AuditStatus,
+  Rekeyed,
   Incident,
   IncidentStep,
   IncidentStepId,
@@ -197,7 +199,7 @@ export const ipc = {
   forgetDevice: () => call<boolean>("forget_device"),
   unlockWithKeyring: () => call<void>("unlock_with_keyring"),
   /** A new vault identity; the new recovery code (shown once) when asked for. `current`: the vault passphrase. */
-  rekeyVault: (current: string, newRecoveryCode: boolean) => call<NewRecoveryCode | null>("rekey_vault", { current, newRecoveryCode }),
+  rekeyVault: (current: string, newRecoveryCode: boolean) => call<Rekeyed>("rekey_vault", { current, newRecoveryCode }),
   /** Walks the audit chain; its head (`SEQ:HASH`). */
   auditStatus: () => call<AuditStatus>("audit_status"),
   /** Proves the log still holds `expect` (`SEQ:HASH` from a report or a backup). */
