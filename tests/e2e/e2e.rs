@@ -693,7 +693,7 @@ async fn backup(ui: &Ui) -> Step {
     ui.click_xpath("//button[normalize-space()='Back up now']")
         .await?;
     ui.wait_text(".field-error", "wrong passphrase").await?;
-    ui.shot("26a-backup-reauth").await;
+    ui.shot("36-backup-reauth").await;
     ui.clear("#bk-current").await?;
     ui.typ("#bk-current", PASS).await?;
     ui.click_xpath("//button[normalize-space()='Back up now']")
@@ -776,7 +776,7 @@ async fn backup(ui: &Ui) -> Step {
         c.push(second.replace(' ', ""));
     }
     quiet(ui).await?;
-    ui.shot("29-new-identity").await;
+    ui.shot("37-new-identity").await;
     ui.click_xpath("//button[normalize-space()='I have written it down']")
         .await?;
 
@@ -806,7 +806,7 @@ async fn backup(ui: &Ui) -> Step {
     )
     .await?;
     quiet(ui).await?;
-    ui.shot("36-audit-head").await;
+    ui.shot("38-audit-head").await;
     ui.click_xpath("//div[@role='dialog']//footer/button[normalize-space()='Close']")
         .await?;
     ui.gone("div[role=dialog]").await

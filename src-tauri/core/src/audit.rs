@@ -255,32 +255,28 @@ impl ChainKey {
         if row.seq >= self.from {
             row_mac(&self.key, row)
         } else {
-            row_hash(
-                row.seq,
-                row.at,
-                row.origin,
-                row.action,
-                row.entry_id,
-                row.detail,
-                row.prev,
-            )
+            row.sha()
         }
     }
 }
 
-fn link(key: Option<&ChainKey>, row: &RowFields<'_>) -> [u8; 32] {
-    match key {
-        Some(k) => k.link(row),
-        None => row_hash(
-            row.seq,
-            row.at,
-            row.origin,
-            row.action,
-            row.entry_id,
-            row.detail,
-            row.prev,
-        ),
+impl RowFields<'_> {
+    /// The first chain's link: plain SHA-256.
+    fn sha(&self) -> [u8; 32] {
+        row_hash(
+            self.seq,
+            self.at,
+            self.origin,
+            self.action,
+            self.entry_id,
+            self.detail,
+            self.prev,
+        )
     }
+}
+
+fn link(key: Option<&ChainKey>, row: &RowFields<'_>) -> [u8; 32] {
+    key.map_or_else(|| row.sha(), |k| k.link(row))
 }
 
 fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {

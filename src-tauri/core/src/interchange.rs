@@ -291,6 +291,12 @@ fn push(parsed: &mut Parsed, line: usize, draft: Draft, secrets: Vec<SecretInput
 }
 
 /// A CSV file's header and its records with their line numbers.
+///
+/// The records hold the secret cells as the csv crate stores them: one
+/// `String` per record that it gives no mutable access to, so it cannot be
+/// wiped here (it is freed when the parse ends; the file's own bytes are
+/// in wiped memory, and every secret taken from a cell is a wiping
+/// `SecretValue`).
 type Records = (Vec<String>, Vec<(usize, csv::StringRecord)>);
 
 fn records(text: &str) -> Result<Records> {
@@ -512,14 +518,52 @@ fn parse_keepassxc(text: &str) -> Result<Parsed> {
     Ok(parsed)
 }
 
+/// A parsed JSON document whose strings (passwords among them) are wiped
+/// when it is dropped. serde_json's own scratch buffers while parsing are
+/// out of our hands.
+struct WipedJson(serde_json::Value);
+
+impl Drop for WipedJson {
+    fn drop(&mut self) {
+        fn wipe(v: &mut serde_json::Value) {
+            match v {
+                serde_json::Value::String(s) => zeroize::Zeroize::zeroize(s),
+                serde_json::Value::Array(a) => a.iter_mut().for_each(wipe),
+                serde_json::Value::Object(o) => {
+                    o.values_mut().for_each(wipe);
+                }
+                _ => {}
+            }
+        }
+        wipe(&mut self.0);
+    }
+}
+
+/// How much text a JSON value holds, without writing it out again (which
+/// would leave another copy of every password behind).
+fn json_len(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::String(s) => s.len() + 2,
+        serde_json::Value::Array(a) => a.iter().map(json_len).sum::<usize>() + 2,
+        serde_json::Value::Object(o) => {
+            o.iter()
+                .map(|(k, v)| k.len() + 3 + json_len(v))
+                .sum::<usize>()
+                + 2
+        }
+        _ => 8,
+    }
+}
+
 fn parse_bitwarden(text: &str) -> Result<Parsed> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+    let doc = WipedJson(serde_json::from_str(text).map_err(|e| {
         Error::File(format!(
             "not JSON (line {}, column {}): export from Bitwarden as JSON",
             e.line(),
             e.column()
         ))
-    })?;
+    })?);
+    let v = &doc.0;
     if v.get("encrypted").and_then(|e| e.as_bool()) == Some(true) {
         return Err(Error::File(
             "an encrypted Bitwarden export; export it as unencrypted JSON (and delete it afterwards)".into(),
@@ -548,7 +592,7 @@ fn parse_bitwarden(text: &str) -> Result<Parsed> {
     let s = |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_owned();
     for (n, item) in items.iter().enumerate() {
         let line = n + 1; // the item's position in the list
-        if item.to_string().len() > MAX_CELL * 4 {
+        if json_len(item) > MAX_CELL * 4 {
             parsed.rejected.push(Rejected {
                 line,
                 reason: "item is too large".into(),
@@ -568,9 +612,12 @@ fn parse_bitwarden(text: &str) -> Result<Parsed> {
             .and_then(|f| folders.get(f))
             .copied()
             .unwrap_or("");
+        // Copies of secret values are wiped as soon as they are sealed into
+        // a `SecretValue`.
+        let wiped = |v: Option<&serde_json::Value>| zeroize::Zeroizing::new(s(v));
         let mut secrets: Vec<SecretInput> = [
-            secret("api_key", &s(login.and_then(|l| l.get("username")))),
-            secret("api_secret", &s(login.and_then(|l| l.get("password")))),
+            secret("api_key", &wiped(login.and_then(|l| l.get("username")))),
+            secret("api_secret", &wiped(login.and_then(|l| l.get("password")))),
         ]
         .into_iter()
         .flatten()
@@ -585,7 +632,7 @@ fn parse_bitwarden(text: &str) -> Result<Parsed> {
                 .trim()
                 .to_lowercase()
                 .replace([' ', '-'], "_");
-            if let Some(x) = secret(&name, &s(f.get("value"))) {
+            if let Some(x) = secret(&name, &wiped(f.get("value"))) {
                 secrets.push(x);
             }
         }
