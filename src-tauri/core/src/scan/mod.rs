@@ -48,7 +48,7 @@ pub const MIN_ENCODED_LEN: usize = 16;
 /// value typed into an open window finds copies, with their place, but
 /// shows no text around them until someone types the passphrase.
 pub const PREVIEW_WITHHELD: &str =
-    "**** (preview withheld: a short value, or one stored since this unlock)";
+    "**** (preview withheld: a short value, or one stored since the passphrase was last typed)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
