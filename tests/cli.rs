@@ -1832,7 +1832,11 @@ fn hostile_import_files_get_one_clear_line_and_change_nothing() {
     let f = file.to_str().unwrap();
     let try_it = |bytes: &[u8], format: &str, want: &str| {
         std::fs::write(&file, bytes).unwrap();
-        kw.run(&["import", f, "--format", format], "").refused(want);
+        let out = kw.run(&["import", f, "--format", format], "");
+        out.refused(want);
+        for secret in SECRETS {
+            assert!(!out.stderr.contains(secret), "{}", out.stderr);
+        }
         assert!(kw.list_json().is_empty());
     };
     try_it(
@@ -1846,6 +1850,13 @@ fn hostile_import_files_get_one_clear_line_and_change_nothing() {
         "file: column 'password' is not a Keyward column",
     );
     try_it(b"label\nbot\n", "csv", "file: no 'platform' column");
+    // No header row: the first line's cells are never echoed (one may be
+    // a secret).
+    try_it(
+        format!("Kraken,bot,{}\n", SECRETS[1]).as_bytes(),
+        "csv",
+        "file: column 1 of the first line is not a Keyward column name",
+    );
     try_it(b"{not json", "bitwarden-json", "file: not JSON");
     try_it(
         b"{\"items\": 3}",

@@ -357,12 +357,22 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Parsed> {
 
 fn parse_keyward_csv(text: &str) -> Result<Parsed> {
     let (headers, rows) = records(text)?;
-    for h in &headers {
+    for (i, h) in headers.iter().enumerate() {
         if !COLUMNS.contains(&h.as_str()) {
-            return Err(Error::File(format!(
-                "column '{}' is not a Keyward column (see `keyward export --help`)",
-                h.chars().take(40).collect::<String>()
-            )));
+            // A file without a header row has data there, maybe a secret:
+            // only a name that looks like a column name is repeated.
+            let named = h.len() <= 24
+                && !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == ' ');
+            return Err(Error::File(if named {
+                format!("column '{h}' is not a Keyward column (see `keyward export --help`)")
+            } else {
+                format!(
+                    "column {} of the first line is not a Keyward column name (is the first line a header? see `keyward export --help`)",
+                    i + 1
+                )
+            }));
         }
     }
     for required in ["platform", "label"] {
