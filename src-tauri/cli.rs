@@ -790,8 +790,15 @@ fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
         match keyring::recall(dir) {
             Ok(Some(text)) => {
                 let identity = vault::VaultIdentity::from_keyring_text(&text)?;
-                dir.check_identity(&identity)?;
-                return Ok(Vault::open(dir, identity, now(), Origin::Cli)?);
+                match dir.check_identity(&identity) {
+                    Ok(()) => return Ok(Vault::open(dir, identity, now(), Origin::Cli)?),
+                    // An entry a new identity left behind (its rekey was cut
+                    // short): the passphrase still opens the vault.
+                    Err(vault::Error::RememberedKeyInvalid) => eprintln!(
+                        "keyring: the key remembered on this device no longer opens this vault (`keyward forget`, then `keyward remember`); asking for the passphrase"
+                    ),
+                    Err(e) => return Err(e.into()),
+                }
             }
             Ok(None) => {}
             Err(e) => eprintln!("{e}; asking for the passphrase"),

@@ -567,6 +567,9 @@ impl Vault {
         ] {
             let _ = fs::remove_file(stale);
         }
+        // Nor an earlier vault's unfinished rekey (it would be "finished"
+        // over this vault's key at its first open).
+        dir.discard_rekey()?;
         let identity = VaultIdentity::generate();
         let wrapped = identity.wrap(passphrase, kdf)?;
 
@@ -754,11 +757,16 @@ impl Vault {
         // The first audit.head of a vault: from then on one is expected
         // beside it (set only once it is written, so a failed write never
         // locks the vault out). Later sessions write it when they end.
-        if !dir.anchor_path().exists() && vault.write_anchor().is_ok() {
-            vault.conn.execute(
+        if !dir.anchor_path().exists() {
+            let _ = vault.write_anchor();
+        }
+        if dir.anchor_path().exists() {
+            // Best effort: set the first time a verified or new audit.head
+            // exists; without it a missing file is not yet an alarm.
+            let _ = vault.conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('audit_anchored', '1')",
                 [],
-            )?;
+            );
         }
         Ok(vault)
     }

@@ -107,8 +107,7 @@ impl VaultDir {
         self.remove_stale_temp_files(true);
         if !self.next_key_path().exists() || self.next_db_path().exists() {
             // Not complete, or complete but not renamed: never committed.
-            self.discard_rekey();
-            Ok(())
+            self.discard_rekey()
         } else {
             self.finish_rekey()
         }
@@ -186,12 +185,20 @@ impl VaultDir {
 
     /// Before the commit point: the new files go, `vault.key.rekey` first
     /// (a discard cut short must never look committed).
-    fn discard_rekey(&self) {
-        let _ = fs::remove_file(self.next_key_path());
+    /// Fails — and leaves `vault.db.rekey` — unless `vault.key.rekey` is
+    /// gone: removing the database first would make the files read as
+    /// committed.
+    pub(crate) fn discard_rekey(&self) -> Result<()> {
+        match fs::remove_file(self.next_key_path()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("vault.key.rekey")(e)),
+        }
         sync_dir(self);
         let _ = fs::remove_file(self.next_anchor_path());
         let _ = fs::remove_file(self.next_pub_path());
         remove_sqlite_files(&self.next_db_path());
+        Ok(())
     }
 }
 
@@ -252,18 +259,24 @@ impl Vault {
         let new = match result {
             Ok(new) => new,
             Err(e) => {
-                dir.discard_rekey();
+                // Nothing was committed; what cannot be discarded now is
+                // discarded at the next unlock.
+                let _ = dir.discard_rekey();
                 let _ = self.conn.execute_batch("PRAGMA locking_mode = NORMAL;");
                 self.retired.set(false);
                 return Err(e);
             }
         };
-        // The commit point, still holding the old database's lock.
+        // The commit point, still holding the old database's lock. A rename
+        // reported failed is judged by the files, as at unlock (on some file
+        // systems a retried rename reports an error after it happened).
         if let Err(e) = fs::rename(dir.next_db_path(), dir.db_path()) {
-            dir.discard_rekey();
-            let _ = self.conn.execute_batch("PRAGMA locking_mode = NORMAL;");
-            self.retired.set(false);
-            return Err(io("vault.db")(e));
+            if dir.next_db_path().exists() {
+                let _ = dir.discard_rekey();
+                let _ = self.conn.execute_batch("PRAGMA locking_mode = NORMAL;");
+                self.retired.set(false);
+                return Err(io("vault.db")(e));
+            }
         }
         sync_dir(&dir);
         drop(self);
@@ -405,7 +418,23 @@ fn reseal(
     let head = audit::head_conn(&conn)
         .map_err(|e| Error::Storage(e.to_string()))?
         .ok_or_else(|| Error::Storage("the audit log is empty".into()))?;
+    // Everything into the main file before it is renamed: the resealed rows
+    // are in the WAL until checkpointed, and SQLite ignores a failed
+    // checkpoint at close. Leaving WAL mode is refused unless it worked.
+    let mode: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("delete") {
+        return Err(Error::Storage(
+            "the new database could not be written out in full".into(),
+        ));
+    }
     conn.close().map_err(|(_, e)| Error::from(e))?;
+    let mut wal = dir.next_db_path().into_os_string();
+    wal.push("-wal");
+    if std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::Storage(
+            "the new database could not be written out in full".into(),
+        ));
+    }
     let body = format!("{ANCHOR_MAGIC}\n{head}\n");
     let mac = anchor_mac(&new.anchor_key()?, &body);
     write_atomically(
