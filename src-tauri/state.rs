@@ -115,6 +115,16 @@ impl AppState {
         matches!(*lock(&self.session), Session::Unlocked(_))
     }
 
+    /// For commands that touch no vault but must not run for whoever sits
+    /// at a locked window (reading a backup file, restoring one).
+    pub fn require_unlocked(&self) -> IpcResult<()> {
+        if self.is_unlocked() {
+            Ok(())
+        } else {
+            Err(IpcError::locked())
+        }
+    }
+
     /// The user did something: the idle timer starts again.
     pub fn touch(&self) {
         *lock(&self.last_activity) = boot_now();
@@ -222,6 +232,15 @@ mod tests {
         let state = AppState::new(dir);
         state.set_unlocked(vault, Settings::default());
         (tmp, state)
+    }
+
+    #[test]
+    fn backup_files_are_read_only_for_an_unlocked_session() {
+        let (_tmp, state) = unlocked_state();
+        assert!(state.require_unlocked().is_ok());
+        state.lock();
+        let e = state.require_unlocked().unwrap_err();
+        assert_eq!(e.code, crate::error::ErrorCode::Locked);
     }
 
     #[test]

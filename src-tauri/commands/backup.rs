@@ -186,9 +186,7 @@ pub async fn verify_backup(
     file: String,
     passphrase: String,
 ) -> IpcResult<Summary> {
-    if !state.is_unlocked() {
-        return Err(IpcError::locked());
-    }
+    state.require_unlocked()?;
     blocking(move || {
         let doc = read_backup(&file, passphrase)?;
         let scratch = tempfile::Builder::new()
@@ -220,9 +218,7 @@ pub async fn restore_backup(
             "give the new vault's folder as a full path",
         ));
     }
-    if !state.is_unlocked() {
-        return Err(IpcError::locked());
-    }
+    state.require_unlocked()?;
     let new = Passphrase::new(new_passphrase);
     if new.expose() != Passphrase::new(confirm).expose() {
         return Err(field("confirm", "the two entries do not match"));
