@@ -1105,9 +1105,10 @@ fn a_review_from_start_to_report_from_the_command_line() {
     );
     kw.run(&["review", "start", "--reviewer", ""], "")
         .refused("reviewer: is required");
-    // The reviewer defaults to the logged-in user.
+    // The reviewer defaults to the logged-in user: without USER or
+    // LOGNAME (cron, systemd), the account's name from the user database.
     kw.run(&["review", "start", "--platform", "Nowhere"], "")
-        .refused("reviewer: give --reviewer NAME");
+        .refused("scope: no live key matches");
     kw.run_env(
         &["review", "start", "--platform", "Nowhere"],
         &[("USER", Some("carol"))],
@@ -2763,4 +2764,18 @@ fn files_to_read_are_refused_when_not_small_regular_files() {
     .refused("larger than 1 GiB");
     kw.run(&["import", big.to_str().unwrap(), "--format", "csv"], "")
         .refused("larger than 32 MiB");
+}
+
+#[test]
+fn without_user_or_logname_the_reviewer_is_the_account_name() {
+    let kw = Kw::new();
+    kw.add_kraken();
+    let account = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    // `cmd` clears the environment: no USER, no LOGNAME, as under cron.
+    let out = kw.run(&["review", "start", "--json"], "");
+    let r: serde_json::Value = serde_json::from_str(&out.ok().stdout).unwrap();
+    assert_eq!(r["reviewer"], account.as_str());
 }

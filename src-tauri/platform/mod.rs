@@ -11,12 +11,21 @@ pub mod reveal;
 pub mod timer;
 
 /// The name of the user logged in: the default reviewer of an access review.
+/// `USER` or `LOGNAME` when set, else the account's name from the system's
+/// user database (as `whoami` gives it): cron, systemd and bare shells set
+/// neither variable.
 pub fn os_user() -> Option<String> {
     ["USER", "LOGNAME"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .map(|u| u.trim().to_owned())
         .find(|u| !u.is_empty())
+        .or_else(|| {
+            whoami::fallible::username()
+                .ok()
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+        })
 }
 
 /// Writes a file readable by its owner only (exports, reports): see
