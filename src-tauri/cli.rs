@@ -821,9 +821,13 @@ fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
 fn unlock_confirmed(dir: &VaultDir) -> Result<(Vault, vault::Reauth), Failure> {
     ensure_exists(dir)?;
     let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;
-    let mut vault = Vault::unlock_upgrading(dir, &pass, kdf()?, now(), Origin::Cli)?;
-    let proof = vault.reauthenticate(&pass, now())?;
-    Ok((vault, proof))
+    Ok(Vault::unlock_confirmed(
+        dir,
+        &pass,
+        kdf()?,
+        now(),
+        Origin::Cli,
+    )?)
 }
 
 fn ensure_exists(dir: &VaultDir) -> Outcome {
@@ -1332,8 +1336,7 @@ fn rekey(dir: &VaultDir, recovery_code: bool) -> Outcome {
     let kdf = kdf_for_new_key()?;
     ensure_exists(dir)?;
     let current = passphrase(ENV_PASSPHRASE, "Current passphrase: ")?;
-    let mut vault = Vault::unlock_upgrading(dir, &current, kdf, now(), Origin::Cli)?;
-    let proof = vault.reauthenticate(&current, now())?;
+    let (vault, proof) = Vault::unlock_confirmed(dir, &current, kdf, now(), Origin::Cli)?;
     let new = if given::has(ENV_NEW_PASSPHRASE) {
         Some(passphrase(ENV_NEW_PASSPHRASE, "")?)
     } else if std::io::stdin().is_terminal() {

@@ -469,7 +469,7 @@ pub fn record(
 /// `vault.unlock` row made with it. An unlocked window (or a keyring
 /// unlock it can trigger) cannot move that point; only the passphrase
 /// can. The leak scan shows no text around their copies.
-pub fn keys_changed_this_session(vault: &Vault) -> Result<std::collections::HashSet<String>> {
+pub fn keys_changed_since_passphrase(vault: &Vault) -> Result<std::collections::HashSet<String>> {
     let since: i64 = vault.conn().query_row(
         "SELECT coalesce(max(seq), 0) FROM audit
          WHERE action = 'vault.unlock' AND json_extract(detail, '$.with') = 'passphrase'",

@@ -92,7 +92,7 @@ fn too_large(max: u64) -> io::Error {
 }
 
 /// `4 MiB`, `64 KiB`: sizes in messages.
-pub fn human(bytes: u64) -> String {
+fn human(bytes: u64) -> String {
     if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else if bytes >= 1 << 20 {
@@ -126,29 +126,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Like [`write_private`], but fails (`AlreadyExists`) instead of replacing
-/// a file already at `path`: the check and the link are one step, so no
-/// file appearing meanwhile is overwritten.
-pub fn write_private_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let (mut f, tmp) = create_temp_beside(path)?;
-    let result = (|| {
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::hard_link(&tmp, path)?;
-        fs::remove_file(&tmp)?;
-        sync_parent(path);
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// A new, empty file of mode 0600 under an unpredictable name in `path`'s
 /// folder (`.NAME.RANDOM.tmp`).
-pub fn create_temp_beside(path: &Path) -> io::Result<(File, PathBuf)> {
+fn create_temp_beside(path: &Path) -> io::Result<(File, PathBuf)> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -297,17 +277,6 @@ mod tests {
             })
             .collect();
         assert!(leftovers.is_empty());
-    }
-
-    #[test]
-    fn write_new_never_replaces() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("backup.age");
-        write_private_new(&p, b"one").unwrap();
-        let err = write_private_new(&p, b"two").unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        assert_eq!(fs::read(&p).unwrap(), b"one");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

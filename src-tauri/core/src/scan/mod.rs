@@ -115,7 +115,7 @@ impl Needles {
             wanted.push(inventory::get(vault, k)?.id);
         }
         let mut n = Needles::default();
-        let fresh = crate::audit::keys_changed_this_session(vault)
+        let fresh = crate::audit::keys_changed_since_passphrase(vault)
             .map_err(|e| Error::Matcher(e.to_string()))?;
         for e in &inventory::list(vault)? {
             let reported = wanted.is_empty() || wanted.contains(&e.id);

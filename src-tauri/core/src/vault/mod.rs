@@ -654,22 +654,29 @@ impl Vault {
             .ok()
             .and_then(|bytes| crypto::work_factor(&bytes));
         if let Some(found) = found.filter(|f| *f < desired.log_n()) {
-            let wrapped = vault.identity.wrap(passphrase, desired)?;
-            let tx = vault
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)?;
-            audit::append(
-                &tx,
+            vault.rewrap(
+                passphrase,
+                desired,
                 now,
-                origin,
                 Action::KdfUpgrade,
-                None,
-                &serde_json::json!({ "from_log_n": found, "kdf_log_n": desired.log_n() }),
+                serde_json::json!({ "from_log_n": found, "kdf_log_n": desired.log_n() }),
             )?;
-            write_atomically(&dir.key_path(), &wrapped)?;
-            tx.commit()?;
         }
         Ok(vault)
+    }
+
+    /// [`Vault::unlock_upgrading`] for an export or a grant: the unlock just
+    /// unwrapped `vault.key` with `passphrase`, which is the fresh check a
+    /// [`Reauth`] stands for — so one scrypt, not two.
+    pub fn unlock_confirmed(
+        dir: &VaultDir,
+        passphrase: &Passphrase,
+        desired: KdfParams,
+        now: OffsetDateTime,
+        origin: Origin,
+    ) -> Result<(Vault, Reauth)> {
+        let vault = Vault::unlock_upgrading(dir, passphrase, desired, now, origin)?;
+        Ok((vault, Reauth { _private: () }))
     }
 
     /// The fast step of unlocking: opens the database with keys derived from
@@ -919,27 +926,38 @@ impl Vault {
         now: OffsetDateTime,
     ) -> Result<()> {
         // Proves the caller knows the current passphrase, not just the session.
-        let check = self.dir.unwrap_identity(current)?;
-        if check.recipient().to_string() != self.recipient.to_string() {
+        let check = self.dir.check_passphrase(current)?;
+        if check.recipient != self.recipient.to_string() {
             return Err(Error::KeyFileDamaged);
         }
         check_passphrase_strength(new)?;
-        let wrapped = self.identity.wrap(new, kdf)?;
+        self.rewrap(
+            new,
+            kdf,
+            now,
+            Action::PassphraseChange,
+            serde_json::json!({ "kdf_log_n": kdf.log_n() }),
+        )
+    }
+
+    /// Wraps the identity in a new `vault.key` under `passphrase`, with its
+    /// audit row. The key file is replaced before the row commits: if the
+    /// rename fails nothing is recorded; if the commit fails the new file
+    /// already works and the row is simply missing.
+    fn rewrap(
+        &mut self,
+        passphrase: &Passphrase,
+        kdf: KdfParams,
+        now: OffsetDateTime,
+        action: Action,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let wrapped = self.identity.wrap(passphrase, kdf)?;
         let origin = self.origin;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        audit::append(
-            &tx,
-            now,
-            origin,
-            Action::PassphraseChange,
-            None,
-            &serde_json::json!({ "kdf_log_n": kdf.log_n() }),
-        )?;
-        // The key file is replaced before the audit row commits: if the
-        // rename fails nothing is recorded; if the commit fails the new
-        // passphrase already works and the row is simply missing.
+        audit::append(&tx, now, origin, action, None, &detail)?;
         write_atomically(&self.dir.key_path(), &wrapped)?;
         tx.commit()?;
         Ok(())
@@ -1058,22 +1076,13 @@ impl Vault {
         now: OffsetDateTime,
     ) -> Result<()> {
         check_passphrase_strength(new)?;
-        let wrapped = self.identity.wrap(new, kdf)?;
-        let origin = self.origin;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        audit::append(
-            &tx,
+        self.rewrap(
+            new,
+            kdf,
             now,
-            origin,
             Action::Recover,
-            None,
-            &serde_json::json!({ "kdf_log_n": kdf.log_n() }),
-        )?;
-        write_atomically(&self.dir.key_path(), &wrapped)?;
-        tx.commit()?;
-        Ok(())
+            serde_json::json!({ "kdf_log_n": kdf.log_n() }),
+        )
     }
 
     pub fn dir(&self) -> &VaultDir {
