@@ -27,7 +27,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     keyward_core::review::Scope::export_all(&cfg)?;
     keyward_core::review::Checks::export_all(&cfg)?;
     keyward_core::review::Decision::export_all(&cfg)?;
-    keyward_core::review::FollowUp::export_all(&cfg)?;
+    keyward_core::followup::FollowUp::export_all(&cfg)?;
     crate::commands::review::ReviewHome::export_all(&cfg)?;
     keyward_core::incident::Incident::export_all(&cfg)?;
     keyward_core::incident::IncidentSummary::export_all(&cfg)?;
@@ -38,7 +38,7 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::backup::Rekeyed::export_all(&cfg)?;
     keyward_core::scan::Match::export_all(&cfg)?;
     keyward_core::scan::Skipped::export_all(&cfg)?;
-    keyward_core::scan::copies::Copy::export_all(&cfg)?;
+    keyward_core::copies::Copy::export_all(&cfg)?;
     crate::commands::scan::ScanStatus::export_all(&cfg)?;
     crate::commands::scan::ScanLocation::export_all(&cfg)?;
     crate::error::IpcError::export_all(&cfg)?;

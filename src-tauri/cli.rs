@@ -20,8 +20,8 @@ mod scan;
 
 use clap::{Args, Parser, Subcommand};
 use keyward_core::inventory::{self, Draft, Entry, SecretChanges, SecretInput, SecretUse, Status};
+use keyward_core::reminder::{self as reminders, TimeZone};
 use keyward_core::rotation;
-use keyward_core::rotation::reminders::{self, TimeZone};
 use keyward_core::vault::{self, KdfParams};
 
 use crate::platform::{keyring, notify};
@@ -508,7 +508,7 @@ fn run(command: Command, dir: &VaultDir) -> Outcome {
                 .parse()
                 .map_err(|r| Failure(format!("status: {r}")))?;
             let mut vault = unlock(dir)?;
-            let e = inventory::set_status(&mut vault, &id, status, now())?;
+            let e = keyward_core::lifecycle::set_status(&mut vault, &id, status, now())?;
             refresh_schedule(&vault);
             println!("{} is {}", e.short_id(), e.status.as_str());
             Ok(())

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use keyward_core::backup;
 use keyward_core::findings;
 use keyward_core::inventory;
+use keyward_core::reminder::{self as reminders, Reminder, Schedule, Snapshot, TimeZone};
 use keyward_core::review;
-use keyward_core::rotation::reminders::{self, Reminder, Schedule, Snapshot, TimeZone};
 use keyward_core::rotation::Policy;
 use keyward_core::{Vault, VaultDir};
 use tauri::{AppHandle, Emitter, Manager};
@@ -172,8 +172,8 @@ pub(crate) fn send_due(
         };
         match show(&notice, None) {
             Ok(()) => {
-                review::mark_reminded(vault, &r)?;
-                snap.review = review::clock(vault)?;
+                keyward_core::reminder::review::mark_reminded(vault, &r)?;
+                snap.review = keyward_core::reminder::review::clock(vault)?;
                 shown.push(notice);
             }
             Err(e) => result = Err(e),
@@ -291,9 +291,9 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
         let mut cx = findings::Context::new(&snap.entries, &groups, &policy, now);
         // What the Findings tab counts besides the keys themselves: review
         // follow-ups, open incidents, copies found by the leak scan.
-        cx.followups = review::open_followups_by_key(&u.vault).unwrap_or_default();
-        cx.incidents = keyward_core::incident::open_by_key(&u.vault).unwrap_or_default();
-        cx.copies = keyward_core::scan::copies::open_by_key(&u.vault).unwrap_or_default();
+        cx.followups = keyward_core::followup::open_by_key(&u.vault).unwrap_or_default();
+        cx.incidents = keyward_core::hold::incidents(&u.vault).unwrap_or_default();
+        cx.copies = keyward_core::copies::open_by_key(&u.vault).unwrap_or_default();
         let critical = findings::evaluate(&snap.entries, &cx)
             .iter()
             .filter(|f| f.severity == findings::Severity::Critical)

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use keyward_core::scan::copies::Recorded;
+use keyward_core::scan::keep::Recorded;
 use keyward_core::scan::{self, Match, Progress, Report, Scanner};
 
 pub struct Job {

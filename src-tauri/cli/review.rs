@@ -221,7 +221,7 @@ pub(super) fn run(command: ReviewCommand, dir: &VaultDir) -> Outcome {
         }
         ReviewCommand::Followups { all, json } => {
             let vault = unlock(dir)?;
-            let list = review::followups(&vault, all)?;
+            let list = keyward_core::followup::list(&vault, all)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
                 return Ok(());

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use clap::Args;
 use keyward_core::audit::{self, Action};
-use keyward_core::scan::copies::{self, Searched};
+use keyward_core::scan::keep::{self as copies, Searched};
 use keyward_core::scan::{Needles, Progress, Report, Scanner, Skipped};
 use keyward_core::{settings, VaultDir};
 use zeroize::Zeroizing;

@@ -174,7 +174,14 @@ pub fn set_entry_status(
             reason: r,
         }])
     })?;
-    state.mutate(|u| Ok(inventory::set_status(&mut u.vault, &id, status, now())?))
+    state.mutate(|u| {
+        Ok(keyward_core::lifecycle::set_status(
+            &mut u.vault,
+            &id,
+            status,
+            now(),
+        )?)
+    })
 }
 
 #[tauri::command]

@@ -4,10 +4,9 @@
 
 use std::path::PathBuf;
 
+use keyward_core::followup::FollowUp;
 use keyward_core::inventory::FieldError;
-use keyward_core::review::{
-    self, report, Checks, Decision, Detail, FollowUp, Item, Overview, Review, Scope,
-};
+use keyward_core::review::{self, report, Checks, Decision, Detail, Item, Overview, Review, Scope};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -35,7 +34,7 @@ pub fn review_home(state: State<'_, AppState>) -> IpcResult<ReviewHome> {
             overview: review::overview(&u.vault)?,
             reviews: review::list(&u.vault)?,
             default_reviewer: crate::platform::os_user(),
-            followups: review::followups(&u.vault, false)?,
+            followups: keyward_core::followup::list(&u.vault, false)?,
         })
     })
 }

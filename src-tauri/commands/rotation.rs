@@ -3,7 +3,7 @@
 //! back out except through copy/reveal with `new_key`.
 
 use keyward_core::inventory::{Entry, SecretInput};
-use keyward_core::rotation::reminders;
+use keyward_core::reminder as reminders;
 use keyward_core::rotation::{self, HistoryItem, Rotation, Step};
 use keyward_core::timefmt;
 use tauri::State;

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use keyward_core::audit::{self, Action};
+use keyward_core::copies;
 use keyward_core::incident;
 use keyward_core::inventory::FieldError;
-use keyward_core::scan::copies::{self, Recorded, Searched};
+use keyward_core::scan::keep::{self, Recorded, Searched};
 use keyward_core::scan::{self, Match, Needles, Scanner, Skipped};
 use serde::Serialize;
 use tauri::State;
@@ -198,7 +199,7 @@ fn keep_copies(app: tauri::AppHandle, keys: Vec<String>) -> OnEnd {
             started,
         };
         state
-            .with_vault_quiet(|u| copies::record(&mut u.vault, now(), &searched, report).ok())
+            .with_vault_quiet(|u| keep::record(&mut u.vault, now(), &searched, report).ok())
             .flatten()
     })
 }
@@ -409,7 +410,7 @@ pub async fn resolve_scan_match(
         .await?;
     }
     state.with_unlocked(|u| {
-        copies::resolve(&mut u.vault, now(), &m, !anyway)?;
+        keep::resolve(&mut u.vault, now(), &m, !anyway)?;
         let mut resolved = job
             .resolved
             .lock()
@@ -455,7 +456,7 @@ pub async fn resolve_leak_copy(state: State<'_, AppState>, id: u64, anyway: bool
         .await?;
     }
     state.with_unlocked(|u| {
-        copies::resolve_kept(&mut u.vault, now(), &copy, !anyway)?;
+        keep::resolve_kept(&mut u.vault, now(), &copy, !anyway)?;
         Ok(())
     })
 }

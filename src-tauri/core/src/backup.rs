@@ -22,10 +22,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::audit::{self, Action};
 use crate::inventory;
 use crate::secret::{Passphrase, SecretValue};
 use crate::timefmt;
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, KdfParams, Origin, Vault, VaultDir, SCHEMA_VERSION};
 
 pub const FORMAT: &str = "keyward-backup";

@@ -13,12 +13,11 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
+use crate::due::{KeyFacts, Policy};
+use crate::followup::{self, FollowUp, FollowUpKind};
 use crate::inventory::{self, Entry, Environment, Permission, SecretRef};
-use crate::review::{self, FollowUp, FollowUpKind};
-use crate::rotation::policy::KeyFacts;
-use crate::rotation::Policy;
 use crate::settings;
-use crate::timefmt;
+use crate::timefmt::{self, serde_rfc3339};
 use crate::vault::Vault;
 
 /// How bad a finding is, least first (so `max` is the worst).
@@ -78,7 +77,7 @@ pub struct Context<'a> {
     /// Entry id → the open exposure incident it is in (id, opened at).
     pub incidents: HashMap<String, (String, OffsetDateTime)>,
     /// Entry id → copies of its secrets the leak scan found, not resolved.
-    pub copies: HashMap<String, Vec<crate::scan::copies::Copy>>,
+    pub copies: HashMap<String, Vec<crate::copies::Copy>>,
     pub now: OffsetDateTime,
 }
 
@@ -149,9 +148,9 @@ pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inve
     let settings = settings::load(vault).map_err(inventory::Error::Vault)?;
     let policy = Policy::new(&settings);
     let mut cx = Context::new(&entries, &groups, &policy, now);
-    cx.followups = review::open_followups_by_key(vault)?;
-    cx.incidents = crate::incident::open_by_key(vault)?;
-    cx.copies = crate::scan::copies::open_by_key(vault)?;
+    cx.followups = followup::open_by_key(vault)?;
+    cx.incidents = crate::hold::incidents(vault)?;
+    cx.copies = crate::copies::open_by_key(vault)?;
     Ok(evaluate(&entries, &cx))
 }
 
@@ -176,15 +175,15 @@ pub fn of_entry(
     let policy = Policy::new(&settings);
     let mut cx = Context::new(&entries, &groups, &policy, now);
     let id = entries[0].id.clone();
-    cx.followups = review::open_followups_by_key(vault)?
+    cx.followups = followup::open_by_key(vault)?
         .into_iter()
         .filter(|(k, _)| *k == id)
         .collect();
-    cx.incidents = crate::incident::open_by_key(vault)?
+    cx.incidents = crate::hold::incidents(vault)?
         .into_iter()
         .filter(|(k, _)| *k == id)
         .collect();
-    cx.copies = crate::scan::copies::open_by_key(vault)?
+    cx.copies = crate::copies::open_by_key(vault)?
         .into_iter()
         .filter(|(k, _)| *k == id)
         .collect();
@@ -296,7 +295,7 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
 
     // Rotation and expiry.
     // An expired key is reported as expired, not also as overdue.
-    let due_by_expiry = e.due_reason == Some(crate::rotation::DueReason::Expiry);
+    let due_by_expiry = e.due_reason == Some(crate::key::DueReason::Expiry);
     if let Some(due) = e.next_due_at.filter(|d| *d <= cx.now && !due_by_expiry) {
         let days = (cx.now - due).whole_days();
         add(
@@ -490,6 +489,70 @@ pub fn counts(findings: &[Finding]) -> [(Severity, usize); 4] {
     ]
 }
 
+/// A key as someone saw it at a moment — a review's decision, an incident's
+/// opening: metadata and findings, never a secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct KeySnapshot {
+    pub platform: String,
+    pub account: Option<String>,
+    pub label: String,
+    pub environment: String,
+    pub owner: Option<String>,
+    pub purpose: Option<String>,
+    pub permissions: Vec<String>,
+    pub ip_allowlist: Vec<String>,
+    pub status: String,
+    pub key_id_hint: Option<String>,
+    pub tags: Vec<String>,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
+    pub created_at: OffsetDateTime,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_rotated_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    #[serde(default, with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
+    pub next_due_at: Option<OffsetDateTime>,
+    /// Why it is due then, in words.
+    pub due_reason: Option<String>,
+    pub findings: Vec<Finding>,
+}
+
+impl KeySnapshot {
+    pub fn of(e: &Entry, findings: Vec<Finding>) -> Self {
+        KeySnapshot {
+            platform: e.platform.clone(),
+            account: e.account.clone(),
+            label: e.label.clone(),
+            environment: e.environment.as_str().into(),
+            owner: e.owner.clone(),
+            purpose: e.purpose.clone(),
+            permissions: e.permissions.iter().map(ToString::to_string).collect(),
+            ip_allowlist: e.ip_allowlist.iter().map(ToString::to_string).collect(),
+            status: e.status.as_str().into(),
+            key_id_hint: e.key_id_hint.clone(),
+            tags: e.tags.clone(),
+            created_at: e.created_at,
+            expires_at: e.expires_at,
+            last_used_at: e.last_used_at,
+            last_rotated_at: e.last_rotated_at,
+            last_reviewed_at: e.last_reviewed_at,
+            next_due_at: e.next_due_at,
+            due_reason: e.due_reason.as_ref().map(|r| r.short()),
+            findings,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,7 +579,14 @@ mod tests {
 
     fn entry(id: &str, f: Fields) -> Entry {
         let policy = Policy::new(&Settings::default());
-        Entry::from_parts(id.into(), f, Status::Active, vec![], NOW, &policy)
+        Entry::from_parts(
+            id.into(),
+            f.clone(),
+            Status::Active,
+            vec![],
+            NOW,
+            policy.due(&f, Status::Active),
+        )
     }
 
     fn rules_of(entries: &[Entry], groups: &[Vec<SecretRef>]) -> Vec<(String, String, Severity)> {
@@ -718,7 +788,14 @@ mod tests {
         f.permissions = vec![Permission::Withdraw];
         f.ip_allowlist.clear();
         f.owner = None;
-        let e = Entry::from_parts("r".into(), f, Status::Revoked, vec![], NOW, &policy);
+        let e = Entry::from_parts(
+            "r".into(),
+            f.clone(),
+            Status::Revoked,
+            vec![],
+            NOW,
+            policy.due(&f, Status::Revoked),
+        );
         assert!(rules_of(&[e], &[]).is_empty());
     }
 

@@ -14,11 +14,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use ts_rs::TS;
 
-use crate::audit::{self, Action};
 use crate::inventory::{self, Draft, Entry, FieldName, Fields, SecretInput, Status};
-use crate::review::report::neutralise;
+use crate::render::neutralise;
 use crate::secret::SecretValue;
 use crate::timefmt;
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
 
 /// Files larger than this are refused before parsing.

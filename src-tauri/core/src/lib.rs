@@ -7,14 +7,22 @@
 //! logs, prints or panics on input a user or a file controls; secrets live in
 //! the redacting, zeroizing types of [`secret`].
 
-pub mod audit;
 pub mod backup;
+pub mod copies;
+pub mod due;
+pub mod field;
 pub mod findings;
+pub mod followup;
 pub mod fsio;
+pub mod hold;
 pub mod incident;
 pub mod interchange;
 pub mod inventory;
+pub mod key;
+pub mod lifecycle;
 pub mod platforms;
+pub mod reminder;
+pub mod render;
 pub mod review;
 pub mod rotation;
 pub mod scan;
@@ -28,4 +36,4 @@ pub mod vault;
 #[doc(hidden)]
 pub use rusqlite;
 pub use secret::{Passphrase, SecretValue};
-pub use vault::{KdfParams, Origin, Vault, VaultDir};
+pub use vault::{audit, KdfParams, Origin, Vault, VaultDir};

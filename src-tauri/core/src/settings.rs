@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
-use crate::audit::{self, Action};
-use crate::inventory::FieldError;
+use crate::field::FieldError;
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
-use crate::audit::{self, Action};
-use crate::findings::Severity;
+use crate::findings::{KeySnapshot, Severity};
 use crate::inventory::{self, Entry, FieldError, Risk, Status};
-use crate::review::KeySnapshot;
+use crate::lifecycle::{self, Cause};
 use crate::timefmt::{self, serde_rfc3339};
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
 
 #[derive(Debug, thiserror::Error)]
@@ -377,7 +377,7 @@ pub struct IncidentSummary {
 const MAX_NOTE: usize = 4000;
 
 fn check_note(note: Option<&str>) -> Result<Option<String>> {
-    inventory::check_note(note, MAX_NOTE).map_err(|f| Error::Invalid(vec![f]))
+    crate::field::check_note(note, MAX_NOTE).map_err(|f| Error::Invalid(vec![f]))
 }
 
 /// The incident's severity from its keys' riskiest permission: a key that
@@ -402,10 +402,10 @@ pub fn severity_of(entries: &[Entry]) -> Severity {
 // --- reading ----------------------------------------------------------------
 
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    match inventory::find_prefix(vault, "incidents", given)? {
-        inventory::Prefix::One(id) => Ok(id),
-        inventory::Prefix::None(shown) => Err(Error::NotFound(shown)),
-        inventory::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
+    match vault::find_prefix(vault, "incidents", given)? {
+        vault::Prefix::One(id) => Ok(id),
+        vault::Prefix::None(shown) => Err(Error::NotFound(shown)),
+        vault::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
     }
 }
 
@@ -624,24 +624,6 @@ pub fn list(vault: &Vault) -> Result<Vec<IncidentSummary>> {
         .collect()
 }
 
-/// Open incidents by key id, for the findings: (incident id, opened at).
-pub fn open_by_key(
-    vault: &Vault,
-) -> Result<HashMap<String, (String, OffsetDateTime)>, inventory::Error> {
-    let rows: Vec<(String, String, String)> = vault
-        .conn()
-        .prepare_cached(
-            "SELECT k.entry_id, i.id, i.opened_at FROM incident_keys k
-             JOIN incidents i ON i.id = k.incident_id WHERE i.closed_at IS NULL",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<std::result::Result<_, _>>()?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(entry, id, at)| Some((entry, (id, timefmt::parse_stored(&at).ok()?))))
-        .collect())
-}
-
 // --- changing ---------------------------------------------------------------
 
 fn event(
@@ -706,7 +688,7 @@ pub fn open(
             entries.push(e);
         }
     }
-    let open_now = open_by_key(vault)?;
+    let open_now = crate::hold::incidents(vault)?;
     for e in &entries {
         if let Some((other, _)) = open_now.get(&e.id) {
             return Err(Error::Order(format!(
@@ -759,20 +741,16 @@ pub fn open(
                 e.status.as_str()
             ],
         )?;
-        // A revoked key stays revoked; a live one is now compromised.
+        // A revoked key stays revoked; a live one is now compromised (a
+        // rotation in progress is abandoned with it).
         if e.status.is_live() {
-            tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [&e.id])?;
-            tx.execute(
-                "UPDATE entries SET status = 'compromised', updated_at = ?2 WHERE id = ?1",
-                params![e.id, at],
-            )?;
-            audit::append(
+            lifecycle::transition(
                 &tx,
-                now,
                 origin,
-                Action::EntryStatus,
-                Some(&e.id),
-                &serde_json::json!({ "from": e.status.as_str(), "to": "compromised", "incident": id }),
+                &e.id,
+                Status::Compromised,
+                Cause::Incident(&id),
+                now,
             )?;
         }
     }
@@ -890,23 +868,13 @@ pub fn mark(
                 if matches!(status, "revoked" | "retired") {
                     continue;
                 }
-                tx.execute(
-                    "UPDATE entries SET status = 'revoked', updated_at = ?2 WHERE id = ?1",
-                    params![k.entry_id, timefmt::format(now)],
-                )?;
-                crate::review::settle(
+                lifecycle::transition(
                     &tx,
-                    &k.entry_id,
-                    crate::review::Settled::Status(Status::Revoked),
-                    now,
-                )?;
-                audit::append(
-                    &tx,
-                    now,
                     origin,
-                    Action::EntryStatus,
-                    Some(&k.entry_id),
-                    &serde_json::json!({ "from": status, "to": "revoked", "incident": incident.id }),
+                    &k.entry_id,
+                    Status::Revoked,
+                    Cause::Incident(&incident.id),
+                    now,
                 )?;
             }
         }
@@ -1003,7 +971,7 @@ pub fn audit_head(vault: &Vault) -> Result<Option<String>> {
 /// taken — never a secret — with the warning to keep it that way.
 pub fn summary(i: &Incident) -> String {
     let mut out = String::new();
-    let day = |t: OffsetDateTime| report::when(t);
+    let day = |t: OffsetDateTime| crate::render::when(t);
     out.push_str("Suspected exposure of API key(s):\n");
     for k in &i.keys {
         let s = &k.key;

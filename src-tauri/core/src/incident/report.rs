@@ -5,11 +5,8 @@
 
 use std::fmt::Write as _;
 
-use time::macros::format_description;
-use time::OffsetDateTime;
-
 use super::{Incident, StepState};
-use crate::review::report::{escape_html as h, escape_markdown as md, STYLE};
+use crate::render::{day, escape_html as h, escape_markdown as md, when, STYLE};
 
 /// The report formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,20 +51,6 @@ pub fn file_name(i: &Incident, format: Format) -> String {
         i.id.get(..8).unwrap_or(&i.id),
         format.extension()
     )
-}
-
-pub(crate) fn when(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        ))
-        .unwrap_or_default()
-}
-
-fn day(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default()
 }
 
 fn state_text(s: StepState) -> &'static str {

@@ -6,7 +6,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::entry::{Entry, Environment, Permission, Status};
+use crate::key::{Entry, Environment, Permission, Status};
 
 /// What the user narrowed the list to. Every part that is set must match.
 #[derive(Debug, Clone, Default)]

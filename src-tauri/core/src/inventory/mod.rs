@@ -6,22 +6,23 @@
 //! decrypt a secret; only [`take_secret`] does, one field at a time, and
 //! records that it did.
 
-mod draft;
-mod entry;
 mod filter;
 
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use time::OffsetDateTime;
 
-pub use draft::{apply, secrets, Draft, FieldError, SecretInput};
-pub use entry::{Entry, Environment, FieldName, Fields, IpRule, Permission, Risk, Status};
+pub use crate::field::FieldError;
+pub use crate::key::{
+    apply, secrets, Draft, Entry, Environment, FieldName, Fields, IpRule, Permission, Risk,
+    SecretInput, Status,
+};
 pub use filter::{Filter, SearchIndex};
 
-use crate::audit::{self, Action};
-use crate::rotation::Policy;
+use crate::due::Policy;
 use crate::secret::SecretValue;
 use crate::settings;
 use crate::timefmt;
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
 
 #[derive(Debug, thiserror::Error)]
@@ -259,7 +260,7 @@ pub fn edit(
     }
     sync_secret_names(&tx, &id)?;
     if changed.contains(&"permissions") || changed.contains(&"ip_allowlist") {
-        crate::review::settle(&tx, &id, crate::review::Settled::Narrowed, now)?;
+        crate::followup::settle(&tx, &id, crate::followup::Settled::Narrowed, now)?;
     }
     audit::append(
         &tx,
@@ -275,62 +276,6 @@ pub fn edit(
     )?;
     tx.commit()?;
     get(vault, &id)
-}
-
-/// Moves an entry to another status, if the transition makes sense.
-/// Setting the status it already has changes nothing and records nothing.
-pub fn set_status(vault: &mut Vault, id: &str, to: Status, now: OffsetDateTime) -> Result<Entry> {
-    let current = get(vault, id)?;
-    if current.status == to {
-        return Ok(current);
-    }
-    if !current.status.can_become(to) {
-        return Err(Error::Transition {
-            from: current.status.as_str(),
-            to: to.as_str(),
-        });
-    }
-    // A rotation moves a key into and out of `rotating` itself; revoking or
-    // retiring a key mid-rotation discards the new key's staged secrets.
-    let refuse = |reason: &str| {
-        Err(Error::Invalid(vec![FieldError {
-            field: "status",
-            reason: reason.into(),
-        }]))
-    };
-    if to == Status::Rotating {
-        return refuse("start a rotation to make a key rotating");
-    }
-    if to == Status::Compromised {
-        return refuse("open an incident to mark a key compromised (keyward incident open)");
-    }
-    if current.status == Status::Compromised
-        && to == Status::Active
-        && crate::incident::open_by_key(vault)?.contains_key(&current.id)
-    {
-        return refuse("an incident is open for this key: close it first");
-    }
-    if current.status == Status::Rotating && !matches!(to, Status::Revoked | Status::Retired) {
-        return refuse("a rotation is in progress: finish or cancel it first");
-    }
-    let origin = vault.origin();
-    let tx = vault.write()?;
-    tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [&current.id])?;
-    crate::review::settle(&tx, &current.id, crate::review::Settled::Status(to), now)?;
-    tx.execute(
-        "UPDATE entries SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![current.id, to.as_str(), timefmt::format(now)],
-    )?;
-    audit::append(
-        &tx,
-        now,
-        origin,
-        Action::EntryStatus,
-        Some(&current.id),
-        &serde_json::json!({ "from": current.status.as_str(), "to": to.as_str() }),
-    )?;
-    tx.commit()?;
-    get(vault, &current.id)
 }
 
 /// Deletes an entry and its sealed secrets (overwritten on disk: the
@@ -507,72 +452,12 @@ pub fn secrets_shared_with(vault: &Vault, id: &str) -> Result<Vec<Vec<SecretRef>
     Ok(groups.into_iter().map(|(_, m)| m).collect())
 }
 
-/// What an id prefix matched in one table.
-pub(crate) enum Prefix {
-    One(String),
-    /// None matched; the prefix as it may be shown back.
-    None(String),
-    Many(String),
-}
-
-/// Looks an id or a unique prefix (at least 4 characters) up in `table`'s
-/// `id` column: a range on the primary key (ids are lowercase hex and '-',
-/// all below 'g').
-pub(crate) fn find_prefix(
-    vault: &Vault,
-    table: &'static str,
-    given: &str,
-) -> vault::Result<Prefix> {
-    let given = given.trim().to_ascii_lowercase();
-    let shown = entry::truncate_for_message(&given);
-    if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Ok(Prefix::None(shown));
-    }
-    let ids: Vec<String> = vault
-        .conn()
-        .prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE id >= ?1 AND id < ?2 LIMIT 2"
-        ))?
-        .query_map(params![given, format!("{given}g")], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
-    Ok(match ids.as_slice() {
-        [one] => Prefix::One(one.clone()),
-        [] => Prefix::None(shown),
-        _ => Prefix::Many(shown),
-    })
-}
-
-/// A free-text note (reviews, incidents): trimmed, at most `max`
-/// characters, line breaks and tabs allowed, no other control characters.
-pub(crate) fn check_note(
-    note: Option<&str>,
-    max: usize,
-) -> std::result::Result<Option<String>, FieldError> {
-    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
-        return Ok(None);
-    };
-    let bad = |reason: String| FieldError {
-        field: "note",
-        reason,
-    };
-    if note.chars().count() > max {
-        return Err(bad(format!("at most {max} characters")));
-    }
-    if note
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(bad("must not contain control characters".into()));
-    }
-    Ok(Some(note.to_owned()))
-}
-
 /// Finds the full id for an id or a unique prefix of at least 4 characters.
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    match find_prefix(vault, "entries", given)? {
-        Prefix::One(id) => Ok(id),
-        Prefix::None(shown) => Err(Error::NotFound(shown)),
-        Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
+    match vault::find_prefix(vault, "entries", given)? {
+        vault::Prefix::One(id) => Ok(id),
+        vault::Prefix::None(shown) => Err(Error::NotFound(shown)),
+        vault::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
     }
 }
 
@@ -721,13 +606,14 @@ fn entry_from_row(r: &Row<'_>, policy: &Policy) -> Result<Entry> {
         parsed_list(text(21, "secret fields")?).ok_or_else(|| bad("secret fields"))?;
     let status = text(16, "status")?.parse().map_err(|_| bad("status"))?;
     let updated_at = time(20, "updated_at")?;
+    let due = policy.due(&fields, status);
     Ok(Entry::from_parts(
         id,
         fields,
         status,
         secret_fields,
         updated_at,
-        policy,
+        due,
     ))
 }
 

@@ -17,17 +17,17 @@ pub mod report;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
-use crate::audit::{self, Action};
-use crate::findings::{self, Finding};
+use crate::findings::{self, Finding, KeySnapshot};
+use crate::followup::{self, FollowUp, FollowUpKind};
 use crate::inventory::{self, Entry, Environment, FieldError, Filter, SearchIndex, Status};
-use crate::rotation::reminders::Calendar;
 use crate::settings::{self, Settings};
 use crate::timefmt::{self, serde_rfc3339};
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
 
 #[derive(Debug, thiserror::Error)]
@@ -182,69 +182,6 @@ impl Checks {
     }
 }
 
-/// A key as the reviewer saw it: metadata and findings, never a secret.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
-pub struct KeySnapshot {
-    pub platform: String,
-    pub account: Option<String>,
-    pub label: String,
-    pub environment: String,
-    pub owner: Option<String>,
-    pub purpose: Option<String>,
-    pub permissions: Vec<String>,
-    pub ip_allowlist: Vec<String>,
-    pub status: String,
-    pub key_id_hint: Option<String>,
-    pub tags: Vec<String>,
-    #[serde(with = "serde_rfc3339")]
-    #[ts(type = "string")]
-    pub created_at: OffsetDateTime,
-    #[serde(default, with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub expires_at: Option<OffsetDateTime>,
-    #[serde(default, with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_used_at: Option<OffsetDateTime>,
-    #[serde(default, with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_rotated_at: Option<OffsetDateTime>,
-    #[serde(default, with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_reviewed_at: Option<OffsetDateTime>,
-    #[serde(default, with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub next_due_at: Option<OffsetDateTime>,
-    /// Why it is due then, in words.
-    pub due_reason: Option<String>,
-    pub findings: Vec<Finding>,
-}
-
-impl KeySnapshot {
-    pub fn of(e: &Entry, findings: Vec<Finding>) -> Self {
-        KeySnapshot {
-            platform: e.platform.clone(),
-            account: e.account.clone(),
-            label: e.label.clone(),
-            environment: e.environment.as_str().into(),
-            owner: e.owner.clone(),
-            purpose: e.purpose.clone(),
-            permissions: e.permissions.iter().map(ToString::to_string).collect(),
-            ip_allowlist: e.ip_allowlist.iter().map(ToString::to_string).collect(),
-            status: e.status.as_str().into(),
-            key_id_hint: e.key_id_hint.clone(),
-            tags: e.tags.clone(),
-            created_at: e.created_at,
-            expires_at: e.expires_at,
-            last_used_at: e.last_used_at,
-            last_rotated_at: e.last_rotated_at,
-            last_reviewed_at: e.last_reviewed_at,
-            next_due_at: e.next_due_at,
-            due_reason: e.due_reason.as_ref().map(|r| r.short()),
-            findings,
-        }
-    }
-}
-
 /// One key in a review.
 #[derive(Clone, Debug, Serialize, TS)]
 pub struct Item {
@@ -351,7 +288,7 @@ impl Scope {
             ("owner", &self.owner),
             ("text", &self.text),
         ] {
-            if let Err(reason) = short_text(v.as_deref().unwrap_or(""), 200) {
+            if let Err(reason) = crate::field::short_text(v.as_deref().unwrap_or(""), 200) {
                 errors.push(FieldError { field, reason });
             }
         }
@@ -376,31 +313,20 @@ impl Scope {
     }
 }
 
-/// One line of text without control characters, at most `max` characters.
-fn short_text(s: &str, max: usize) -> Result<(), String> {
-    if s.chars().count() > max {
-        return Err(format!("at most {max} characters"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err("must be one line without control characters".into());
-    }
-    Ok(())
-}
-
 const MAX_NOTE: usize = 2000;
 
 fn check_note(note: Option<&str>) -> Result<Option<String>> {
-    inventory::check_note(note, MAX_NOTE).map_err(|f| Error::Invalid(vec![f]))
+    crate::field::check_note(note, MAX_NOTE).map_err(|f| Error::Invalid(vec![f]))
 }
 
 // --- reading ----------------------------------------------------------------
 
 /// Finds the full id for an id or a unique prefix of at least 4 characters.
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    match inventory::find_prefix(vault, "reviews", given)? {
-        inventory::Prefix::One(id) => Ok(id),
-        inventory::Prefix::None(shown) => Err(Error::NotFound(shown)),
-        inventory::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
+    match vault::find_prefix(vault, "reviews", given)? {
+        vault::Prefix::One(id) => Ok(id),
+        vault::Prefix::None(shown) => Err(Error::NotFound(shown)),
+        vault::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
     }
 }
 
@@ -603,7 +529,7 @@ pub fn start(
     if reviewer.is_empty() {
         return Err(invalid("reviewer", "is required"));
     }
-    short_text(reviewer, 100).map_err(|r| invalid("reviewer", r))?;
+    crate::field::short_text(reviewer, 100).map_err(|r| invalid("reviewer", r))?;
     let environment = scope.validate()?;
     if let Some(open) = open_review(vault)? {
         return Err(Error::InProgress(
@@ -845,12 +771,10 @@ pub fn finish(vault: &mut Vault, review: &str, now: OffsetDateTime) -> Result<De
                 params![item.entry_id, at],
             )?;
         }
-        tx.execute(
-            "INSERT INTO review_followups (review_id, entry_id, kind, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![review.id, item.entry_id, kind.as_str(), at],
-        )?;
-        followups.add(kind.decision());
+        followup::open(&tx, &review.id, &item.entry_id, kind, &at)?;
+        if let Some(d) = item.decision {
+            followups.add(d);
+        }
     }
     audit::append(
         &tx,
@@ -898,150 +822,12 @@ pub fn cancel(vault: &mut Vault, review: &str, now: OffsetDateTime) -> Result<()
 
 // --- follow-ups -------------------------------------------------------------
 
-/// What a finished review asked to be done to a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase")]
-pub enum FollowUpKind {
-    Rotate,
-    Revoke,
-    Reduce,
-}
-
-impl FollowUpKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FollowUpKind::Rotate => "rotate",
-            FollowUpKind::Revoke => "revoke",
-            FollowUpKind::Reduce => "reduce",
-        }
-    }
-    fn parse(s: &str) -> Option<Self> {
-        [
-            FollowUpKind::Rotate,
-            FollowUpKind::Revoke,
-            FollowUpKind::Reduce,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-    fn decision(self) -> Decision {
-        match self {
-            FollowUpKind::Rotate => Decision::Rotate,
-            FollowUpKind::Revoke => Decision::Revoke,
-            FollowUpKind::Reduce => Decision::Reduce,
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-pub struct FollowUp {
-    pub review_id: String,
-    pub entry_id: String,
-    pub kind: FollowUpKind,
-    #[serde(with = "serde_rfc3339")]
-    #[ts(type = "string")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub done_at: Option<OffsetDateTime>,
-}
-
-/// Follow-ups, open ones only unless `all`, oldest first.
-pub fn followups(vault: &Vault, all: bool) -> Result<Vec<FollowUp>> {
-    let sql = if all {
-        "SELECT review_id, entry_id, kind, created_at, done_at FROM review_followups
-         ORDER BY created_at, entry_id"
-    } else {
-        "SELECT review_id, entry_id, kind, created_at, done_at FROM review_followups
-         WHERE done_at IS NULL ORDER BY created_at, entry_id"
-    };
-    let rows: Vec<(String, String, String, String, Option<String>)> = vault
-        .conn()
-        .prepare_cached(sql)?
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<std::result::Result<_, _>>()?;
-    rows.into_iter()
-        .map(|(review_id, entry_id, kind, created, done)| {
-            let bad = |what| Error::Unreadable {
-                id: review_id.clone(),
-                what,
-            };
-            Ok(FollowUp {
-                kind: FollowUpKind::parse(&kind).ok_or_else(|| bad("follow-up kind"))?,
-                created_at: timefmt::parse_stored(&created).map_err(|_| bad("follow-up time"))?,
-                done_at: done
-                    .map(|d| timefmt::parse_stored(&d).map_err(|_| bad("follow-up time")))
-                    .transpose()?,
-                review_id: review_id.clone(),
-                entry_id,
-            })
-        })
-        .collect()
-}
-
-/// Open follow-ups by key, for the findings.
-pub fn open_followups_by_key(
-    vault: &Vault,
-) -> Result<HashMap<String, Vec<FollowUp>>, inventory::Error> {
-    let list = followups(vault, false).map_err(|e| match e {
-        Error::Vault(v) => inventory::Error::Vault(v),
-        Error::Inventory(i) => i,
-        other => inventory::Error::Vault(vault::Error::Storage(other.to_string())),
-    })?;
-    let mut out: HashMap<String, Vec<FollowUp>> = HashMap::new();
-    for f in list {
-        out.entry(f.entry_id.clone()).or_default().push(f);
-    }
-    Ok(out)
-}
-
-/// What happened to a key that may settle its follow-ups.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Settled {
-    /// Its status changed to this.
-    Status(Status),
-    /// Its permissions or allowlist changed.
-    Narrowed,
-    /// It was rotated (`narrowed`: with changed permissions or allowlist).
-    Rotated { narrowed: bool },
-}
-
-/// Marks the follow-ups an event settles as done, in the caller's
-/// transaction: revoked or retired settles all; an edit of permissions or
-/// allowlist settles "reduce"; a rotation settles "rotate" (and "reduce" if
-/// it narrowed the key).
-pub(crate) fn settle(
-    tx: &Transaction<'_>,
-    entry_id: &str,
-    what: Settled,
-    now: OffsetDateTime,
-) -> rusqlite::Result<()> {
-    let kinds: &[&str] = match what {
-        Settled::Status(Status::Revoked | Status::Retired) => &["rotate", "revoke", "reduce"],
-        Settled::Status(_) => &[],
-        Settled::Narrowed => &["reduce"],
-        Settled::Rotated { narrowed: true } => &["rotate", "reduce"],
-        Settled::Rotated { narrowed: false } => &["rotate"],
-    };
-    for kind in kinds {
-        tx.execute(
-            "UPDATE review_followups SET done_at = ?3
-             WHERE entry_id = ?1 AND kind = ?2 AND done_at IS NULL",
-            params![entry_id, kind, timefmt::format(now)],
-        )?;
-    }
-    Ok(())
-}
-
 /// Settles a key's open follow-up by hand: "revoke" marks the key revoked
 /// (the user confirms it is revoked on the platform); "reduce" confirms the
 /// permissions were narrowed on the platform. "Rotate" settles by rotating.
 pub fn resolve(vault: &mut Vault, key: &str, now: OffsetDateTime) -> Result<FollowUp> {
     let entry = inventory::get(vault, key)?;
-    let open: Vec<FollowUp> = followups(vault, false)?
+    let open: Vec<FollowUp> = followup::list(vault, false)?
         .into_iter()
         .filter(|f| f.entry_id == entry.id)
         .collect();
@@ -1055,7 +841,7 @@ pub fn resolve(vault: &mut Vault, key: &str, now: OffsetDateTime) -> Result<Foll
     match pick.kind {
         FollowUpKind::Revoke => {
             // Settles every follow-up of the key (see `settle`).
-            inventory::set_status(vault, &entry.id, Status::Revoked, now)?;
+            crate::lifecycle::set_status(vault, &entry.id, Status::Revoked, now)?;
         }
         FollowUpKind::Reduce => {
             let origin = vault.origin();
@@ -1082,7 +868,7 @@ pub fn resolve(vault: &mut Vault, key: &str, now: OffsetDateTime) -> Result<Foll
             ))
         }
     }
-    followups(vault, true)?
+    followup::list(vault, true)?
         .into_iter()
         .find(|f| f.entry_id == entry.id && f.review_id == pick.review_id)
         .ok_or_else(|| Error::FollowUp("the follow-up vanished".into()))
@@ -1132,152 +918,8 @@ pub fn overview(vault: &Vault) -> Result<Overview> {
         open: open_review(vault)?,
         next_due_at: next_due(vault, &settings)?,
         cadence_days: settings.review_cadence_days,
-        open_followups: u32::try_from(followups(vault, false)?.len()).unwrap_or(u32::MAX),
+        open_followups: u32::try_from(followup::list(vault, false)?.len()).unwrap_or(u32::MAX),
     })
-}
-
-// --- the reminder -----------------------------------------------------------
-
-/// A review reminder to send: a week before, on the day, then weekly.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reminder {
-    pub due_at: OffsetDateTime,
-    pub days_left: i64,
-    stage: i64,
-}
-
-impl Reminder {
-    pub fn title(&self) -> String {
-        "Access review due".into()
-    }
-    pub fn body(&self) -> String {
-        format!(
-            "The access review is {} — open Keyward to start it",
-            crate::rotation::reminders::when_text(self.days_left)
-        )
-    }
-}
-
-const REMINDER_WEEK: i64 = 7;
-
-fn stage_for(left: i64) -> Option<i64> {
-    if left > REMINDER_WEEK {
-        None
-    } else if left > 0 {
-        Some(REMINDER_WEEK)
-    } else {
-        Some(-((-left) / REMINDER_WEEK) * REMINDER_WEEK)
-    }
-}
-
-fn next_stage(stage: Option<i64>) -> i64 {
-    match stage {
-        None => REMINDER_WEEK,
-        Some(s) if s > 0 => 0,
-        Some(s) => s - REMINDER_WEEK,
-    }
-}
-
-/// When the next review is due and the last reminder stage sent for that
-/// date: all the reminders need, read once.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Clock {
-    pub due_at: OffsetDateTime,
-    pub sent_stage: Option<i64>,
-}
-
-/// The review's reminder clock; `None` while a review is in progress or
-/// with nothing to review.
-pub fn clock(vault: &Vault) -> Result<Option<Clock>> {
-    if open_review(vault)?.is_some() {
-        return Ok(None);
-    }
-    let settings = settings::load(vault)?;
-    let Some(due_at) = next_due(vault, &settings)? else {
-        return Ok(None);
-    };
-    let stored: Option<String> = vault
-        .conn()
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'review_reminder'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let sent_stage = stored.and_then(|s| {
-        let (due, stage) = s.split_once('|')?;
-        (timefmt::parse_stored(due).ok()? == due_at)
-            .then(|| stage.parse().ok())
-            .flatten()
-    });
-    Ok(Some(Clock { due_at, sent_stage }))
-}
-
-impl Clock {
-    /// The reminder due at `now`, if any, and when the next one fires.
-    /// Only the sent state in the database counts: a nameless announcement
-    /// by the locked app is no proof the reminder was seen.
-    pub fn reminder(
-        &self,
-        cal: &Calendar,
-        now: OffsetDateTime,
-    ) -> (Option<Reminder>, Option<OffsetDateTime>) {
-        let (Some(due), Some(today)) = (cal.due_day(self.due_at), cal.today(now)) else {
-            return (None, None);
-        };
-        let left = cal.left(&due, &today);
-        let fired = |stage: i64| cal.fire(&due, stage);
-        let current = stage_for(left).filter(|c| {
-            self.sent_stage.is_none_or(|s| *c < s) && fired(*c).is_some_and(|f| f <= now)
-        });
-        // Catch up past stages so the wake-up is in the future.
-        let mut next = next_stage(current.or(self.sent_stage));
-        let mut wake = fired(next);
-        while wake.is_some_and(|w| w <= now) {
-            next = next_stage(Some(next));
-            wake = fired(next);
-        }
-        let reminder = current.map(|stage| Reminder {
-            due_at: self.due_at,
-            days_left: left,
-            stage,
-        });
-        (reminder, wake)
-    }
-
-    /// The times reminders fire in `(after, until]`, for the locked schedule.
-    pub fn fire_times(
-        &self,
-        cal: &Calendar,
-        after: OffsetDateTime,
-        until: OffsetDateTime,
-    ) -> Vec<OffsetDateTime> {
-        let Some(due) = cal.due_day(self.due_at) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        let mut stage = next_stage(self.sent_stage);
-        // A week before, the day, then weekly: a year of weeks at most.
-        for _ in 0..60 {
-            match cal.fire(&due, stage) {
-                Some(t) if t > until => break,
-                Some(t) if t > after => out.push(t),
-                _ => {}
-            }
-            stage = next_stage(Some(stage));
-        }
-        out
-    }
-}
-
-/// The review reminder due at `now` (none while a review is in progress),
-/// and when to look again.
-pub fn reminder(
-    vault: &Vault,
-    cal: &Calendar,
-    now: OffsetDateTime,
-) -> Result<(Option<Reminder>, Option<OffsetDateTime>)> {
-    Ok(clock(vault)?.map_or((None, None), |c| c.reminder(cal, now)))
 }
 
 /// A review's report, recorded in the audit log (`review.export`): its
@@ -1299,35 +941,9 @@ pub fn export(
     Ok((report::file_name(&d, format), report::render(&d, format)))
 }
 
-/// Records a review reminder as sent.
-pub fn mark_reminded(vault: &mut Vault, r: &Reminder) -> Result<()> {
-    let tx = vault.write()?;
-    tx.execute(
-        "INSERT INTO meta(key, value) VALUES ('review_reminder', ?1)
-         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [format!("{}|{}", timefmt::format(r.due_at), r.stage)],
-    )?;
-    tx.commit()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reminder_stages_are_a_week_before_on_the_day_then_weekly() {
-        assert_eq!(stage_for(30), None);
-        assert_eq!(stage_for(7), Some(7));
-        assert_eq!(stage_for(1), Some(7));
-        assert_eq!(stage_for(0), Some(0));
-        assert_eq!(stage_for(-6), Some(0));
-        assert_eq!(stage_for(-7), Some(-7));
-        assert_eq!(stage_for(-20), Some(-14));
-        assert_eq!(next_stage(None), 7);
-        assert_eq!(next_stage(Some(7)), 0);
-        assert_eq!(next_stage(Some(0)), -7);
-    }
 
     #[test]
     fn checks_are_set_by_name() {

@@ -1,5 +1,5 @@
-//! Rotation: due dates and their reasons ([`policy`]), reminders
-//! ([`reminders`]), and the guided "new key first, old key last" rotation.
+//! Rotation: the guided "new key first, old key last" rotation (due dates
+//! are `due`'s, reminders `reminder`'s).
 //!
 //! A guided rotation keeps both keys usable while the new one is deployed:
 //! the new secret fields are sealed beside the old ones (bound to
@@ -9,23 +9,22 @@
 //! (overwritten on disk: `secure_delete`), their metadata kept in the key's
 //! rotation history. Every step is audited.
 
-pub mod policy;
-pub mod reminders;
-
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 use time::OffsetDateTime;
 use ts_rs::TS;
 
-pub use policy::{Due, DueReason, Policy};
+pub use crate::due::Policy;
+pub use crate::key::{Due, DueReason};
 
-use crate::audit::{self, Action};
 use crate::inventory::{
     self, join_list, seal_all, secrets, split_list, sync_secret_names, upsert_secret, Entry,
     FieldError, FieldName, IpRule, Permission, SecretInput, SecretUse, Status,
 };
+use crate::lifecycle::{self, Cause};
 use crate::secret::SecretValue;
 use crate::timefmt::{self, serde_rfc3339};
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
 
 #[derive(Debug, thiserror::Error)]
@@ -276,17 +275,7 @@ pub fn start(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Rotatio
     if let Some(r) = get(vault, &entry.id)? {
         return Ok(r);
     }
-    if !entry.status.is_live() {
-        return Err(step_error(format!(
-            "a {} key cannot be rotated; add the new key as a new entry",
-            entry.status.as_str()
-        )));
-    }
-    if entry.status == Status::Compromised {
-        return Err(step_error(
-            "an exposed key is revoked first (the incident's contain step); add its replacement as a new key",
-        ));
-    }
+    lifecycle::can_rotate(entry.status).map_err(step_error)?;
     let origin = vault.origin();
     let tx = vault.write()?;
     tx.execute(
@@ -294,9 +283,13 @@ pub fn start(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Rotatio
          VALUES (?1, ?2, ?3, 'create', ?2)",
         params![entry.id, timefmt::format(now), entry.status.as_str()],
     )?;
-    tx.execute(
-        "UPDATE entries SET status = 'rotating', updated_at = ?2 WHERE id = ?1",
-        params![entry.id, timefmt::format(now)],
+    lifecycle::transition(
+        &tx,
+        origin,
+        &entry.id,
+        Status::Rotating,
+        Cause::Rotation,
+        now,
     )?;
     audit_step(
         &tx,
@@ -644,17 +637,7 @@ pub fn rotate_now(
             "a guided rotation is in progress for this key; finish or cancel it",
         ));
     }
-    if !entry.status.is_live() {
-        return Err(step_error(format!(
-            "a {} key cannot be rotated; add the new key as a new entry",
-            entry.status.as_str()
-        )));
-    }
-    if entry.status == Status::Compromised {
-        return Err(step_error(
-            "an exposed key is revoked first (the incident's contain step); add its replacement as a new key",
-        ));
-    }
+    lifecycle::can_rotate(entry.status).map_err(step_error)?;
     let values = secrets(inputs).map_err(Error::Fields)?;
     if values.is_empty() {
         return Err(Error::Invalid {
@@ -725,8 +708,9 @@ fn swap_in(vault: &mut Vault, old: &Entry, s: Swap, now: OffsetDateTime) -> Resu
     sync_secret_names(&tx, id)?;
     tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [id])?;
     tx.execute("DELETE FROM reminders WHERE entry_id = ?1", [id])?;
+    lifecycle::transition(&tx, origin, id, Status::Active, Cause::Rotation, now)?;
     tx.execute(
-        "UPDATE entries SET status = 'active', last_rotated_at = ?2, permissions = ?3,
+        "UPDATE entries SET last_rotated_at = ?2, permissions = ?3,
             ip_allowlist = ?4, key_id_hint = ?5, rotation_requested_at = NULL, updated_at = ?2
          WHERE id = ?1",
         params![
@@ -738,7 +722,7 @@ fn swap_in(vault: &mut Vault, old: &Entry, s: Swap, now: OffsetDateTime) -> Resu
         ],
     )?;
     let narrowed = s.permissions != old.permissions || s.ip_allowlist != old.ip_allowlist;
-    crate::review::settle(&tx, id, crate::review::Settled::Rotated { narrowed }, now)?;
+    crate::followup::settle(&tx, id, crate::followup::Settled::Rotated { narrowed }, now)?;
     audit::append(
         &tx,
         now,
@@ -762,9 +746,13 @@ pub fn cancel(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Entry>
     let origin = vault.origin();
     let tx = vault.write()?;
     tx.execute("DELETE FROM rotations WHERE entry_id = ?1", [&r.entry_id])?;
-    tx.execute(
-        "UPDATE entries SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![r.entry_id, r.previous_status.as_str(), timefmt::format(now)],
+    lifecycle::transition(
+        &tx,
+        origin,
+        &r.entry_id,
+        r.previous_status,
+        Cause::Rotation,
+        now,
     )?;
     audit_step(
         &tx,

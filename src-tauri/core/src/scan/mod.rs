@@ -11,7 +11,9 @@
 //! names the file, line, column, key and field, and previews the line with
 //! the secret masked — never the secret itself.
 
-pub mod copies;
+pub mod keep;
+
+pub use crate::copies::Encoding;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -64,17 +66,6 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// How a secret appears in the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase", rename = "ScanEncoding")]
-pub enum Encoding {
-    Raw,
-    Base64,
-    Url,
-    Hex,
-}
-
 /// What one needle stands for (never its bytes).
 #[derive(Clone, Debug)]
 struct Origin {
@@ -115,7 +106,7 @@ impl Needles {
             wanted.push(inventory::get(vault, k)?.id);
         }
         let mut n = Needles::default();
-        let fresh = crate::audit::keys_changed_since_passphrase(vault)
+        let fresh = crate::vault::audit::keys_changed_since_passphrase(vault)
             .map_err(|e| Error::Matcher(e.to_string()))?;
         for e in &inventory::list(vault)? {
             let reported = wanted.is_empty() || wanted.contains(&e.id);

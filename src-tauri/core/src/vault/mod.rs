@@ -12,6 +12,7 @@
 //! `unlock` is two steps so each can be measured and reused: [`VaultDir::unwrap_identity`]
 //! (the passphrase KDF, deliberately slow) and [`Vault::open`] (everything else).
 
+pub mod audit;
 mod crypto;
 mod rekey;
 pub(crate) mod store;
@@ -32,7 +33,7 @@ pub use store::SCHEMA_VERSION;
 
 pub(crate) use crypto::{seal, FingerprintKey};
 
-use crate::audit::{self, Action};
+use self::audit::Action;
 use crate::secret::{Passphrase, SecretValue};
 use crate::timefmt;
 
@@ -107,6 +108,13 @@ pub enum Error {
     Crypto(&'static str),
     #[error("storage: {0}")]
     Storage(String),
+    /// A row the schema let through but this build cannot read.
+    #[error("{table} {id}: its stored {what} is unreadable")]
+    Unreadable {
+        table: &'static str,
+        id: String,
+        what: &'static str,
+    },
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -1329,3 +1337,34 @@ const KEY_FILE_MAX: u64 = 64 * 1024;
 const PENDING_MAX: u64 = 256 * 1024;
 /// At most this many reported failures get an audit row each.
 const PENDING_ROWS: usize = 100;
+
+/// What an id prefix matched in one table.
+pub(crate) enum Prefix {
+    One(String),
+    /// None matched; the prefix as it may be shown back.
+    None(String),
+    Many(String),
+}
+
+/// Looks an id or a unique prefix (at least 4 characters) up in `table`'s
+/// `id` column: a range on the primary key (ids are lowercase hex and '-',
+/// all below 'g').
+pub(crate) fn find_prefix(vault: &Vault, table: &'static str, given: &str) -> Result<Prefix> {
+    let given = given.trim().to_ascii_lowercase();
+    let shown = crate::field::truncate_for_message(&given);
+    if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Ok(Prefix::None(shown));
+    }
+    let ids: Vec<String> = vault
+        .conn()
+        .prepare_cached(&format!(
+            "SELECT id FROM {table} WHERE id >= ?1 AND id < ?2 LIMIT 2"
+        ))?
+        .query_map(rusqlite::params![given, format!("{given}g")], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(match ids.as_slice() {
+        [one] => Prefix::One(one.clone()),
+        [] => Prefix::None(shown),
+        _ => Prefix::Many(shown),
+    })
+}

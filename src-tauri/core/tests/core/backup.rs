@@ -94,7 +94,7 @@ fn busy_vault() -> (Fixture, Vault, Vec<String>) {
         t(10),
     )
     .unwrap();
-    keyward_core::rotation::reminders::snooze(&mut vault, &b, 7, t(11)).unwrap();
+    keyward_core::reminder::snooze(&mut vault, &b, 7, t(11)).unwrap();
     (fx, vault, vec![a, b, c])
 }
 
@@ -195,8 +195,8 @@ fn a_restored_backup_holds_every_row_and_secret() {
         45
     );
     assert_eq!(
-        serde_json::to_value(review::followups(&vault, true).unwrap()).unwrap(),
-        serde_json::to_value(review::followups(&restored, true).unwrap()).unwrap()
+        serde_json::to_value(keyward_core::followup::list(&vault, true).unwrap()).unwrap(),
+        serde_json::to_value(keyward_core::followup::list(&restored, true).unwrap()).unwrap()
     );
     // The audit log: every row as it was, then the restore; the chain holds.
     let old_log = audit::list(&vault).unwrap();

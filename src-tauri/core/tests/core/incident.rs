@@ -110,9 +110,11 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     );
     let e = rotation::start(&mut vault, &treasury, t(2)).unwrap_err();
     assert!(e.to_string().contains("revoked first"), "{e}");
-    let e = inventory::set_status(&mut vault, &treasury, Status::Active, t(2)).unwrap_err();
+    let e = keyward_core::lifecycle::set_status(&mut vault, &treasury, Status::Active, t(2))
+        .unwrap_err();
     assert!(e.to_string().contains("an incident is open"), "{e}");
-    let e = inventory::set_status(&mut vault, &kraken, Status::Compromised, t(2)).unwrap_err();
+    let e = keyward_core::lifecycle::set_status(&mut vault, &kraken, Status::Compromised, t(2))
+        .unwrap_err();
     assert!(e.to_string().contains("open an incident"), "{e}");
     // The same key cannot be in two open incidents.
     let e = incident::open(

@@ -208,25 +208,26 @@ fn status_changes_follow_the_lifecycle() {
     let (_fx, mut vault) = Fixture::new();
     let id = add_key(&mut vault, "Gemini", "treasury", b"s");
     assert_eq!(
-        inventory::set_status(&mut vault, &id, Status::Suspended, NOW)
+        keyward_core::lifecycle::set_status(&mut vault, &id, Status::Suspended, NOW)
             .unwrap()
             .status,
         Status::Suspended
     );
     assert_eq!(
-        inventory::set_status(&mut vault, &id, Status::Active, NOW)
+        keyward_core::lifecycle::set_status(&mut vault, &id, Status::Active, NOW)
             .unwrap()
             .status,
         Status::Active
     );
-    let e = inventory::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
+    let e = keyward_core::lifecycle::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
     assert_eq!(e.next_due_at, None, "a revoked key is never due");
-    let err = inventory::set_status(&mut vault, &id, Status::Active, NOW).unwrap_err();
+    let err =
+        keyward_core::lifecycle::set_status(&mut vault, &id, Status::Active, NOW).unwrap_err();
     assert_eq!(
         err.to_string(),
         "status: a revoked key cannot become active"
     );
-    inventory::set_status(&mut vault, &id, Status::Retired, NOW).unwrap();
+    keyward_core::lifecycle::set_status(&mut vault, &id, Status::Retired, NOW).unwrap();
     let moves: Vec<_> = audit::list(&vault)
         .unwrap()
         .into_iter()

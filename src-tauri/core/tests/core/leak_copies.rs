@@ -3,9 +3,10 @@
 //! finding of their key until then.
 
 use keyward_core::audit;
+use keyward_core::copies;
 use keyward_core::findings::{self, Severity};
 use keyward_core::inventory;
-use keyward_core::scan::copies::{self, Recorded, Searched};
+use keyward_core::scan::keep::{self, Recorded, Searched};
 use keyward_core::scan::{Needles, Progress, Report, Scanner, Skipped};
 use time::Duration;
 
@@ -46,7 +47,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     };
 
     let first = scan(&vault, &[], &root);
-    let done = copies::record(&mut vault, NOW, &everything, &first).unwrap();
+    let done = keep::record(&mut vault, NOW, &everything, &first).unwrap();
     assert_eq!(
         done,
         Recorded {
@@ -74,7 +75,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let again = scan(&vault, &[], &root);
     let later = NOW + Duration::hours(1);
     assert_eq!(
-        copies::record(&mut vault, later, &everything, &again).unwrap(),
+        keep::record(&mut vault, later, &everything, &again).unwrap(),
         Recorded {
             new: 0,
             still: 2,
@@ -92,7 +93,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     };
     let r = scan(&vault, &only_b, &root);
     assert_eq!(
-        copies::record(&mut vault, later, &for_b, &r).unwrap(),
+        keep::record(&mut vault, later, &for_b, &r).unwrap(),
         Recorded {
             new: 0,
             still: 1,
@@ -103,7 +104,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let mut cancelled = scan(&vault, &[], &root);
     cancelled.cancelled = true;
     assert_eq!(
-        copies::record(&mut vault, later, &everything, &cancelled)
+        keep::record(&mut vault, later, &everything, &cancelled)
             .unwrap()
             .gone,
         0
@@ -116,15 +117,12 @@ fn copies_stay_findings_until_gone_or_resolved() {
         started: NOW,
     };
     let r = scan(&vault, &[], elsewhere.path());
-    assert_eq!(
-        copies::record(&mut vault, later, &other, &r).unwrap().gone,
-        0
-    );
+    assert_eq!(keep::record(&mut vault, later, &other, &r).unwrap().gone, 0);
     assert_eq!(leak_findings(&vault, later).len(), 2);
     // ...a whole scan of the place does.
     let r = scan(&vault, &[], &root);
     assert_eq!(
-        copies::record(&mut vault, later, &everything, &r).unwrap(),
+        keep::record(&mut vault, later, &everything, &r).unwrap(),
         Recorded {
             new: 0,
             still: 1,
@@ -140,7 +138,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let r = small.scan(std::slice::from_ref(&root), &Progress::default());
     assert!(!r.skipped.is_empty());
     assert_eq!(
-        copies::record(&mut vault, later, &everything, &r)
+        keep::record(&mut vault, later, &everything, &r)
             .unwrap()
             .gone,
         0
@@ -151,8 +149,8 @@ fn copies_stay_findings_until_gone_or_resolved() {
     // so it is open again.
     let r = scan(&vault, &[], &root);
     let m = r.matches.iter().find(|m| m.key_id == b).unwrap();
-    assert!(copies::resolve(&mut vault, later, m, true).unwrap());
-    assert!(!copies::resolve(&mut vault, later, m, true).unwrap());
+    assert!(keep::resolve(&mut vault, later, m, true).unwrap());
+    assert!(!keep::resolve(&mut vault, later, m, true).unwrap());
     assert!(leak_findings(&vault, later).is_empty());
     let next = later + Duration::hours(1);
     let since = |started| Searched {
@@ -161,7 +159,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
         started,
     };
     assert_eq!(
-        copies::record(&mut vault, next, &since(next), &r).unwrap(),
+        keep::record(&mut vault, next, &since(next), &r).unwrap(),
         Recorded {
             new: 1,
             still: 0,
@@ -173,9 +171,9 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let started = next + Duration::minutes(1);
     let r = scan(&vault, &[], &root);
     let m = r.matches.iter().find(|m| m.key_id == b).unwrap();
-    assert!(copies::resolve(&mut vault, started + Duration::seconds(5), m, true).unwrap());
+    assert!(keep::resolve(&mut vault, started + Duration::seconds(5), m, true).unwrap());
     assert_eq!(
-        copies::record(&mut vault, started, &since(started), &r).unwrap(),
+        keep::record(&mut vault, started, &since(started), &r).unwrap(),
         Recorded::default()
     );
     assert!(leak_findings(&vault, started).is_empty());
@@ -183,7 +181,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let fresh = root.join("fresh.txt");
     std::fs::write(&fresh, [b"k ".as_slice(), B].concat()).unwrap();
     let r = scan(&vault, std::slice::from_ref(&b), &fresh);
-    assert!(copies::resolve(&mut vault, started, &r.matches[0], true).unwrap());
+    assert!(keep::resolve(&mut vault, started, &r.matches[0], true).unwrap());
     assert!(copies::open(&vault).unwrap().is_empty());
     std::fs::remove_file(&fresh).unwrap();
 
@@ -192,7 +190,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     let later_still = next + Duration::hours(2);
     let r = scan(&vault, &[], &root);
     assert_eq!(
-        copies::record(&mut vault, later_still, &since(later_still), &r)
+        keep::record(&mut vault, later_still, &since(later_still), &r)
             .unwrap()
             .new,
         1
@@ -203,12 +201,12 @@ fn copies_stay_findings_until_gone_or_resolved() {
         (open[0].key_id.as_str(), open[0].line, open[0].column),
         (b.as_str(), 1, 4)
     );
-    assert!(copies::resolve_kept(&mut vault, later_still, &open[0], false).unwrap());
+    assert!(keep::resolve_kept(&mut vault, later_still, &open[0], false).unwrap());
     assert!(copies::open(&vault).unwrap().is_empty());
     let last = later_still + Duration::days(1);
     let r = scan(&vault, &[], &root);
     assert_eq!(
-        copies::record(&mut vault, last, &since(last), &r).unwrap(),
+        keep::record(&mut vault, last, &since(last), &r).unwrap(),
         Recorded::default()
     );
     assert!(leak_findings(&vault, last).is_empty());
@@ -234,7 +232,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
     std::fs::write(&a_file, [b"A=".as_slice(), A].concat()).unwrap();
     let r = scan(&vault, &[], &root);
     assert_eq!(
-        copies::record(&mut vault, last, &since(last), &r)
+        keep::record(&mut vault, last, &since(last), &r)
             .unwrap()
             .new,
         1
@@ -254,7 +252,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
             started: last,
         };
         assert_eq!(
-            copies::record(&mut vault, last, &s, &r).unwrap(),
+            keep::record(&mut vault, last, &s, &r).unwrap(),
             Recorded {
                 new: 0,
                 still: 1,
@@ -273,7 +271,7 @@ fn copies_stay_findings_until_gone_or_resolved() {
             path: blocked,
             reason: "not readable (permission denied)".into(),
         });
-        assert_eq!(copies::record(&mut vault, last, &s, &r).unwrap().gone, 0);
+        assert_eq!(keep::record(&mut vault, last, &s, &r).unwrap().gone, 0);
     }
     inventory::delete(&mut vault, &a, last).unwrap();
     assert!(copies::open_by_key(&vault).unwrap().is_empty());
@@ -293,7 +291,7 @@ fn a_copy_of_a_key_that_can_withdraw_is_critical_and_revoked_keys_raise_nothing(
     std::fs::write(dir.path().join("h"), [b"curl ".as_slice(), A].concat()).unwrap();
     let roots = [dir.path().to_path_buf()];
     let r = scan(&vault, &[], dir.path());
-    copies::record(
+    keep::record(
         &mut vault,
         NOW,
         &Searched {
@@ -307,7 +305,7 @@ fn a_copy_of_a_key_that_can_withdraw_is_critical_and_revoked_keys_raise_nothing(
     let found = leak_findings(&vault, NOW);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].severity, Severity::Critical);
-    inventory::set_status(&mut vault, &id, inventory::Status::Revoked, NOW).unwrap();
+    keyward_core::lifecycle::set_status(&mut vault, &id, inventory::Status::Revoked, NOW).unwrap();
     assert!(leak_findings(&vault, NOW).is_empty());
 }
 

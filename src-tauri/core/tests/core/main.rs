@@ -7,6 +7,7 @@ mod backup;
 mod common;
 mod incident;
 mod inventory_ops;
+mod layering;
 mod leak_copies;
 mod migrations;
 mod on_disk;

@@ -3,9 +3,11 @@
 use jiff::tz::TimeZone;
 use keyward_core::audit;
 use keyward_core::findings;
+use keyward_core::followup::FollowUpKind;
 use keyward_core::inventory::{self, Draft, SecretChanges, Status};
-use keyward_core::review::{self, report, Checks, Decision, Error, FollowUpKind, Scope};
-use keyward_core::rotation::{self, reminders, DueReason};
+use keyward_core::reminder as reminders;
+use keyward_core::review::{self, report, Checks, Decision, Error, Scope};
+use keyward_core::rotation::{self, DueReason};
 use keyward_core::settings::{self, Settings};
 use time::Duration;
 
@@ -39,7 +41,7 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         "already-revoked",
         b"revoked-secret-9f8e7d6c5b4a",
     );
-    inventory::set_status(&mut vault, &gone, Status::Revoked, t(1)).unwrap();
+    keyward_core::lifecycle::set_status(&mut vault, &gone, Status::Revoked, t(1)).unwrap();
 
     let d = review::start(&mut vault, "alice", &Scope::default(), t(2)).unwrap();
     assert_eq!(d.review.reviewer, "alice");
@@ -158,7 +160,10 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
     assert!(rules.contains(&(c.clone(), "review.revoke".into())));
     assert!(rules.contains(&(b.clone(), "review.reduce".into())));
     assert!(rules.contains(&(a.clone(), "rotation.overdue".into())));
-    assert_eq!(review::followups(&vault, false).unwrap().len(), 3);
+    assert_eq!(
+        keyward_core::followup::list(&vault, false).unwrap().len(),
+        3
+    );
 
     // A finished review is read-only.
     let e = review::decide(&mut vault, &id, &a, Decision::Keep, None, None, t(10)).unwrap_err();
@@ -189,7 +194,9 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         t(14),
     )
     .unwrap();
-    assert!(review::followups(&vault, false).unwrap().is_empty());
+    assert!(keyward_core::followup::list(&vault, false)
+        .unwrap()
+        .is_empty());
     let ea = inventory::get(&vault, &a).unwrap();
     assert_ne!(ea.due_reason, Some(DueReason::Requested));
     assert!(ea.next_due_at.unwrap() > t(14));
@@ -267,7 +274,9 @@ fn decided_keys_keep_what_the_reviewer_saw_even_after_the_key_changes_or_goes() 
     assert!(!ic.exists);
     assert_eq!(ic.key.label, "old-reporting");
     // No follow-up for the deleted key.
-    assert!(review::followups(&vault, true).unwrap().is_empty());
+    assert!(keyward_core::followup::list(&vault, true)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -418,24 +427,26 @@ fn the_next_review_is_due_after_the_cadence_and_reminded_at_the_reminder_hour() 
         Some(NOW + Duration::days(30))
     );
     let cal = reminders::calendar(&vault, TimeZone::UTC).unwrap();
-    let (none, wake) = review::reminder(&vault, &cal, t(5)).unwrap();
+    let (none, wake) = keyward_core::reminder::review::reminder(&vault, &cal, t(5)).unwrap();
     assert_eq!(none, None);
     // A week before, at 09:00 local.
     let week_before = time::macros::datetime!(2026-12-15 09:00 UTC);
     assert_eq!(wake, Some(week_before));
-    let (r, wake) = review::reminder(&vault, &cal, week_before).unwrap();
+    let (r, wake) = keyward_core::reminder::review::reminder(&vault, &cal, week_before).unwrap();
     let r = r.unwrap();
     assert_eq!(r.days_left, 7);
     assert!(r.body().contains("due in 7 days"), "{}", r.body());
-    review::mark_reminded(&mut vault, &r).unwrap();
+    keyward_core::reminder::review::mark_reminded(&mut vault, &r).unwrap();
     // Sent once; next on the day (not after the due instant, 08:00).
-    let (again, _) = review::reminder(&vault, &cal, week_before + Duration::hours(1)).unwrap();
+    let (again, _) =
+        keyward_core::reminder::review::reminder(&vault, &cal, week_before + Duration::hours(1))
+            .unwrap();
     assert_eq!(again, None);
     assert_eq!(wake, Some(time::macros::datetime!(2026-12-22 08:00 UTC)));
 
     // A finished review moves the due date.
     let id = review::start(&mut vault, "alice", &Scope::default(), t(10)).unwrap();
-    let (during, _) = review::reminder(&vault, &cal, t(10)).unwrap();
+    let (during, _) = keyward_core::reminder::review::reminder(&vault, &cal, t(10)).unwrap();
     assert_eq!(during, None, "no reminder while a review is in progress");
     for i in &id.items {
         review::decide(

@@ -1,7 +1,7 @@
 use jiff::tz::TimeZone;
 use keyward_core::audit;
 use keyward_core::inventory::{self, SecretUse, Status};
-use keyward_core::rotation::reminders::{self, Schedule};
+use keyward_core::reminder::{self as reminders, Schedule};
 use keyward_core::rotation::{self, Error, Step};
 use keyward_core::settings::{self, Settings};
 use time::Duration;
@@ -122,7 +122,7 @@ fn a_guided_rotation_keeps_both_keys_usable_then_destroys_the_old_one() {
 fn a_cancelled_rotation_restores_the_status_and_drops_the_staged_secrets() {
     let (_fx, mut vault) = Fixture::new();
     let id = add_key(&mut vault, "OKX", "hedge", OLD);
-    inventory::set_status(&mut vault, &id, Status::Suspended, NOW).unwrap();
+    keyward_core::lifecycle::set_status(&mut vault, &id, Status::Suspended, NOW).unwrap();
     rotation::start(&mut vault, &id, NOW).unwrap();
     rotation::set_new_key(&mut vault, &id, None, None, None, NOW).unwrap();
     rotation::stage_secrets(&mut vault, &id, vec![secret("api_secret", NEW)], NOW).unwrap();
@@ -141,15 +141,16 @@ fn a_cancelled_rotation_restores_the_status_and_drops_the_staged_secrets() {
 fn a_rotating_key_changes_status_only_through_its_rotation_or_by_revocation() {
     let (_fx, mut vault) = Fixture::new();
     let id = add_key(&mut vault, "Kraken", "desk", OLD);
-    let e = inventory::set_status(&mut vault, &id, Status::Rotating, NOW).unwrap_err();
+    let e =
+        keyward_core::lifecycle::set_status(&mut vault, &id, Status::Rotating, NOW).unwrap_err();
     assert!(e.to_string().contains("start a rotation"), "{e}");
     rotation::start(&mut vault, &id, NOW).unwrap();
-    let e = inventory::set_status(&mut vault, &id, Status::Active, NOW).unwrap_err();
+    let e = keyward_core::lifecycle::set_status(&mut vault, &id, Status::Active, NOW).unwrap_err();
     assert!(e.to_string().contains("finish or cancel"), "{e}");
     rotation::set_new_key(&mut vault, &id, None, None, None, NOW).unwrap();
     rotation::stage_secrets(&mut vault, &id, vec![secret("api_secret", NEW)], NOW).unwrap();
     // Revoked mid-rotation (an exposure): the staged secrets go too.
-    inventory::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
+    keyward_core::lifecycle::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
     assert!(rotation::get(&vault, &id).unwrap().is_none());
 }
 
@@ -190,7 +191,7 @@ fn bad_rotation_input_is_refused_and_changes_nothing() {
         rotation::rotate_now(&mut vault, &id, vec![secret("api_secret", NEW)], NOW).unwrap_err();
     assert!(e.to_string().contains("in progress"), "{e}");
     rotation::cancel(&mut vault, &id, NOW).unwrap();
-    inventory::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
+    keyward_core::lifecycle::set_status(&mut vault, &id, Status::Revoked, NOW).unwrap();
     assert!(rotation::start(&mut vault, &id, NOW).is_err());
     assert!(rotation::rotate_now(&mut vault, &id, vec![secret("api_secret", NEW)], NOW).is_err());
 }

@@ -13,7 +13,7 @@ export type Entry = { id: string, platform: string, account: string | null, labe
  */
 permissions: Array<string>, ip_allowlist: Array<string>, ip_note: string | null, rotation_days: number | null, created_at: string, expires_at: string | null, last_rotated_at: string | null, last_used_at: string | null, last_reviewed_at: string | null, 
 /**
- * When the key must next be rotated (see [`crate::rotation::Policy`]).
+ * When the key must next be rotated (see `due::Policy`).
  */
 next_due_at: string | null, 
 /**

@@ -2,7 +2,8 @@
 import type { Finding } from "./Finding";
 
 /**
- * A key as the reviewer saw it: metadata and findings, never a secret.
+ * A key as someone saw it at a moment — a review's decision, an incident's
+ * opening: metadata and findings, never a secret.
  */
 export type KeySnapshot = { platform: string, account: string | null, label: string, environment: string, owner: string | null, purpose: string | null, permissions: Array<string>, ip_allowlist: Array<string>, status: string, key_id_hint: string | null, tags: Array<string>, created_at: string, expires_at: string | null, last_used_at: string | null, last_rotated_at: string | null, last_reviewed_at: string | null, next_due_at: string | null, 
 /**

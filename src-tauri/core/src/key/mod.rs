@@ -1,6 +1,9 @@
-//! The API key entry and its value types: environment, status, permission,
-//! IP rule, secret field name. Each type parses its text form at the edge and
+//! The API key entry and its value types: environment, status (with the
+//! table of transitions that make sense), permission, IP rule, secret field
+//! name, and why a key is due. Pure: no storage, no clock. Each type parses its text form at the edge and
 //! prints the same form back, so the CLI, the IPC and the database agree.
+
+mod draft;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -8,10 +11,15 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
+
+pub use draft::{
+    apply, secrets, Draft, SecretInput, IPS_MAX, LABEL_MAX, LONG_TEXT_MAX, NOTES_MAX,
+    PERMISSIONS_MAX, PLATFORM_MAX, ROTATION_DAYS, SHORT_TEXT_MAX, TAGS_MAX, TAG_MAX,
+};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
-use crate::rotation::{DueReason, Policy};
+use crate::field::truncate_for_message;
 use crate::timefmt::serde_rfc3339;
 
 /// Where a key is used.
@@ -106,7 +114,8 @@ impl Status {
         match (self, to) {
             (a, b) if a == b => true,
             (Active, Rotating | Suspended | Compromised | Revoked | Retired) => true,
-            (Rotating, Active | Compromised | Revoked | Retired) => true,
+            // Back to suspended when a rotation begun there is cancelled.
+            (Rotating, Active | Suspended | Compromised | Revoked | Retired) => true,
             (Suspended, Active | Rotating | Compromised | Revoked | Retired) => true,
             // Back to active only once no incident holds it (a false alarm).
             (Compromised, Active | Revoked | Retired) => true,
@@ -319,6 +328,50 @@ impl Serialize for FieldName {
     }
 }
 
+/// Why a key is due when it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DueReason {
+    /// The rotation period ran out. `default` when the key has no period of
+    /// its own and the default for its riskiest permission applied.
+    Period { days: u32, default: bool },
+    /// The key's own expiry date.
+    Expiry,
+    /// A venue's rule, e.g. Binance turning trading off on keys without an
+    /// IP allowlist after 30 days.
+    Venue { rule: String, text: String },
+    /// An access review decided to rotate the key.
+    Requested,
+}
+
+impl DueReason {
+    /// A few words for a notification or a table cell.
+    pub fn short(&self) -> String {
+        match self {
+            DueReason::Period {
+                days,
+                default: false,
+            } => format!("{days}-day rotation period"),
+            DueReason::Period {
+                days,
+                default: true,
+            } => {
+                format!("default {days}-day rotation period")
+            }
+            DueReason::Expiry => "key expires".into(),
+            DueReason::Venue { text, .. } => text.clone(),
+            DueReason::Requested => "rotation requested by the access review".into(),
+        }
+    }
+}
+
+/// A due date with its reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    pub at: OffsetDateTime,
+    pub reason: DueReason,
+}
+
 /// An entry's metadata: everything but its id, status and secrets.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fields {
@@ -405,7 +458,7 @@ pub struct Entry {
     #[serde(with = "serde_rfc3339::option")]
     #[ts(type = "string | null")]
     pub last_reviewed_at: Option<OffsetDateTime>,
-    /// When the key must next be rotated (see [`crate::rotation::Policy`]).
+    /// When the key must next be rotated (see `due::Policy`).
     #[serde(with = "serde_rfc3339::option")]
     #[ts(type = "string | null")]
     pub next_due_at: Option<OffsetDateTime>,
@@ -428,15 +481,15 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub(crate) fn from_parts(
+    pub fn from_parts(
         id: String,
         fields: Fields,
         status: Status,
         secret_fields: Vec<FieldName>,
         updated_at: OffsetDateTime,
-        policy: &Policy,
+        due: Option<Due>,
     ) -> Self {
-        let (next_due_at, due_reason) = match policy.due(&fields, status) {
+        let (next_due_at, due_reason) = match due {
             Some(d) => (Some(d.at), Some(d.reason)),
             None => (None, None),
         };
@@ -536,16 +589,6 @@ macro_rules! serialize_as_str {
     )*};
 }
 serialize_as_str!(Environment, Status);
-
-/// Echoing a bad value back helps, but never a long one (it may be a pasted
-/// secret in the wrong field).
-pub(crate) fn truncate_for_message(s: &str) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(40).collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

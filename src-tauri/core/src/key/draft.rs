@@ -9,22 +9,10 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
-use super::entry::{truncate_for_message, Environment, FieldName, Fields, IpRule, Permission};
+use super::{Environment, FieldName, Fields, IpRule, Permission};
+use crate::field::{truncate_for_message, FieldError};
 use crate::secret::SecretValue;
 use crate::timefmt;
-
-/// One bad field: `label: must be 1–200 characters`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, TS)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.reason)
-    }
-}
 
 fn err(field: &'static str, reason: impl Into<String>) -> FieldError {
     FieldError {

@@ -1,3 +1,7 @@
+//! Reminders: the calendar they keep, the keys' rotation reminders
+//! (here) and the access review's ([`review`]), and the schedule the locked
+//! app wakes up by.
+//!
 //! Rotation reminders: which thresholds have passed, which were already
 //! sent, what to send now and when to wake up next.
 //!
@@ -7,6 +11,8 @@
 //! arrives after the key is due; then one reminder per day while overdue.
 //! A key's progress is its *stage*, the days left at the last threshold
 //! passed (negative once overdue); each stage is sent once per due date.
+
+pub mod review;
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -18,12 +24,12 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
-use super::policy::DueReason;
-use super::{Error, Result};
-use crate::audit::{self, Action};
 use crate::inventory::{self, Entry};
+use crate::key::DueReason;
+use crate::rotation::{Error, Result};
 use crate::settings::{self, Settings};
 use crate::timefmt::{self, serde_rfc3339};
+use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault, VaultDir};
 
 /// The clock reminders keep: the user's time zone and reminder settings.
@@ -439,7 +445,7 @@ pub struct Snapshot {
     pub entries: Vec<Entry>,
     pub states: HashMap<String, State>,
     /// The access review's reminder clock (it shares the schedule).
-    pub review: Option<crate::review::Clock>,
+    pub review: Option<review::Clock>,
 }
 
 impl Snapshot {
@@ -448,7 +454,7 @@ impl Snapshot {
             cal: calendar(vault, tz)?,
             entries: inventory::list(vault)?,
             states: load_states(vault)?,
-            review: crate::review::clock(vault).map_err(|e| match e {
+            review: review::clock(vault).map_err(|e| match e {
                 crate::review::Error::Vault(v) => Error::Vault(v),
                 crate::review::Error::Inventory(i) => Error::Inventory(i),
                 other => Error::Vault(vault::Error::Storage(other.to_string())),
@@ -681,7 +687,7 @@ impl Schedule {
     pub fn with_review(
         mut self,
         cal: &Calendar,
-        review: Option<&crate::review::Clock>,
+        review: Option<&review::Clock>,
         now: OffsetDateTime,
     ) -> Schedule {
         let Some(clock) = review else {
@@ -785,8 +791,8 @@ pub fn write_schedule(vault: &Vault, tz: TimeZone, now: OffsetDateTime) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::due::Policy;
     use crate::inventory::{Fields, Status};
-    use crate::rotation::Policy;
     use time::macros::datetime;
 
     fn cal(tz: &str) -> Calendar {
@@ -800,7 +806,14 @@ mod tests {
         f.label = format!("bot {id}");
         f.rotation_days = Some(30);
         let policy = Policy::new(&Settings::default());
-        let mut e = Entry::from_parts(id.into(), f, Status::Active, vec![], due, &policy);
+        let mut e = Entry::from_parts(
+            id.into(),
+            f.clone(),
+            Status::Active,
+            vec![],
+            due,
+            policy.due(&f, Status::Active),
+        );
         assert_eq!(e.next_due_at, Some(due));
         e.id = id.into();
         e

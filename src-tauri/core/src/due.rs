@@ -1,4 +1,4 @@
-//! When a key must next be rotated, and why.
+//! When a key must next be rotated, and why: the due-date policy (pure).
 //!
 //! The due date is the earliest of three clocks: the rotation period counted
 //! from the last rotation (or creation), the key's own expiry, and a venue's
@@ -6,50 +6,11 @@
 //! the platforms catalogue). The reason travels with the date, so a reminder
 //! can say which clock it is.
 
-use serde::Serialize;
 use time::{Duration, OffsetDateTime};
-use ts_rs::TS;
 
-use crate::inventory::{Fields, Permission, Risk, Status};
+use crate::key::{Due, DueReason, Entry, Fields, Permission, Risk, Status};
 use crate::platforms::{self, Deadline, DeadlineFrom, Platform};
 use crate::settings::Settings;
-
-/// Why a key is due when it is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum DueReason {
-    /// The rotation period ran out. `default` when the key has no period of
-    /// its own and the default for its riskiest permission applied.
-    Period { days: u32, default: bool },
-    /// The key's own expiry date.
-    Expiry,
-    /// A venue's rule, e.g. Binance turning trading off on keys without an
-    /// IP allowlist after 30 days.
-    Venue { rule: String, text: String },
-    /// An access review decided to rotate the key.
-    Requested,
-}
-
-impl DueReason {
-    /// A few words for a notification or a table cell.
-    pub fn short(&self) -> String {
-        match self {
-            DueReason::Period {
-                days,
-                default: false,
-            } => format!("{days}-day rotation period"),
-            DueReason::Period {
-                days,
-                default: true,
-            } => {
-                format!("default {days}-day rotation period")
-            }
-            DueReason::Expiry => "key expires".into(),
-            DueReason::Venue { text, .. } => text.clone(),
-            DueReason::Requested => "rotation requested by the access review".into(),
-        }
-    }
-}
 
 /// What the venue rules look at: borrowed from an entry or its fields, so
 /// checking 10,000 keys copies nothing.
@@ -75,7 +36,7 @@ impl<'a> KeyFacts<'a> {
         }
     }
 
-    pub fn of_entry(e: &'a crate::inventory::Entry) -> Self {
+    pub fn of_entry(e: &'a Entry) -> Self {
         KeyFacts {
             platform: &e.platform,
             permissions: &e.permissions,
@@ -85,13 +46,6 @@ impl<'a> KeyFacts<'a> {
             last_used_at: e.last_used_at,
         }
     }
-}
-
-/// A due date with its reason.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Due {
-    pub at: OffsetDateTime,
-    pub reason: DueReason,
 }
 
 /// The rules that decide due dates: the default periods from the settings
