@@ -14,7 +14,6 @@ use keyward_core::findings;
 use keyward_core::inventory;
 use keyward_core::reminder::{self as reminders, Reminder, Schedule, Snapshot, TimeZone};
 use keyward_core::review;
-use keyward_core::rotation::Policy;
 use keyward_core::{Vault, VaultDir};
 use tauri::{AppHandle, Emitter, Manager};
 use time::OffsetDateTime;
@@ -249,6 +248,8 @@ pub(crate) enum Failure {
     Rotation(#[from] keyward_core::rotation::Error),
     #[error(transparent)]
     Review(#[from] review::Error),
+    #[error(transparent)]
+    Inventory(#[from] inventory::Error),
 }
 
 /// One round in the app: send what is due, return when to look again.
@@ -285,16 +286,11 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
             Ordering::Relaxed,
         );
         // The tray also counts critical findings (metadata only), from the
-        // keys this round already read.
-        let groups = inventory::shared_secrets(&u.vault).unwrap_or_default();
-        let policy = Policy::new(&u.settings);
-        let mut cx = findings::Context::new(&snap.entries, &groups, &policy, now);
-        // What the Findings tab counts besides the keys themselves: review
-        // follow-ups, open incidents, copies found by the leak scan.
-        cx.followups = keyward_core::followup::open_by_key(&u.vault).unwrap_or_default();
-        cx.incidents = keyward_core::hold::incidents(&u.vault).unwrap_or_default();
-        cx.copies = keyward_core::copies::open_by_key(&u.vault).unwrap_or_default();
-        let critical = findings::evaluate(&snap.entries, &cx)
+        // keys this round already read, with everything the Findings tab
+        // counts (follow-ups, incidents, leak copies).
+        let facts = findings::Facts::load_with(&u.vault, snap.entries)?;
+        let critical = facts
+            .findings(now)
             .iter()
             .filter(|f| f.severity == findings::Severity::Critical)
             .count();

@@ -2,10 +2,11 @@
 //! a decrypted secret) — a "Watchtower" for API keys. Each finding names its
 //! rule, how bad it is, the key, a one-line why and the fix.
 //!
-//! Rules are plain functions over an entry and the facts around it (the due
-//! policy with its venue deadlines, the groups of entries sharing a secret,
+//! Rules are a table ([`RULES`]) of plain functions over an entry and the
+//! facts around it ([`Facts`]: the due policy with its venue deadlines, the
+//! groups of entries sharing a secret, follow-ups, incidents, leak copies,
 //! the time), so each is tested with tables of keys that do and do not
-//! trigger it.
+//! trigger it. A new rule is one function and one row.
 
 use std::collections::HashMap;
 
@@ -13,9 +14,12 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
+use crate::copies::{self, Copy};
 use crate::due::{KeyFacts, Policy};
 use crate::followup::{self, FollowUp, FollowUpKind};
+use crate::hold::{self, IncidentHold};
 use crate::inventory::{self, Entry, Environment, Permission, SecretRef};
+use crate::key::DueReason;
 use crate::settings;
 use crate::timefmt::{self, serde_rfc3339};
 use crate::vault::Vault;
@@ -75,9 +79,9 @@ pub struct Context<'a> {
     /// Entry id → what finished access reviews asked for and is still open.
     pub followups: HashMap<String, Vec<FollowUp>>,
     /// Entry id → the open exposure incident it is in (id, opened at).
-    pub incidents: HashMap<String, (String, OffsetDateTime)>,
+    pub incidents: HashMap<String, IncidentHold>,
     /// Entry id → copies of its secrets the leak scan found, not resolved.
-    pub copies: HashMap<String, Vec<crate::copies::Copy>>,
+    pub copies: HashMap<String, Vec<Copy>>,
     pub now: OffsetDateTime,
 }
 
@@ -118,15 +122,221 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Everything the rules look at, read from the vault in one place: the
+/// keys, the groups sharing a secret, the due policy, open follow-ups,
+/// incidents holding keys and kept leak copies. The Findings tab, one
+/// key's findings and the tray all read through this.
+pub struct Facts {
+    pub entries: Vec<Entry>,
+    pub groups: Vec<Vec<SecretRef>>,
+    pub policy: Policy,
+    pub followups: HashMap<String, Vec<FollowUp>>,
+    pub incidents: HashMap<String, IncidentHold>,
+    pub copies: HashMap<String, Vec<Copy>>,
+    /// Only the first entry is judged (the others share a secret with it).
+    first_only: bool,
+}
+
+impl Facts {
+    /// The whole vault.
+    pub fn load(vault: &Vault) -> inventory::Result<Facts> {
+        Facts::load_with(vault, inventory::list(vault)?)
+    }
+
+    /// The whole vault, with its entries already listed (the tray's
+    /// reminder round has just read them).
+    pub fn load_with(vault: &Vault, entries: Vec<Entry>) -> inventory::Result<Facts> {
+        Ok(Facts {
+            entries,
+            groups: inventory::shared_secrets(vault)?,
+            policy: Policy::new(&settings::load(vault)?),
+            followups: followup::open_by_key(vault)?,
+            incidents: hold::incidents(vault)?,
+            copies: copies::open_by_key(vault)?,
+            first_only: false,
+        })
+    }
+
+    /// One key and the keys sharing a secret with it (a review decision
+    /// needs no pass over the whole vault).
+    pub fn for_key(vault: &Vault, id: &str) -> inventory::Result<Facts> {
+        let entry = inventory::get(vault, id)?;
+        let groups = inventory::secrets_shared_with(vault, &entry.id)?;
+        let id = entry.id.clone();
+        let mut entries = vec![entry];
+        for g in &groups {
+            for r in g {
+                if !entries.iter().any(|e| e.id == r.entry_id) {
+                    entries.push(inventory::get(vault, &r.entry_id)?);
+                }
+            }
+        }
+        Ok(Facts {
+            entries,
+            groups,
+            policy: Policy::new(&settings::load(vault)?),
+            followups: only(followup::open_by_key(vault)?, &id),
+            incidents: only(hold::incidents(vault)?, &id),
+            copies: only(copies::open_by_key(vault)?, &id),
+            first_only: true,
+        })
+    }
+
+    /// The findings at `now`, worst first.
+    pub fn findings(&self, now: OffsetDateTime) -> Vec<Finding> {
+        let mut cx = Context::new(&self.entries, &self.groups, &self.policy, now);
+        // Borrowed for the evaluation only; the maps stay with the facts.
+        cx.followups = self.followups.clone();
+        cx.incidents = self.incidents.clone();
+        cx.copies = self.copies.clone();
+        let judged = if self.first_only {
+            &self.entries[..self.entries.len().min(1)]
+        } else {
+            &self.entries[..]
+        };
+        evaluate(judged, &cx)
+    }
+}
+
+/// What a map by key id holds for one key.
+fn only<V>(by_key: HashMap<String, V>, id: &str) -> HashMap<String, V> {
+    by_key.into_iter().filter(|(k, _)| k == id).collect()
+}
+
+/// The vault's findings now.
+pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> inventory::Result<Vec<Finding>> {
+    Ok(Facts::load(vault)?.findings(now))
+}
+
+/// One key's findings now.
+pub fn of_entry(vault: &Vault, id: &str, now: OffsetDateTime) -> inventory::Result<Vec<Finding>> {
+    Ok(Facts::for_key(vault, id)?.findings(now))
+}
+
+/// One rule: the id of the findings it makes (a family for `venue.*`) and
+/// its check. Each check adds zero or more findings for one key; the
+/// severity travels with each finding (some rules judge it from the key).
+pub struct Rule {
+    pub id: &'static str,
+    /// Whether the rule also looks at keys that no longer work.
+    pub dead_keys_too: bool,
+    check: fn(&Entry, &Context<'_>, &mut Sink<'_>),
+}
+
+/// Every rule, in the order they are reported on ties.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "incident.open",
+        dead_keys_too: true,
+        check: incident_open,
+    },
+    Rule {
+        id: "permission.moves-funds",
+        dead_keys_too: false,
+        check: moves_funds,
+    },
+    Rule {
+        id: "permission.trade-no-ip",
+        dead_keys_too: false,
+        check: trade_no_ip,
+    },
+    Rule {
+        id: "venue.*",
+        dead_keys_too: false,
+        check: venue_deadlines,
+    },
+    Rule {
+        id: "rotation.overdue",
+        dead_keys_too: false,
+        check: rotation_overdue,
+    },
+    Rule {
+        id: "rotation.expir*",
+        dead_keys_too: false,
+        check: expiry,
+    },
+    Rule {
+        id: "rotation.no-period",
+        dead_keys_too: false,
+        check: no_period,
+    },
+    Rule {
+        id: "usage.*",
+        dead_keys_too: false,
+        check: usage,
+    },
+    Rule {
+        id: "secret.reused",
+        dead_keys_too: false,
+        check: reused,
+    },
+    Rule {
+        id: "leak.copy",
+        dead_keys_too: false,
+        check: leak_copy,
+    },
+    Rule {
+        id: "review.*",
+        dead_keys_too: false,
+        check: review_followups,
+    },
+    Rule {
+        id: "hygiene.no-owner",
+        dead_keys_too: false,
+        check: no_owner,
+    },
+    Rule {
+        id: "hygiene.no-purpose",
+        dead_keys_too: false,
+        check: no_purpose,
+    },
+    Rule {
+        id: "hygiene.prod-looks-test",
+        dead_keys_too: false,
+        check: prod_looks_test,
+    },
+];
+
+/// Where a rule's findings for one key go.
+pub struct Sink<'a> {
+    entry: &'a Entry,
+    out: &'a mut Vec<Finding>,
+}
+
+impl Sink<'_> {
+    fn add(
+        &mut self,
+        rule: &str,
+        severity: Severity,
+        message: String,
+        fix: &str,
+        when: Option<OffsetDateTime>,
+    ) {
+        self.out.push(Finding {
+            rule: rule.to_owned(),
+            severity,
+            key_id: self.entry.id.clone(),
+            label: self.entry.label.clone(),
+            platform: self.entry.platform.clone(),
+            message,
+            fix: fix.to_owned(),
+            when,
+        });
+    }
+}
+
 /// Every finding for these keys, worst first, then soonest, then by label.
 pub fn evaluate(entries: &[Entry], cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for e in entries {
-        if e.status.is_live() {
-            check(e, cx, &mut out);
+        let live = e.status.is_live();
+        let mut sink = Sink {
+            entry: e,
+            out: &mut out,
+        };
+        for rule in RULES.iter().filter(|r| live || r.dead_keys_too) {
+            (rule.check)(e, cx, &mut sink);
         }
-        // Revoked by the incident's first step, but the incident is still open.
-        incident_rule(e, cx, &mut out);
     }
     // Keys computed once per finding, not once per comparison.
     out.sort_by_cached_key(|f| {
@@ -141,134 +351,79 @@ pub fn evaluate(entries: &[Entry], cx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-/// The vault's findings now.
-pub fn of_vault(vault: &Vault, now: OffsetDateTime) -> Result<Vec<Finding>, inventory::Error> {
-    let entries = inventory::list(vault)?;
-    let groups = inventory::shared_secrets(vault)?;
-    let settings = settings::load(vault).map_err(inventory::Error::Vault)?;
-    let policy = Policy::new(&settings);
-    let mut cx = Context::new(&entries, &groups, &policy, now);
-    cx.followups = followup::open_by_key(vault)?;
-    cx.incidents = crate::hold::incidents(vault)?;
-    cx.copies = crate::copies::open_by_key(vault)?;
-    Ok(evaluate(&entries, &cx))
-}
-
-/// One key's findings now, reading only that key and the keys sharing a
-/// secret with it (a review decision needs no pass over the whole vault).
-pub fn of_entry(
-    vault: &Vault,
-    id: &str,
-    now: OffsetDateTime,
-) -> Result<Vec<Finding>, inventory::Error> {
-    let entry = inventory::get(vault, id)?;
-    let groups = inventory::secrets_shared_with(vault, &entry.id)?;
-    let mut entries = vec![entry];
-    for g in &groups {
-        for r in g {
-            if !entries.iter().any(|e| e.id == r.entry_id) {
-                entries.push(inventory::get(vault, &r.entry_id)?);
-            }
-        }
-    }
-    let settings = settings::load(vault).map_err(inventory::Error::Vault)?;
-    let policy = Policy::new(&settings);
-    let mut cx = Context::new(&entries, &groups, &policy, now);
-    let id = entries[0].id.clone();
-    cx.followups = followup::open_by_key(vault)?
-        .into_iter()
-        .filter(|(k, _)| *k == id)
-        .collect();
-    cx.incidents = crate::hold::incidents(vault)?
-        .into_iter()
-        .filter(|(k, _)| *k == id)
-        .collect();
-    cx.copies = crate::copies::open_by_key(vault)?
-        .into_iter()
-        .filter(|(k, _)| *k == id)
-        .collect();
-    Ok(evaluate(&entries[..1], &cx))
-}
-
-/// A key in an open exposure incident: the worst there is, until it closes.
-fn incident_rule(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
+/// A key in an open exposure incident: the worst there is, until it closes
+/// (revoked by the incident's contain step, it still counts).
+fn incident_open(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
     let Some((id, opened)) = cx.incidents.get(&e.id) else {
         return;
     };
-    out.push(Finding {
-        rule: "incident.open".into(),
-        severity: Severity::Critical,
-        key_id: e.id.clone(),
-        label: e.label.clone(),
-        platform: e.platform.clone(),
-        message: format!(
+    out.add(
+        "incident.open",
+        Severity::Critical,
+        format!(
             "suspected exposure: incident {} open since {}",
             id.get(..8).unwrap_or(id),
             &timefmt::format(*opened)[..10]
         ),
-        fix: "work through the incident's steps: contain, replace, review, secure, find copies, root cause, notify".into(),
-        when: Some(*opened),
-    });
+        "work through the incident's steps: contain, replace, review, secure, find copies, root cause, notify",
+        Some(*opened),
+    );
 }
 
-fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let mut add = |rule: &str, severity: Severity, message: String, fix: &str, when| {
-        out.push(Finding {
-            rule: rule.to_owned(),
-            severity,
-            key_id: e.id.clone(),
-            label: e.label.clone(),
-            platform: e.platform.clone(),
-            message,
-            fix: fix.to_owned(),
-            when,
-        });
-    };
-    let restricted = e.is_ip_restricted();
-    let has = |p: &Permission| e.permissions.contains(p);
-
-    // Keys that can move money.
-    let moving: Vec<&str> = [
+/// The scopes that can move money off the account, by name.
+fn moving_scopes(e: &Entry) -> Vec<&'static str> {
+    [
         Permission::Withdraw,
         Permission::Transfer,
         Permission::Account,
     ]
     .iter()
-    .filter(|p| has(p))
-    .map(Permission::name)
-    .collect();
-    if !moving.is_empty() {
-        let what = moving.join(", ");
-        if restricted {
-            add(
-                "permission.moves-funds",
-                Severity::High,
-                format!(
-                    "can {what}; limited to {} allowed address(es)",
-                    e.ip_allowlist.len()
-                ),
-                "keep funds-moving scopes only on keys that need them, with the tightest allowlist",
-                None,
-            );
-        } else {
-            add(
-                "permission.moves-funds",
-                Severity::Critical,
-                format!("can {what} from any IP address"),
-                "add an IP allowlist, or remove the scope if the integration does not move funds",
-                None,
-            );
-        }
-    }
+    .filter(|p| e.permissions.contains(p))
+    .map(|p| match p {
+        Permission::Withdraw => "withdraw",
+        Permission::Transfer => "transfer",
+        _ => "account",
+    })
+    .collect()
+}
 
-    // Trading from anywhere.
+fn moves_funds(e: &Entry, _: &Context<'_>, out: &mut Sink<'_>) {
+    let moving = moving_scopes(e);
+    if moving.is_empty() {
+        return;
+    }
+    let what = moving.join(", ");
+    if e.is_ip_restricted() {
+        out.add(
+            "permission.moves-funds",
+            Severity::High,
+            format!(
+                "can {what}; limited to {} allowed address(es)",
+                e.ip_allowlist.len()
+            ),
+            "keep funds-moving scopes only on keys that need them, with the tightest allowlist",
+            None,
+        );
+    } else {
+        out.add(
+            "permission.moves-funds",
+            Severity::Critical,
+            format!("can {what} from any IP address"),
+            "add an IP allowlist, or remove the scope if the integration does not move funds",
+            None,
+        );
+    }
+}
+
+/// Trading from anywhere.
+fn trade_no_ip(e: &Entry, _: &Context<'_>, out: &mut Sink<'_>) {
     let trading: Vec<&str> = [Permission::Trade, Permission::Margin, Permission::Futures]
         .iter()
-        .filter(|p| has(p))
+        .filter(|p| e.permissions.contains(p))
         .map(Permission::name)
         .collect();
-    if !trading.is_empty() && !restricted {
-        add(
+    if !trading.is_empty() && !e.is_ip_restricted() {
+        out.add(
             "permission.trade-no-ip",
             Severity::High,
             format!("can {} from any IP address", trading.join(", ")),
@@ -276,15 +431,17 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             None,
         );
     }
+}
 
-    // Sourced venue rules.
+/// Sourced venue rules (the platforms catalogue's deadlines).
+fn venue_deadlines(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
     for (d, at) in cx.policy.venue_deadlines(&KeyFacts::of_entry(e)) {
         let when = if at <= cx.now {
             format!("since {}", &timefmt::format(at)[..10])
         } else {
             format!("on {}", &timefmt::format(at)[..10])
         };
-        add(
+        out.add(
             &format!("venue.{}", d.id),
             Severity::High,
             format!("{} — {when}", d.text),
@@ -292,13 +449,16 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             Some(at),
         );
     }
+}
 
-    // Rotation and expiry.
+fn rotation_overdue(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
     // An expired key is reported as expired, not also as overdue.
-    let due_by_expiry = e.due_reason == Some(crate::key::DueReason::Expiry);
-    if let Some(due) = e.next_due_at.filter(|d| *d <= cx.now && !due_by_expiry) {
+    if e.due_reason == Some(DueReason::Expiry) {
+        return;
+    }
+    if let Some(due) = e.next_due_at.filter(|d| *d <= cx.now) {
         let days = (cx.now - due).whole_days();
-        add(
+        out.add(
             "rotation.overdue",
             Severity::High,
             if days == 0 {
@@ -310,27 +470,35 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             Some(due),
         );
     }
-    if let Some(exp) = e.expires_at {
-        if exp <= cx.now {
-            add(
-                "rotation.expired",
-                Severity::High,
-                format!("expired on {}", &timefmt::format(exp)[..10]),
-                "replace it, or mark it retired if nothing uses it",
-                Some(exp),
-            );
-        } else if exp - cx.now <= Duration::days(EXPIRY_WARNING_DAYS) {
-            add(
-                "rotation.expiring",
-                Severity::Medium,
-                format!("expires on {}", &timefmt::format(exp)[..10]),
-                "create its replacement before it stops working",
-                Some(exp),
-            );
-        }
+}
+
+/// Expired, or expiring within [`EXPIRY_WARNING_DAYS`].
+fn expiry(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
+    let Some(exp) = e.expires_at else {
+        return;
+    };
+    if exp <= cx.now {
+        out.add(
+            "rotation.expired",
+            Severity::High,
+            format!("expired on {}", &timefmt::format(exp)[..10]),
+            "replace it, or mark it retired if nothing uses it",
+            Some(exp),
+        );
+    } else if exp - cx.now <= Duration::days(EXPIRY_WARNING_DAYS) {
+        out.add(
+            "rotation.expiring",
+            Severity::Medium,
+            format!("expires on {}", &timefmt::format(exp)[..10]),
+            "create its replacement before it stops working",
+            Some(exp),
+        );
     }
+}
+
+fn no_period(e: &Entry, _: &Context<'_>, out: &mut Sink<'_>) {
     if e.rotation_days.is_none() {
-        add(
+        out.add(
             "rotation.no-period",
             Severity::Low,
             "no rotation period of its own (the default for its permissions applies)".into(),
@@ -338,10 +506,12 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             None,
         );
     }
+}
 
-    // Use.
+/// Unused for [`STALE_DAYS`], or never marked used.
+fn usage(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
     match e.last_used_at {
-        Some(used) if cx.now - used >= Duration::days(STALE_DAYS) => add(
+        Some(used) if cx.now - used >= Duration::days(STALE_DAYS) => out.add(
             "usage.stale",
             Severity::Medium,
             format!("not used for {} days", (cx.now - used).whole_days()),
@@ -349,7 +519,7 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             None,
         ),
         Some(_) => {}
-        None => add(
+        None => out.add(
             "usage.never",
             Severity::Low,
             "never marked as used".into(),
@@ -357,81 +527,91 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             None,
         ),
     }
+}
 
-    // The same secret in several entries.
-    if let Some(others) = cx.shared.get(e.id.as_str()) {
-        let cross_env = others.iter().any(|(_, o)| o.environment != e.environment);
-        let mut names: Vec<String> = others
-            .iter()
-            .map(|(field, o)| format!("{field} with '{}' ({})", o.label, o.environment.as_str()))
-            .collect();
-        // The same words however the groups were read.
-        names.sort_unstable();
-        add(
-            "secret.reused",
-            if cross_env {
-                Severity::Critical
-            } else {
-                Severity::High
-            },
-            format!("shares {}", names.join("; ")),
-            "give each integration its own key; rotate the shared one",
-            None,
-        );
-    }
+/// The same secret in several entries: critical across environments.
+fn reused(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
+    let Some(others) = cx.shared.get(e.id.as_str()) else {
+        return;
+    };
+    let cross_env = others.iter().any(|(_, o)| o.environment != e.environment);
+    let mut names: Vec<String> = others
+        .iter()
+        .map(|(field, o)| format!("{field} with '{}' ({})", o.label, o.environment.as_str()))
+        .collect();
+    // The same words however the groups were read.
+    names.sort_unstable();
+    out.add(
+        "secret.reused",
+        if cross_env {
+            Severity::Critical
+        } else {
+            Severity::High
+        },
+        format!("shares {}", names.join("; ")),
+        "give each integration its own key; rotate the shared one",
+        None,
+    );
+}
 
-    // A copy of a secret lying in a file (found by the leak scan): as bad
-    // as what the key can do.
-    if let Some(copies) = cx.copies.get(&e.id) {
-        if let Some(first) = copies.first() {
-            let more = match copies.len() - 1 {
-                0 => String::new(),
-                1 => " and 1 more copy".to_owned(),
-                n => format!(" and {n} more copies"),
-            };
-            add(
-                "leak.copy",
-                if moving.is_empty() {
-                    Severity::High
-                } else {
-                    Severity::Critical
-                },
-                format!(
-                    "its {} is in {} (line {}){more}",
-                    first.field, first.path, first.line
-                ),
-                "remove the copy and rotate the key, then scan that place again (or mark it resolved in the leak scan's results)",
-                Some(first.found_at),
-            );
-        }
-    }
+/// A copy of a secret lying in a file (found by the leak scan): as bad as
+/// what the key can do.
+fn leak_copy(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
+    let Some(copies) = cx.copies.get(&e.id) else {
+        return;
+    };
+    let Some(first) = copies.first() else {
+        return;
+    };
+    let more = match copies.len() - 1 {
+        0 => String::new(),
+        1 => " and 1 more copy".to_owned(),
+        n => format!(" and {n} more copies"),
+    };
+    out.add(
+        "leak.copy",
+        if moving_scopes(e).is_empty() {
+            Severity::High
+        } else {
+            Severity::Critical
+        },
+        format!(
+            "its {} is in {} (line {}){more}",
+            first.field, first.path, first.line
+        ),
+        "remove the copy and rotate the key, then scan that place again (or mark it resolved in the leak scan's results)",
+        Some(first.found_at),
+    );
+}
 
-    // What a finished access review asked for and is not yet done.
+/// What a finished access review asked for and is not yet done ("rotate"
+/// shows as due for rotation, reason: requested by the review).
+fn review_followups(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
     for f in cx.followups.get(&e.id).into_iter().flatten() {
         let day = &timefmt::format(f.created_at)[..10];
         match f.kind {
-            FollowUpKind::Revoke => add(
+            FollowUpKind::Revoke => out.add(
                 "review.revoke",
                 Severity::High,
                 format!("the access review of {day} decided to revoke it"),
                 "revoke it on the platform, then mark it revoked here",
                 Some(f.created_at),
             ),
-            FollowUpKind::Reduce => add(
+            FollowUpKind::Reduce => out.add(
                 "review.reduce",
                 Severity::Medium,
                 format!("the access review of {day} decided to reduce its permissions"),
                 "narrow its permissions or allowlist on the platform, then edit the key here",
                 Some(f.created_at),
             ),
-            // Shown as due for rotation (reason: requested by the review).
             FollowUpKind::Rotate => {}
         }
     }
+}
 
-    // Hygiene.
+fn no_owner(e: &Entry, _: &Context<'_>, out: &mut Sink<'_>) {
     if e.owner.is_none() {
-        add(
+        out.add(
             "hygiene.no-owner",
             Severity::Low,
             "no owner".into(),
@@ -439,8 +619,11 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             None,
         );
     }
+}
+
+fn no_purpose(e: &Entry, _: &Context<'_>, out: &mut Sink<'_>) {
     if e.purpose.is_none() {
-        add(
+        out.add(
             "hygiene.no-purpose",
             Severity::Low,
             "no purpose".into(),
@@ -448,8 +631,11 @@ fn check(e: &Entry, cx: &Context<'_>, out: &mut Vec<Finding>) {
             None,
         );
     }
+}
+
+fn prod_looks_test(e: &Entry, _: &Context<'_>, out: &mut Sink<'_>) {
     if e.environment == Environment::Production && looks_like_test(e) {
-        add(
+        out.add(
             "hygiene.prod-looks-test",
             Severity::Medium,
             "a production key whose purpose or tags say test or development".into(),
@@ -587,6 +773,46 @@ mod tests {
             NOW,
             policy.due(&f, Status::Active),
         )
+    }
+
+    #[test]
+    fn each_rule_makes_only_findings_of_its_own_id() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), RULES.len(), "rule ids are unique");
+        // A key that breaks nearly every rule.
+        let mut f = tidy("bad");
+        f.platform = "Binance".into();
+        f.permissions = vec![Permission::Trade, Permission::Withdraw];
+        f.ip_allowlist = vec![];
+        f.owner = None;
+        f.purpose = Some("test".into());
+        f.rotation_days = None;
+        f.last_used_at = None;
+        f.created_at = NOW - Duration::days(400);
+        f.expires_at = Some(NOW - Duration::days(1));
+        let e = entry("bad", f);
+        let policy = Policy::new(&Settings::default());
+        let cx = Context::new(std::slice::from_ref(&e), &[], &policy, NOW);
+        let mut fired = 0;
+        for rule in RULES {
+            let mut out = Vec::new();
+            (rule.check)(
+                &e,
+                &cx,
+                &mut Sink {
+                    entry: &e,
+                    out: &mut out,
+                },
+            );
+            let family = rule.id.trim_end_matches('*');
+            for f in &out {
+                assert!(f.rule.starts_with(family), "{} made {}", rule.id, f.rule);
+            }
+            fired += usize::from(!out.is_empty());
+        }
+        assert!(fired >= 8, "only {fired} rules fired");
     }
 
     fn rules_of(entries: &[Entry], groups: &[Vec<SecretRef>]) -> Vec<(String, String, Severity)> {
