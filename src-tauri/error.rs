@@ -29,6 +29,8 @@ pub enum ErrorCode {
     Damaged,
     Busy,
     Clipboard,
+    /// A copy the user says is dealt with is still in its file.
+    StillThere,
     Internal,
 }
 

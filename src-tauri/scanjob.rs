@@ -31,6 +31,8 @@ pub struct Job {
     /// What keeping the copies in the vault changed (`None` until the scan
     /// ends, or if the vault was locked by then).
     pub recorded: Mutex<Option<Recorded>>,
+    /// Why the copies could not be kept, if they could not.
+    pub keep_error: Mutex<Option<String>>,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -59,8 +61,9 @@ pub struct Scans {
 }
 
 /// What is done with a finished scan's report before it shows as ended
-/// (the app keeps its copies in the vault).
-pub type OnEnd = Box<dyn FnOnce(&[PathBuf], &Report) -> Option<Recorded> + Send>;
+/// (the app keeps its copies in the vault): `None` if the vault was locked
+/// by then, otherwise what keeping them changed or why it failed.
+pub type OnEnd = Box<dyn FnOnce(&Report) -> Option<Result<Recorded, String>> + Send>;
 
 /// What a new scan searches for, and where.
 pub struct Request {
@@ -102,6 +105,7 @@ impl Scans {
             by_lock: AtomicBool::new(false),
             resolved: Mutex::new(BTreeSet::new()),
             recorded: Mutex::new(None),
+            keep_error: Mutex::new(None),
         });
         *guard(&self.current) = Some(job.clone());
         let worker = job.clone();
@@ -128,8 +132,10 @@ impl Scans {
                     drop(scanner);
                     report
                 });
-                if let Some(on_end) = on_end {
-                    *guard(&worker.recorded) = on_end(&roots, &report);
+                match on_end.and_then(|on_end| on_end(&report)) {
+                    Some(Ok(r)) => *guard(&worker.recorded) = Some(r),
+                    Some(Err(why)) => *guard(&worker.keep_error) = Some(why),
+                    None => {}
                 }
             });
         if spawned.is_err() {
@@ -177,11 +183,11 @@ mod tests {
                 keys: Vec::new(),
                 incident: None,
                 max_file: u64::MAX,
-                on_end: Some(Box::new(|_, report: &Report| {
-                    Some(Recorded {
+                on_end: Some(Box::new(|report: &Report| {
+                    Some(Ok(Recorded {
                         new: report.matches.len(),
                         ..Recorded::default()
-                    })
+                    }))
                 })),
             },
         )

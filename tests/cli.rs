@@ -1900,6 +1900,83 @@ fn hostile_import_files_get_one_clear_line_and_change_nothing() {
 }
 
 #[test]
+fn scan_kept_lists_copies_and_resolve_checks_the_file_first() {
+    let kw = Kw::new();
+    let id = kw.add_kraken();
+    let dir = kw._tmp.path().join("bot");
+    std::fs::create_dir_all(&dir).unwrap();
+    let env = dir.join(".env");
+    std::fs::write(&env, format!("API_SECRET={}\n", SECRETS[1])).unwrap();
+    let config = dir.join("config.json");
+    std::fs::write(&config, format!("{{\"key\": \"{}\"}}\n", SECRETS[0])).unwrap();
+    assert_eq!(kw.run(&["scan", dir.to_str().unwrap()], "").code, 1);
+
+    let out = kw.run(&["scan", "kept", "--json"], "");
+    let kept: serde_json::Value = serde_json::from_str(&out.ok().stdout).unwrap();
+    let kept = kept.as_array().unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let of = |path: &std::path::Path| {
+        let c = kept
+            .iter()
+            .find(|c| c["path"] == path.to_str().unwrap())
+            .unwrap();
+        assert_eq!(c["key_id"], id.as_str());
+        c["id"].as_u64().unwrap().to_string()
+    };
+    let (env_copy, config_copy) = (of(&env), of(&config));
+    let text = kw.run(&["scan", "kept"], "").ok().stdout.clone();
+    assert!(
+        text.contains(&format!("{env_copy}\t{}:1:12\t", env.display())),
+        "{text}"
+    );
+    assert!(!text.contains(SECRETS[1]) && !text.contains(SECRETS[0]));
+
+    // Still in its file: refused, with the way past it.
+    kw.run(&["scan", "resolve", &env_copy], "")
+        .refused(&format!(
+            "the copy is still in {} (line 1): remove it first, or mark it resolved anyway",
+            env.display()
+        ));
+    // Removed: resolved after searching the file again.
+    std::fs::write(&env, "API_SECRET=\n").unwrap();
+    let out = kw.run(&["scan", "resolve", &env_copy], "");
+    assert!(
+        out.ok().stderr.contains("resolved, the copy is gone"),
+        "{}",
+        out.stderr
+    );
+    // Meant to be there: resolved anyway.
+    let out = kw.run(&["scan", "resolve", &config_copy, "--anyway"], "");
+    assert!(
+        out.ok().stderr.contains("resolved anyway"),
+        "{}",
+        out.stderr
+    );
+    kw.run(&["scan", "resolve", &config_copy], "")
+        .refused(&format!(
+            "copy: no open copy has id {config_copy} (see keyward scan kept)"
+        ));
+    kw.run(&["scan", "resolve", "x"], "").usage_error();
+    let out = kw.run(&["scan", "kept"], "");
+    assert!(out.ok().stdout.is_empty() && out.stderr.contains("no copies kept"));
+    // One audit row each, saying whether the file was searched again.
+    let log = kw.run(&["audit", "--json"], "").ok().stdout.clone();
+    let rows: Vec<serde_json::Value> = serde_json::from_str::<serde_json::Value>(&log)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "secret.scan_resolved")
+        .cloned()
+        .collect();
+    let checked: Vec<bool> = rows
+        .iter()
+        .map(|r| r["detail"]["checked_gone"].as_bool().unwrap())
+        .collect();
+    assert_eq!(checked, [true, false]);
+}
+
+#[test]
 fn scan_finds_stored_secrets_anywhere_and_names_them_without_showing_them() {
     let kw = Kw::new();
     let id = kw.add_kraken();

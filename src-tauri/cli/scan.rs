@@ -1,24 +1,28 @@
 //! `keyward scan PATH...`: find copies of stored secrets in files.
 //! Exit status: 0 nothing found, 1 a stored secret found, 2 an error — so it
-//! works as a git pre-commit hook.
+//! works as a git pre-commit hook. `keyward scan kept` lists the copies kept
+//! in the vault from earlier scans, `keyward scan resolve ID` marks one
+//! resolved (the file is searched again first, as in the app).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
-use clap::Args;
-use keyward_core::audit::{self, Action};
-use keyward_core::scan::keep::{self as copies, Searched};
-use keyward_core::scan::{Needles, Progress, Report, Scanner, Skipped};
-use keyward_core::{settings, VaultDir};
+use clap::{Args, Subcommand};
+use keyward_core::scan::{self, Progress, Report, Scanner, Session, Skipped};
+use keyward_core::VaultDir;
 use zeroize::Zeroizing;
 
 use super::{now, unlock, Failure};
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(super) struct ScanArgs {
-    /// Files or folders to search (hidden and git-ignored files included)
+    #[command(subcommand)]
+    kept: Option<KeptCommand>,
+    /// Files or folders to search (hidden and git-ignored files included;
+    /// a folder named like a subcommand is written ./kept or ./resolve)
     #[arg(required_unless_present_any = ["suggested", "staged"], value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// Search what the next commit will hold: every file staged in the git
@@ -42,7 +46,32 @@ pub(super) struct ScanArgs {
     json: bool,
 }
 
+/// The copies kept from earlier scans.
+#[derive(Subcommand, Debug)]
+pub(super) enum KeptCommand {
+    /// List the copies kept in the vault and not resolved (paths, never values)
+    Kept {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a kept copy resolved: its file is searched again first, and a
+    /// copy still there is refused unless --anyway (the key was revoked, or
+    /// the file is meant to hold it)
+    Resolve {
+        /// The copy's number, as `keyward scan kept` shows it
+        id: u64,
+        #[arg(long)]
+        anyway: bool,
+    },
+}
+
 pub(super) fn run(args: ScanArgs, dir: &VaultDir) -> ExitCode {
+    if let Some(kept) = args.kept {
+        return match run_kept(kept, dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(f) => super::fail(f),
+        };
+    }
     match scan(&args, dir) {
         Ok(report) if !report.matches.is_empty() => ExitCode::from(1),
         // A commit is let through only if every staged file was searched.
@@ -111,29 +140,20 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
         None
     };
     let mut vault = unlock(dir)?;
-    let needles = Needles::from_vault(&vault, &args.key)?;
-    let only = needles.only.clone();
-    let max_file_mb = match args.max_file_mb {
-        Some(m) => m,
-        None => u64::from(settings::load(&vault)?.scan_max_file_mb),
-    };
-    let count = needles.len();
-    let too_short = needles.too_short.len();
-    audit::record(
+    let session = Session::begin(
         &mut vault,
+        &scan::Request {
+            roots: &paths,
+            keys: &args.key,
+            incident: None,
+            staged: staged.as_ref().map(Vec::len),
+            max_file_mb: args.max_file_mb,
+        },
         now(),
-        Action::SecretScan,
-        None,
-        &serde_json::json!({
-            "paths": staged.as_ref().map_or(paths.len(), Vec::len),
-            "staged": args.staged,
-            "needles": count,
-            "key": args.key,
-        }),
     )?;
-    let scanner = Scanner::new(needles, max_file_mb.saturating_mul(1 << 20))?;
+    let (count, too_short) = (session.needles, session.too_short);
+    let (scanner, keeping) = (session.scanner, session.keeping);
     let started = Instant::now();
-    let begun = now();
     let report = match &staged {
         Some(entries) => scan_staged(&scanner, entries)?,
         None => scanner.scan(&paths, &Progress::default()),
@@ -174,16 +194,7 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
                 &m.key_id[..8.min(m.key_id.len())],
                 m.label,
                 m.field,
-                match m.encoding {
-                    keyward_core::scan::Encoding::Raw => String::new(),
-                    e => format!(
-                        ", {}",
-                        serde_json::to_value(e)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    ),
-                },
+                encoding_suffix(m.encoding),
                 m.preview
             )?;
         }
@@ -208,23 +219,78 @@ fn scan(args: &ScanArgs, dir: &VaultDir) -> Result<Report, Failure> {
     // Copies in files are kept in the vault as findings of their keys (not
     // a staged file's: the commit is refused, the file is not on disk as
     // is). After the report: a failure to keep them does not hide it.
-    if staged.is_none() {
-        let searched = Searched {
-            roots: &paths,
-            keys: (!only.is_empty()).then_some(only.as_slice()),
-            started: begun,
-        };
-        let k = copies::record(&mut vault, now(), &searched, &report)
-            .map_err(|e| Failure(format!("the copies found could not be kept: {e}")))?;
-        if !args.json && k != copies::Recorded::default() {
-            eprintln!(
-                "kept in the vault until resolved: {} new, {} still there, {} gone since the last scan",
-                k.new, k.still, k.gone
-            );
-        }
+    let k = keeping
+        .record(&mut vault, &report, now())
+        .map_err(|e| Failure(format!("the copies found could not be kept: {e}")))?;
+    if !args.json && k != scan::keep::Recorded::default() {
+        eprintln!(
+            "kept in the vault until resolved: {} new, {} still there, {} gone since the last scan",
+            k.new, k.still, k.gone
+        );
     }
     vault.lock()?;
     Ok(report)
+}
+
+fn run_kept(command: KeptCommand, dir: &VaultDir) -> Result<(), Failure> {
+    let mut vault = unlock(dir)?;
+    let mut out = std::io::stdout().lock();
+    match command {
+        KeptCommand::Kept { json } => {
+            let list = keyward_core::copies::open(&vault)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+            } else if list.is_empty() {
+                eprintln!("no copies kept: every copy found is resolved");
+            } else {
+                for c in &list {
+                    writeln!(
+                        out,
+                        "{}\t{}:{}:{}\t{} ({}{})\tfound {}",
+                        c.id,
+                        printable(&c.path),
+                        c.line,
+                        c.column,
+                        &c.key_id[..8.min(c.key_id.len())],
+                        c.field,
+                        encoding_suffix(c.encoding),
+                        &keyward_core::timefmt::format(c.found_at)[..10],
+                    )?;
+                }
+            }
+        }
+        KeptCommand::Resolve { id, anyway } => {
+            let c = scan::resolve_kept(&mut vault, id, anyway, now())?;
+            eprintln!(
+                "resolved{}: {}:{} ({})",
+                if anyway {
+                    " anyway"
+                } else {
+                    ", the copy is gone"
+                },
+                printable(&c.path),
+                c.line,
+                c.field
+            );
+        }
+    }
+    drop(out);
+    vault.lock()?;
+    Ok(())
+}
+
+/// `, base64` after a field found encoded; nothing for the raw value.
+fn encoding_suffix(e: scan::Encoding) -> String {
+    match e {
+        scan::Encoding::Raw => String::new(),
+        e => format!(
+            ", {}",
+            serde_json::to_value(e)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 /// A file name may hold terminal control sequences: shown escaped.

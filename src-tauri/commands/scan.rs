@@ -5,12 +5,11 @@
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
-use keyward_core::audit::{self, Action};
 use keyward_core::copies;
 use keyward_core::incident;
 use keyward_core::inventory::FieldError;
-use keyward_core::scan::keep::{self, Recorded, Searched};
-use keyward_core::scan::{self, Match, Needles, Scanner, Skipped};
+use keyward_core::scan::keep::{self, Recorded};
+use keyward_core::scan::{self, Keeping, Match, Recheck, Session, Skipped};
 use serde::Serialize;
 use tauri::State;
 use ts_rs::TS;
@@ -30,7 +29,11 @@ impl From<scan::Error> for IpcError {
     fn from(e: scan::Error) -> Self {
         match e {
             scan::Error::Inventory(i) => i.into(),
-            scan::Error::NothingToFind => IpcError::new(ErrorCode::Invalid, e.to_string()),
+            scan::Error::StillThere { .. } => IpcError::new(ErrorCode::StillThere, e.to_string()),
+            scan::Error::NoSuchCopy(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
+            scan::Error::NothingToFind
+            | scan::Error::Unchecked { .. }
+            | scan::Error::NameUnreadable(_) => IpcError::new(ErrorCode::Invalid, e.to_string()),
             scan::Error::Matcher(_) => IpcError::new(ErrorCode::Internal, e.to_string()),
         }
     }
@@ -104,6 +107,8 @@ pub struct ScanStatus {
     /// What keeping the copies in the vault changed, once ended (none if
     /// the vault was locked by then).
     pub recorded: Option<Recorded>,
+    /// Why the copies found could not be kept in the vault, if so.
+    pub keep_error: Option<String>,
     /// The home folder, for paths to be shown as `~/…`.
     pub home: Option<String>,
 }
@@ -143,6 +148,7 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
             .map(|r| r.iter().copied().collect())
             .unwrap_or_default(),
         recorded: job.recorded.lock().ok().and_then(|r| *r),
+        keep_error: job.keep_error.lock().ok().and_then(|e| e.clone()),
         home: dirs::home_dir().map(|h| h.display().to_string()),
     }
 }
@@ -187,20 +193,15 @@ pub async fn start_scan(
 /// Keeps a finished scan's copies in the vault (findings of their keys); a
 /// copy no longer in a place searched whole is settled as gone. Nothing if
 /// the vault is locked by then.
-/// `keys`: the keys searched for by full id (empty: all).
-fn keep_copies(app: tauri::AppHandle, keys: Vec<String>) -> OnEnd {
-    let started = now();
-    Box::new(move |roots, report| {
+fn keep_copies(app: tauri::AppHandle, keeping: Keeping) -> OnEnd {
+    Box::new(move |report| {
         use tauri::Manager;
         let state = app.state::<AppState>();
-        let searched = Searched {
-            roots,
-            keys: (!keys.is_empty()).then_some(keys.as_slice()),
-            started,
-        };
-        state
-            .with_vault_quiet(|u| keep::record(&mut u.vault, now(), &searched, report).ok())
-            .flatten()
+        state.with_vault_quiet(|u| {
+            keeping
+                .record(&mut u.vault, report, now())
+                .map_err(|e| format!("the copies found could not be kept in the vault: {e}"))
+        })
     })
 }
 
@@ -249,24 +250,21 @@ fn start(
             }
             None => (keys, None),
         };
-        let needles = Needles::from_vault(&u.vault, &keys)?;
-        let only = needles.only.clone();
-        let (count, too_short) = (needles.len(), needles.too_short.len());
-        let max_file = u64::from(u.settings.scan_max_file_mb) << 20;
-        let scanner = Scanner::new(needles, max_file)?;
-        audit::record(
+        let session = Session::begin(
             &mut u.vault,
+            &scan::Request {
+                roots: &roots,
+                keys: &keys,
+                incident: incident.as_deref(),
+                ..scan::Request::default()
+            },
             now(),
-            Action::SecretScan,
-            None,
-            &serde_json::json!({
-                "paths": roots.len(), "needles": count, "keys": keys, "incident": incident,
-            }),
-        )
-        .map_err(IpcError::from)?;
-        let on_end = keep_copies(app.clone(), only);
+        )?;
+        let (count, too_short) = (session.needles, session.too_short);
+        let max_file = session.scanner.max_file();
+        let on_end = keep_copies(app.clone(), session.keeping);
         Ok(state.scans.start(
-            scanner,
+            session.scanner,
             count,
             too_short,
             Request {
@@ -349,42 +347,8 @@ async fn check_gone(
     field: String,
     shown: String,
 ) -> IpcResult<()> {
-    let scanner = state.with_unlocked(|u| {
-        let needles = Needles::of_key(&u.vault, key_id)?;
-        Ok(Scanner::new(
-            needles,
-            u64::from(u.settings.scan_max_file_mb) << 20,
-        )?)
-    })?;
-    super::blocking(move || {
-        let checked = scanner.scan_path(&file);
-        drop(scanner);
-        match checked {
-            Ok(found) => match found.iter().find(|f| f.field == field) {
-                Some(still) => Err(IpcError::new(
-                    ErrorCode::Invalid,
-                    format!(
-                        "the copy is still in {shown} (line {}): remove it first, or mark it resolved anyway",
-                        still.line
-                    ),
-                )),
-                None => Ok(()),
-            },
-            // The file itself is gone (its real path, not a lossy name): so
-            // is the copy.
-            Err(_)
-                if std::fs::symlink_metadata(&file)
-                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
-            {
-                Ok(())
-            }
-            Err(reason) => Err(IpcError::new(
-                ErrorCode::Invalid,
-                format!("{shown} cannot be checked: {reason}"),
-            )),
-        }
-    })
-    .await
+    let recheck = state.with_unlocked(|u| Ok(Recheck::prepare(&u.vault, key_id)?))?;
+    super::blocking(move || Ok(recheck.copy_gone(&file, &field, &shown)?)).await
 }
 
 /// Marks the `index`th copy resolved: the file is searched again for that
@@ -410,6 +374,7 @@ pub async fn resolve_scan_match(
         .await?;
     }
     state.with_unlocked(|u| {
+        // Checked above (unless anyway), off the main thread.
         keep::resolve(&mut u.vault, now(), &m, !anyway)?;
         let mut resolved = job
             .resolved
@@ -429,23 +394,9 @@ pub fn leak_copies(state: State<'_, AppState>) -> IpcResult<Vec<copies::Copy>> {
 /// Marks a kept copy resolved, checked as [`resolve_scan_match`] does.
 #[tauri::command]
 pub async fn resolve_leak_copy(state: State<'_, AppState>, id: u64, anyway: bool) -> IpcResult<()> {
-    let copy = state.with_unlocked(|u| {
-        copies::open(&u.vault)?
-            .into_iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| IpcError::new(ErrorCode::NotFound, "no such copy, or already resolved"))
-    })?;
+    let copy = state.with_unlocked(|u| Ok(scan::kept(&u.vault, id)?))?;
     if !anyway {
-        // A name kept with a replaced byte cannot be opened again to check.
-        if copy.path.contains('\u{FFFD}') {
-            return Err(IpcError::new(
-                ErrorCode::Invalid,
-                format!(
-                    "{} cannot be checked (its name is not valid UTF-8): remove the copy, then mark it resolved anyway",
-                    copy.path
-                ),
-            ));
-        }
+        scan::check_kept(&copy, anyway, None)?;
         check_gone(
             &state,
             &copy.key_id,

@@ -12,8 +12,10 @@
 //! the secret masked — never the secret itself.
 
 pub mod keep;
+mod session;
 
 pub use crate::copies::Encoding;
+pub use session::{check_kept, kept, resolve_kept, Keeping, Recheck, Request, Session};
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -60,6 +62,17 @@ pub enum Error {
     NothingToFind,
     #[error("scan: the search could not be built: {0}")]
     Matcher(String),
+    /// A copy the user says is dealt with is still in its file.
+    #[error(
+        "the copy is still in {shown} (line {line}): remove it first, or mark it resolved anyway"
+    )]
+    StillThere { shown: String, line: u64 },
+    #[error("{shown} cannot be checked: {reason}")]
+    Unchecked { shown: String, reason: String },
+    #[error("{0} cannot be checked (its name is not valid UTF-8): remove the copy, then mark it resolved anyway")]
+    NameUnreadable(String),
+    #[error("copy: no open copy has id {0} (see keyward scan kept)")]
+    NoSuchCopy(u64),
     #[error(transparent)]
     Inventory(#[from] inventory::Error),
 }

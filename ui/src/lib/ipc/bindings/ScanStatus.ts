@@ -43,6 +43,10 @@ resolved: Array<number>,
  */
 recorded: LeakCopiesRecorded | null, 
 /**
+ * Why the copies found could not be kept in the vault, if so.
+ */
+keep_error: string | null, 
+/**
  * The home folder, for paths to be shown as `~/…`.
  */
 home: string | null, };
