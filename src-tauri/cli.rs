@@ -787,21 +787,13 @@ fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {
     // A vault remembered on this device opens without the passphrase, unless
     // one is given; a keyring that cannot answer falls back to the passphrase.
     if !given::has(ENV_PASSPHRASE) {
-        match keyring::recall(dir) {
-            Ok(Some(text)) => {
-                let identity = vault::VaultIdentity::from_keyring_text(&text)?;
-                match dir.check_identity(&identity) {
-                    Ok(()) => return Ok(Vault::open(dir, identity, now(), Origin::Cli)?),
-                    // An entry a new identity left behind (its rekey was cut
-                    // short): the passphrase still opens the vault.
-                    Err(vault::Error::RememberedKeyInvalid) => eprintln!(
-                        "keyring: the key remembered on this device no longer opens this vault (`keyward forget`, then `keyward remember`); asking for the passphrase"
-                    ),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Ok(None) => {}
-            Err(e) => eprintln!("{e}; asking for the passphrase"),
+        match keyring::open_remembered(dir, now(), Origin::Cli)? {
+            keyring::Remembered::Opened(vault) => return Ok(*vault),
+            keyring::Remembered::Forgotten => {}
+            keyring::Remembered::Stale => eprintln!(
+                "keyring: the key remembered on this device no longer opens this vault (`keyward forget`, then `keyward remember`); asking for the passphrase"
+            ),
+            keyring::Remembered::Unavailable(e) => eprintln!("{e}; asking for the passphrase"),
         }
     }
     let pass = passphrase(ENV_PASSPHRASE, "Passphrase: ")?;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use keyward_core::backup::{self, Key, Protection, Summary};
 use keyward_core::inventory::FieldError;
 use keyward_core::secret::Passphrase;
-use keyward_core::vault::{self, KdfParams, VaultIdentity};
+use keyward_core::vault::{self, KdfParams};
 use keyward_core::{settings, Origin, Vault, VaultDir};
 use serde::Serialize;
 use tauri::State;
@@ -148,13 +148,7 @@ pub async fn create_backup(
         Protection::recipients(&recipients).map_err(backup_error)?
     };
     std::fs::create_dir_all(&dir).map_err(|e| field("folder", format!("cannot create it: {e}")))?;
-    let name = format!(
-        "keyward-backup-{}.age",
-        keyward_core::timefmt::format(now())
-            .replace([':', 'T'], "-")
-            .trim_end_matches('Z')
-    );
-    let path = dir.join(name);
+    let path = dir.join(backup::file_name(backup::Made::ByHand, now()));
     let out = path.clone();
     let check = self::confirm(&state, current).await?;
     let summary = state.mutate(|u| {
@@ -307,19 +301,20 @@ pub async fn unlock_with_keyring(state: State<'_, AppState>) -> IpcResult<()> {
         return Ok(());
     }
     let dir = state.dir.clone();
-    let vault = blocking(move || {
-        let text = keyring::recall(&dir)
-            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("{e}; use the passphrase")))?
-            .ok_or_else(|| {
-                IpcError::new(
-                    ErrorCode::NotFound,
-                    "this vault is not remembered on this device",
-                )
-            })?;
-        let identity = VaultIdentity::from_keyring_text(&text)?;
-        dir.check_identity(&identity)?;
-        Ok(Vault::open(&dir, identity, now(), Origin::App)?)
-    })
+    let vault = blocking(
+        move || match keyring::open_remembered(&dir, now(), Origin::App)? {
+            keyring::Remembered::Opened(vault) => Ok(*vault),
+            keyring::Remembered::Forgotten => Err(IpcError::new(
+                ErrorCode::NotFound,
+                "this vault is not remembered on this device",
+            )),
+            keyring::Remembered::Stale => Err(vault::Error::RememberedKeyInvalid.into()),
+            keyring::Remembered::Unavailable(e) => Err(IpcError::new(
+                ErrorCode::Internal,
+                format!("{e}; use the passphrase"),
+            )),
+        },
+    )
     .await?;
     let settings = settings::load(&vault)?;
     let _ = state.apply_desktop_settings(&settings);

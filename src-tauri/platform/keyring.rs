@@ -7,7 +7,9 @@
 //! something else the platform said.
 
 use keyring::Entry;
-use keyward_core::VaultDir;
+use keyward_core::vault::{self, VaultIdentity};
+use keyward_core::{Origin, Vault, VaultDir};
+use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 const SERVICE: &str = "Keyward vault";
@@ -72,5 +74,40 @@ pub fn forget(dir: &VaultDir) -> Result<bool, Error> {
         Ok(()) => Ok(true),
         Err(keyring::Error::NoEntry) => Ok(false),
         Err(e) => Err(map(e)),
+    }
+}
+
+/// What opening the vault with the remembered identity came to. The CLI
+/// and the app both unlock through [`open_remembered`] and differ only in
+/// what they do next (the CLI falls back to the passphrase).
+pub enum Remembered {
+    Opened(Box<Vault>),
+    /// This vault is not remembered on this device (never, or forgotten).
+    Forgotten,
+    /// An entry a new identity left behind (its rekey was cut short, or the
+    /// vault was rekeyed elsewhere): the passphrase still opens the vault.
+    Stale,
+    /// The keyring could not answer.
+    Unavailable(Error),
+}
+
+/// Opens the vault with the identity remembered in the OS keyring.
+pub fn open_remembered(
+    dir: &VaultDir,
+    now: OffsetDateTime,
+    origin: Origin,
+) -> Result<Remembered, vault::Error> {
+    let text = match recall(dir) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(Remembered::Forgotten),
+        Err(e) => return Ok(Remembered::Unavailable(e)),
+    };
+    let identity = VaultIdentity::from_keyring_text(&text)?;
+    match dir.check_identity(&identity) {
+        Ok(()) => Ok(Remembered::Opened(Box::new(Vault::open(
+            dir, identity, now, origin,
+        )?))),
+        Err(vault::Error::RememberedKeyInvalid) => Ok(Remembered::Stale),
+        Err(e) => Err(e),
     }
 }

@@ -29,6 +29,27 @@ use crate::vault::audit::{self, Action};
 use crate::vault::{self, KdfParams, Origin, Vault, VaultDir, SCHEMA_VERSION};
 
 pub const FORMAT: &str = "keyward-backup";
+/// Who made a backup, for its file name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Made {
+    /// By hand (Backup & recovery → Back up now).
+    ByHand,
+    /// By the automatic schedule (kept in rotation).
+    Automatic,
+}
+
+/// A backup's file name: `keyward-backup-2026-11-22-08-00-00.age` (by hand)
+/// or `keyward-auto-…` (automatic, the ones pruned). Colons are left out,
+/// so the name is valid on every file system a backup may be copied to.
+pub fn file_name(made: Made, now: OffsetDateTime) -> String {
+    let stamp = timefmt::format(now).replace([':', 'T'], "-");
+    let kind = match made {
+        Made::ByHand => "backup",
+        Made::Automatic => "auto",
+    };
+    format!("keyward-{kind}-{}.age", stamp.trim_end_matches('Z'))
+}
+
 /// 2: the audit chain is keyed (`audit_key` in `meta`) and the document
 /// carries `audit_head`. A build that knows only 1 cannot verify the chain:
 /// it says the backup is newer rather than calling it damaged.
@@ -1014,13 +1035,7 @@ pub fn run_if_due(
         .map_or_else(|| default_folder.to_path_buf(), std::path::PathBuf::from);
     std::fs::create_dir_all(&folder)
         .map_err(|e| Error::Invalid(format!("folder {}: {e}", folder.display())))?;
-    let name = format!(
-        "keyward-auto-{}.age",
-        timefmt::format(now)
-            .replace([':', 'T'], "-")
-            .trim_end_matches('Z')
-    );
-    let path = folder.join(name);
+    let path = folder.join(file_name(Made::Automatic, now));
     let protection = Protection::recipients(&auto_recipients(vault, &settings))?;
     let summary = write_unchecked(vault, &path, &protection, now)?;
     prune(&folder, settings.backup_keep as usize);
@@ -1052,6 +1067,19 @@ fn prune(folder: &Path, keep: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backup_file_names_say_who_made_them_and_when() {
+        let at = time::macros::datetime!(2026-11-22 08:05:09 UTC);
+        assert_eq!(
+            file_name(Made::ByHand, at),
+            "keyward-backup-2026-11-22-08-05-09.age"
+        );
+        assert_eq!(
+            file_name(Made::Automatic, at),
+            "keyward-auto-2026-11-22-08-05-09.age"
+        );
+    }
 
     #[test]
     fn identity_files_allow_comments_and_refuse_garbage() {
