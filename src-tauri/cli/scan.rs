@@ -283,13 +283,7 @@ fn run_kept(command: KeptCommand, dir: &VaultDir) -> Result<(), Failure> {
 fn encoding_suffix(e: scan::Encoding) -> String {
     match e {
         scan::Encoding::Raw => String::new(),
-        e => format!(
-            ", {}",
-            serde_json::to_value(e)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        ),
+        e => format!(", {}", e.as_str()),
     }
 }
 

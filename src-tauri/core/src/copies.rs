@@ -15,7 +15,10 @@ use crate::timefmt;
 use crate::vault::{self, Vault};
 
 /// How a secret appears in the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, TS, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase", rename = "ScanEncoding")]
 pub enum Encoding {
@@ -24,6 +27,8 @@ pub enum Encoding {
     Url,
     Hex,
 }
+
+crate::keywords!(Encoding);
 
 /// A copy recorded in the vault and not resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
@@ -42,25 +47,6 @@ pub struct Copy {
     #[serde(with = "timefmt::serde_rfc3339")]
     #[ts(type = "string")]
     pub found_at: OffsetDateTime,
-}
-
-pub(crate) fn encoding_name(e: Encoding) -> &'static str {
-    match e {
-        Encoding::Raw => "raw",
-        Encoding::Base64 => "base64",
-        Encoding::Url => "url",
-        Encoding::Hex => "hex",
-    }
-}
-
-fn encoding_of(s: &str) -> Option<Encoding> {
-    Some(match s {
-        "raw" => Encoding::Raw,
-        "base64" => Encoding::Base64,
-        "url" => Encoding::Url,
-        "hex" => Encoding::Hex,
-        _ => return None,
-    })
 }
 
 /// Every key's unresolved copies, oldest first (for its findings).
@@ -99,7 +85,7 @@ pub fn open(vault: &Vault) -> vault::Result<Vec<Copy>> {
         // A row the schema's checks let through but this build cannot read
         // is left out rather than failing every finding.
         let (Some(encoding), Ok(found_at)) =
-            (encoding_of(&encoding), timefmt::parse_stored(&found_at))
+            (encoding.parse::<Encoding>().ok(), timefmt::parse_stored(&found_at))
         else {
             continue;
         };

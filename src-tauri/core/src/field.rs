@@ -61,3 +61,68 @@ pub fn truncate_for_message(s: &str) -> String {
     }
     out
 }
+
+/// Parses one of a closed set of words (a status, a decision, an incident
+/// step…), the same way at every edge: case-insensitive, `-` read as `_`,
+/// and a refusal that lists the words. The names come from strum's derive
+/// (`IntoStaticStr`, `VariantArray`), so they are written once.
+pub fn keyword<T>(text: &str) -> Result<T, String>
+where
+    T: Copy + strum::VariantArray + Into<&'static str>,
+{
+    let wanted = text.trim().replace('-', "_");
+    T::VARIANTS
+        .iter()
+        .copied()
+        .find(|v| Into::<&'static str>::into(*v).eq_ignore_ascii_case(&wanted))
+        .ok_or_else(|| {
+            let names: Vec<&'static str> = T::VARIANTS.iter().map(|v| (*v).into()).collect();
+            format!("must be one of {}", names.join(", "))
+        })
+}
+
+/// `as_str`, `ALL` and `FromStr` (through [`keyword`]) for enums deriving
+/// strum's `IntoStaticStr` and `VariantArray`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! keywords {
+    ($($t:ty),* $(,)?) => {$(
+        impl $t {
+            /// Every value, in declaration order.
+            #[allow(dead_code)]
+            pub const ALL: &'static [$t] = <$t as strum::VariantArray>::VARIANTS;
+            /// The word stored, printed and accepted for this value.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $crate::field::keyword(s)
+            }
+        }
+    )*};
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Clone, Copy, Debug, PartialEq, strum::IntoStaticStr, strum::VariantArray)]
+    #[strum(serialize_all = "snake_case")]
+    enum Word {
+        Done,
+        NotApplicable,
+    }
+    crate::keywords!(Word);
+
+    #[test]
+    fn keywords_parse_loosely_and_refuse_with_the_list() {
+        assert_eq!(" Not-Applicable ".parse::<Word>(), Ok(Word::NotApplicable));
+        assert_eq!(Word::NotApplicable.as_str(), "not_applicable");
+        assert_eq!(Word::ALL, &[Word::Done, Word::NotApplicable]);
+        assert_eq!(
+            "maybe".parse::<Word>(),
+            Err("must be one of done, not_applicable".into())
+        );
+    }
+}

@@ -25,7 +25,22 @@ use crate::timefmt::{self, serde_rfc3339};
 use crate::vault::Vault;
 
 /// How bad a finding is, least first (so `max` is the worst).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]
 pub enum Severity {
@@ -35,16 +50,7 @@ pub enum Severity {
     Critical,
 }
 
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
+crate::keywords!(Severity);
 
 /// One thing wrong with one key. (Deserialize: access reviews keep the
 /// findings a reviewer saw.)

@@ -32,7 +32,19 @@ pub fn open(
 }
 
 /// What a finished review asked to be done to a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]
 pub enum FollowUpKind {
@@ -41,24 +53,7 @@ pub enum FollowUpKind {
     Reduce,
 }
 
-impl FollowUpKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FollowUpKind::Rotate => "rotate",
-            FollowUpKind::Revoke => "revoke",
-            FollowUpKind::Reduce => "reduce",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            FollowUpKind::Rotate,
-            FollowUpKind::Revoke,
-            FollowUpKind::Reduce,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
+crate::keywords!(FollowUpKind);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct FollowUp {
@@ -97,7 +92,10 @@ pub fn list(vault: &Vault, all: bool) -> vault::Result<Vec<FollowUp>> {
                 what,
             };
             Ok(FollowUp {
-                kind: FollowUpKind::parse(&kind).ok_or_else(|| bad("follow-up kind"))?,
+                kind: kind
+                    .parse::<FollowUpKind>()
+                    .ok()
+                    .ok_or_else(|| bad("follow-up kind"))?,
                 created_at: timefmt::parse_stored(&created).map_err(|_| bad("follow-up time"))?,
                 done_at: done
                     .map(|d| timefmt::parse_stored(&d).map_err(|_| bad("follow-up time")))

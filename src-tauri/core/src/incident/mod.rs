@@ -62,7 +62,22 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
 }
 
 /// The walkthrough's steps, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[ts(rename_all = "snake_case", rename = "IncidentStepId")]
 pub enum StepId {
@@ -76,31 +91,9 @@ pub enum StepId {
     Close,
 }
 
+crate::keywords!(StepId);
+
 impl StepId {
-    pub const ALL: [StepId; 8] = [
-        StepId::Contain,
-        StepId::Replace,
-        StepId::ReviewActivity,
-        StepId::SecureAccount,
-        StepId::FindCopies,
-        StepId::RootCause,
-        StepId::Notify,
-        StepId::Close,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepId::Contain => "contain",
-            StepId::Replace => "replace",
-            StepId::ReviewActivity => "review_activity",
-            StepId::SecureAccount => "secure_account",
-            StepId::FindCopies => "find_copies",
-            StepId::RootCause => "root_cause",
-            StepId::Notify => "notify",
-            StepId::Close => "close",
-        }
-    }
-
     /// The step's name as a heading.
     pub fn title(self) -> &'static str {
         match self {
@@ -120,24 +113,20 @@ impl StepId {
     }
 }
 
-impl std::str::FromStr for StepId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().replace('-', "_").to_ascii_lowercase();
-        StepId::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "must be one of {}",
-                    StepId::ALL.map(StepId::as_str).join(", ")
-                )
-            })
-    }
-}
-
 /// Where a step stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[ts(rename_all = "snake_case")]
 pub enum StepState {
@@ -149,32 +138,28 @@ pub enum StepState {
     NotApplicable,
 }
 
+crate::keywords!(StepState);
+
 impl StepState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepState::Pending => "pending",
-            StepState::Done => "done",
-            StepState::Skipped => "skipped",
-            StepState::NotApplicable => "not_applicable",
-        }
-    }
-    fn parse(s: &str) -> Option<Self> {
-        [
-            StepState::Pending,
-            StepState::Done,
-            StepState::Skipped,
-            StepState::NotApplicable,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
     pub fn resolved(self) -> bool {
         self != StepState::Pending
     }
 }
 
 /// Whether unauthorised activity was found on the platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[ts(rename_all = "snake_case")]
 pub enum Activity {
@@ -183,28 +168,22 @@ pub enum Activity {
     Unknown,
 }
 
-impl Activity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Activity::Yes => "yes",
-            Activity::No => "no",
-            Activity::Unknown => "unknown",
-        }
-    }
-}
-
-impl std::str::FromStr for Activity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        [Activity::Yes, Activity::No, Activity::Unknown]
-            .into_iter()
-            .find(|a| a.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| "must be one of yes, no, unknown".into())
-    }
-}
+crate::keywords!(Activity);
 
 /// Where the key leaked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 #[ts(rename_all = "snake_case")]
 pub enum RootCause {
@@ -219,31 +198,9 @@ pub enum RootCause {
     Unknown,
 }
 
+crate::keywords!(RootCause);
+
 impl RootCause {
-    pub const ALL: [RootCause; 9] = [
-        RootCause::Repository,
-        RootCause::ChatOrEmail,
-        RootCause::Logs,
-        RootCause::Screenshot,
-        RootCause::SharedDocument,
-        RootCause::Phishing,
-        RootCause::Malware,
-        RootCause::ThirdParty,
-        RootCause::Unknown,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RootCause::Repository => "repository",
-            RootCause::ChatOrEmail => "chat_or_email",
-            RootCause::Logs => "logs",
-            RootCause::Screenshot => "screenshot",
-            RootCause::SharedDocument => "shared_document",
-            RootCause::Phishing => "phishing",
-            RootCause::Malware => "malware",
-            RootCause::ThirdParty => "third_party",
-            RootCause::Unknown => "unknown",
-        }
-    }
     pub fn describe(self) -> &'static str {
         match self {
             RootCause::Repository => "a code repository",
@@ -256,22 +213,6 @@ impl RootCause {
             RootCause::ThirdParty => "a third-party service",
             RootCause::Unknown => "unknown",
         }
-    }
-}
-
-impl std::str::FromStr for RootCause {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim().replace('-', "_").to_ascii_lowercase();
-        RootCause::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "must be one of {}",
-                    RootCause::ALL.map(RootCause::as_str).join(", ")
-                )
-            })
     }
 }
 
@@ -504,13 +445,16 @@ pub fn get(vault: &Vault, id: &str) -> Result<Incident> {
             by_step.insert(
                 step,
                 (
-                    StepState::parse(&state).ok_or_else(|| bad("step state"))?,
+                    state
+                        .parse::<StepState>()
+                        .ok()
+                        .ok_or_else(|| bad("step state"))?,
                     note,
                     opt_time(at)?,
                 ),
             );
         }
-        for s in StepId::ALL {
+        for &s in StepId::ALL {
             let (state, note, at) = by_step
                 .remove(&s)
                 .unwrap_or((StepState::Pending, None, None));

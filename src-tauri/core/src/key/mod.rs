@@ -23,7 +23,10 @@ use crate::field::truncate_for_message;
 use crate::timefmt::serde_rfc3339;
 
 /// Where a key is used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[ts(rename_all = "lowercase")]
 pub enum Environment {
     #[default]
@@ -33,35 +36,13 @@ pub enum Environment {
     Test,
 }
 
-impl Environment {
-    pub const ALL: [Environment; 4] = [
-        Environment::Production,
-        Environment::Staging,
-        Environment::Development,
-        Environment::Test,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Staging => "staging",
-            Environment::Development => "development",
-            Environment::Test => "test",
-        }
-    }
-}
-
-impl FromStr for Environment {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Environment::ALL
-            .into_iter()
-            .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| "must be one of production, staging, development, test".into())
-    }
-}
+crate::keywords!(Environment);
 
 /// Where a key is in its life. Transitions are limited: see [`Status::can_become`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[ts(rename_all = "lowercase")]
 pub enum Status {
     #[default]
@@ -79,26 +60,9 @@ pub enum Status {
     Retired,
 }
 
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Active,
-        Status::Rotating,
-        Status::Suspended,
-        Status::Compromised,
-        Status::Revoked,
-        Status::Retired,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Active => "active",
-            Status::Rotating => "rotating",
-            Status::Suspended => "suspended",
-            Status::Compromised => "compromised",
-            Status::Revoked => "revoked",
-            Status::Retired => "retired",
-        }
-    }
+crate::keywords!(Status);
 
+impl Status {
     /// Whether the key can still be used on its platform.
     pub fn is_live(self) -> bool {
         matches!(
@@ -122,18 +86,6 @@ impl Status {
             (Revoked, Retired) => true,
             _ => false,
         }
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Status::ALL
-            .into_iter()
-            .find(|e| e.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                "must be one of active, rotating, suspended, compromised, revoked, retired".into()
-            })
     }
 }
 

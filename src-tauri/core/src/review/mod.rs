@@ -15,7 +15,6 @@
 pub mod report;
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -85,7 +84,20 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
 }
 
 /// What the reviewer decided for a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]
 pub enum Decision {
@@ -99,32 +111,7 @@ pub enum Decision {
     Revoke,
 }
 
-impl Decision {
-    pub const ALL: [Decision; 4] = [
-        Decision::Keep,
-        Decision::Reduce,
-        Decision::Rotate,
-        Decision::Revoke,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Keep => "keep",
-            Decision::Reduce => "reduce",
-            Decision::Rotate => "rotate",
-            Decision::Revoke => "revoke",
-        }
-    }
-}
-
-impl FromStr for Decision {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Decision::ALL
-            .into_iter()
-            .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| "must be one of keep, reduce, rotate, revoke".into())
-    }
-}
+crate::keywords!(Decision);
 
 /// The questions asked of every key; `None` until answered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]

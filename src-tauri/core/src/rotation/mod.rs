@@ -67,7 +67,20 @@ impl From<crate::settings::Error> for Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The wizard's steps, in order. A rotation sits at the step still to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Create the new key on the platform, narrowing the old one's template.
@@ -84,28 +97,9 @@ pub enum Step {
     Done,
 }
 
+crate::keywords!(Step);
+
 impl Step {
-    const ALL: [Step; 6] = [
-        Step::Create,
-        Step::Secrets,
-        Step::Deploy,
-        Step::Confirm,
-        Step::Revoke,
-        Step::Done,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Create => "create",
-            Step::Secrets => "secrets",
-            Step::Deploy => "deploy",
-            Step::Confirm => "confirm",
-            Step::Revoke => "revoke",
-            Step::Done => "done",
-        }
-    }
-    fn parse(s: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|x| x.as_str() == s)
-    }
     fn next(self) -> Step {
         match self {
             Step::Create => Step::Secrets,
@@ -240,7 +234,10 @@ pub fn get(vault: &Vault, id: &str) -> Result<Option<Rotation>> {
     Ok(Some(Rotation {
         entry_id: id.clone(),
         started_at: time(&started)?,
-        step: Step::parse(&step).ok_or_else(|| bad("rotation step"))?,
+        step: step
+            .parse::<Step>()
+            .ok()
+            .ok_or_else(|| bad("rotation step"))?,
         permissions: parsed(perms).ok_or_else(|| bad("rotation permissions"))?,
         ip_allowlist: parsed(ips).ok_or_else(|| bad("rotation ip_allowlist"))?,
         key_id_hint: hint,

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use ts_rs::TS;
 
 use super::{Match, Report};
-use crate::copies::{encoding_name, Copy, Encoding};
+use crate::copies::{Copy, Encoding};
 use crate::timefmt;
 use crate::vault::audit::{self, Action};
 use crate::vault::{self, Vault};
@@ -83,7 +83,7 @@ pub fn record(
                     m.line as i64,
                     m.column as i64,
                     m.field,
-                    encoding_name(m.encoding)
+                    m.encoding.as_str()
                 ],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -126,7 +126,7 @@ pub fn record(
                         m.line as i64,
                         m.column as i64,
                         m.field,
-                        encoding_name(m.encoding),
+                        m.encoding.as_str(),
                         at
                     ],
                 )?;
@@ -259,7 +259,7 @@ fn settle(
                 m.line as i64,
                 m.column as i64,
                 m.field,
-                encoding_name(m.encoding),
+                m.encoding.as_str(),
                 timefmt::format(now),
                 if checked { "checked" } else { "anyway" }
             ],

@@ -131,7 +131,18 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
 }
 
 /// Who is acting on the vault, recorded in each audit row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     Cli,
@@ -139,34 +150,20 @@ pub enum Origin {
     Test,
 }
 
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Origin::Cli => "cli",
-            Origin::App => "app",
-            Origin::Test => "test",
-        }
-    }
-}
+crate::keywords!(Origin);
 
 /// How a session was opened: the passphrase typed, or an identity from the
 /// keyring or a recovery code. Recorded in the unlock row: the leak scan
 /// shows text around copies only of values stored before a passphrase
 /// unlock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub(crate) enum OpenedWith {
     Passphrase,
     Identity,
 }
 
-impl OpenedWith {
-    fn as_str(self) -> &'static str {
-        match self {
-            OpenedWith::Passphrase => "passphrase",
-            OpenedWith::Identity => "identity",
-        }
-    }
-}
+crate::keywords!(OpenedWith);
 
 /// The vault directory and the names of its files.
 #[derive(Clone, Debug)]
