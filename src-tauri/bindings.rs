@@ -31,6 +31,9 @@ pub fn export_all(dir: &Path) -> Result<(), ExportError> {
     crate::commands::review::ReviewHome::export_all(&cfg)?;
     keyward_core::incident::Incident::export_all(&cfg)?;
     keyward_core::incident::IncidentSummary::export_all(&cfg)?;
+    keyward_core::incident::StepState::export_all(&cfg)?;
+    keyward_core::incident::report::Format::export_all(&cfg)?;
+    keyward_core::review::report::Format::export_all(&cfg)?;
     crate::commands::backup::BackupStatus::export_all(&cfg)?;
     crate::commands::backup::BackupDone::export_all(&cfg)?;
     crate::commands::backup::NewRecoveryCode::export_all(&cfg)?;

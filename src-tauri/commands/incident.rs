@@ -2,7 +2,8 @@
 //! (to Downloads, like the review's), copy the summary for support.
 
 use keyward_core::incident::{
-    self, report, Incident, IncidentSummary, Opening, StepId, StepInput, StepState,
+    self, report, Activity, Incident, IncidentSummary, Opening, RootCause, StepId, StepInput,
+    StepState,
 };
 use keyward_core::inventory::FieldError;
 use keyward_core::timefmt;
@@ -53,31 +54,15 @@ pub fn open_incident(
 pub fn mark_incident_step(
     state: State<'_, AppState>,
     id: String,
-    step: String,
-    status: String,
+    step: StepId,
+    status: StepState,
     note: Option<String>,
-    activity: Option<String>,
-    root_cause: Option<String>,
+    activity: Option<Activity>,
+    root_cause: Option<RootCause>,
 ) -> IpcResult<Incident> {
-    let step: StepId = step.parse().map_err(|r| field("step", r))?;
-    let status = match status.as_str() {
-        "done" => StepState::Done,
-        "skipped" => StepState::Skipped,
-        "not_applicable" => StepState::NotApplicable,
-        _ => {
-            return Err(field(
-                "status",
-                "must be done, skipped or not_applicable".into(),
-            ))
-        }
-    };
     let input = StepInput {
-        activity: activity
-            .map(|a| a.parse().map_err(|r| field("activity", r)))
-            .transpose()?,
-        root_cause: root_cause
-            .map(|c| c.parse().map_err(|r| field("root_cause", r)))
-            .transpose()?,
+        activity,
+        root_cause,
     };
     state.mutate(|u| {
         Ok(incident::mark(
@@ -97,9 +82,8 @@ pub fn mark_incident_step(
 pub fn export_incident(
     state: State<'_, AppState>,
     id: String,
-    format: String,
+    format: report::Format,
 ) -> IpcResult<String> {
-    let format: report::Format = format.parse().map_err(|r| field("format", r))?;
     let (name, bytes) =
         state.with_unlocked(|u| Ok(incident::export(&mut u.vault, &id, format, now())?))?;
     super::review::save_to_downloads(&name, &bytes)

@@ -4,6 +4,7 @@ use keyward_core::inventory::{
     self, Draft, Entry, Environment, Filter, Permission, SearchIndex, SecretChanges, SecretInput,
     Status,
 };
+use keyward_core::reminder as reminders;
 use keyward_core::SecretValue;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -18,6 +19,10 @@ pub struct EntryList {
     /// Pass back to `filter_entries`; a newer list makes an older version stale.
     pub version: u32,
     pub entries: Vec<Entry>,
+    /// How each entry's due date reads now ("due tomorrow"), counted in
+    /// calendar days in the user's time zone; `null` for none. Index-aligned
+    /// with `entries`.
+    pub due_words: Vec<Option<String>>,
 }
 
 /// A secret typed into the form: the one direction a value crosses IPC
@@ -96,6 +101,8 @@ pub fn list_entries(state: State<'_, AppState>) -> IpcResult<EntryList> {
     let version = state.next_listing_version();
     state.with_unlocked(|u| {
         let entries = inventory::list(&u.vault)?;
+        let cal = reminders::calendar(&u.vault, reminders::TimeZone::system())?;
+        let due_words = cal.due_words(entries.iter().map(|e| e.next_due_at), now());
         let index = SearchIndex::new(&entries);
         u.listing = Some(Listing {
             version,
@@ -105,6 +112,7 @@ pub fn list_entries(state: State<'_, AppState>) -> IpcResult<EntryList> {
         Ok(EntryList {
             version: u32::try_from(version).unwrap_or(u32::MAX),
             entries,
+            due_words,
         })
     })
 }
@@ -166,14 +174,8 @@ pub fn edit_entry(
 pub fn set_entry_status(
     state: State<'_, AppState>,
     id: String,
-    status: String,
+    status: Status,
 ) -> IpcResult<Entry> {
-    let status: Status = status.parse().map_err(|r| {
-        IpcError::invalid(vec![inventory::FieldError {
-            field: "status",
-            reason: r,
-        }])
-    })?;
     state.mutate(|u| {
         Ok(keyward_core::lifecycle::set_status(
             &mut u.vault,

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use keyward_core::followup::FollowUp;
-use keyward_core::inventory::FieldError;
+
 use keyward_core::review::{self, report, Checks, Decision, Detail, Item, Overview, Review, Scope};
 use serde::Serialize;
 use tauri::State;
@@ -25,13 +25,21 @@ pub struct ReviewHome {
     pub default_reviewer: Option<String>,
     /// What finished reviews asked for and is not yet done.
     pub followups: Vec<FollowUp>,
+    /// When the next review is due, in words ("due in 12 days"), counted in
+    /// calendar days in the user's time zone.
+    pub next_due_words: Option<String>,
 }
 
 #[tauri::command]
 pub fn review_home(state: State<'_, AppState>) -> IpcResult<ReviewHome> {
     state.with_unlocked(|u| {
+        let overview = review::overview(&u.vault)?;
+        let cal =
+            keyward_core::reminder::calendar(&u.vault, keyward_core::reminder::TimeZone::system())?;
+        let next_due_words = cal.due_words([overview.next_due_at], now()).pop().flatten();
         Ok(ReviewHome {
-            overview: review::overview(&u.vault)?,
+            next_due_words,
+            overview,
             reviews: review::list(&u.vault)?,
             default_reviewer: crate::platform::os_user(),
             followups: keyward_core::followup::list(&u.vault, false)?,
@@ -68,16 +76,10 @@ pub fn decide_review(
     state: State<'_, AppState>,
     id: String,
     key: String,
-    decision: String,
+    decision: Decision,
     note: Option<String>,
     checks: Option<Checks>,
 ) -> IpcResult<Item> {
-    let decision: Decision = decision.parse().map_err(|reason| {
-        IpcError::invalid(vec![FieldError {
-            field: "decision",
-            reason,
-        }])
-    })?;
     state.mutate(|u| {
         Ok(review::decide(
             &mut u.vault,
@@ -115,13 +117,11 @@ fn export_dir() -> Option<PathBuf> {
 /// Writes the review's report (`md`, `csv` or `html`) to the Downloads
 /// folder and returns its path.
 #[tauri::command]
-pub fn export_review(state: State<'_, AppState>, id: String, format: String) -> IpcResult<String> {
-    let format: report::Format = format.parse().map_err(|reason| {
-        IpcError::invalid(vec![FieldError {
-            field: "format",
-            reason,
-        }])
-    })?;
+pub fn export_review(
+    state: State<'_, AppState>,
+    id: String,
+    format: report::Format,
+) -> IpcResult<String> {
     let (name, bytes) =
         state.with_unlocked(|u| Ok(review::export(&mut u.vault, &id, format, now())?))?;
     save_to_downloads(&name, &bytes)

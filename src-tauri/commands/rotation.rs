@@ -10,7 +10,7 @@ use tauri::State;
 
 use super::inventory::{into_inputs, SecretFieldInput};
 use super::now;
-use crate::error::{IpcError, IpcResult};
+use crate::error::IpcResult;
 use crate::state::AppState;
 
 #[tauri::command]
@@ -61,24 +61,7 @@ pub fn stage_new_secrets(
 
 /// Marks `deploy`, `confirm` or `revoke` done, in that order.
 #[tauri::command]
-pub fn advance_rotation(
-    state: State<'_, AppState>,
-    id: String,
-    step: String,
-) -> IpcResult<Rotation> {
-    let step = match step.as_str() {
-        "deploy" => Step::Deploy,
-        "confirm" => Step::Confirm,
-        "revoke" => Step::Revoke,
-        _ => {
-            return Err(IpcError::invalid(vec![
-                keyward_core::inventory::FieldError {
-                    field: "step",
-                    reason: "must be deploy, confirm or revoke".into(),
-                },
-            ]))
-        }
-    };
+pub fn advance_rotation(state: State<'_, AppState>, id: String, step: Step) -> IpcResult<Rotation> {
     state.mutate(|u| Ok(rotation::advance(&mut u.vault, &id, step, now())?))
 }
 

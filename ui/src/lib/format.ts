@@ -2,8 +2,6 @@
 
 import type { DueReason } from "./ipc";
 
-export { describeDue } from "./due";
-
 /** Which clock set a key's due date, in words. */
 export function describeReason(r: DueReason | null): string {
   if (!r) return "";

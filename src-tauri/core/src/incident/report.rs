@@ -8,9 +8,13 @@ use std::fmt::Write as _;
 use super::{Incident, StepState};
 use crate::render::{day, escape_html as h, escape_markdown as md, when, STYLE};
 
-/// The report formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The report formats, as the window and the CLI name them (`md`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "IncidentFormat", rename_all = "lowercase")]
 pub enum Format {
+    #[serde(rename = "md", alias = "markdown")]
+    #[ts(rename = "md")]
     Markdown,
     Html,
 }

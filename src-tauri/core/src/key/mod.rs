@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 pub use draft::{
     apply, secrets, Draft, SecretInput, IPS_MAX, LABEL_MAX, LONG_TEXT_MAX, NOTES_MAX,
@@ -24,9 +24,21 @@ use crate::timefmt::serde_rfc3339;
 
 /// Where a key is used.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS, strum::IntoStaticStr, strum::VariantArray,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]
 pub enum Environment {
     #[default]
@@ -40,9 +52,21 @@ crate::keywords!(Environment);
 
 /// Where a key is in its life. Transitions are limited: see [`Status::can_become`].
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, TS, strum::IntoStaticStr, strum::VariantArray,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
+#[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]
 pub enum Status {
     #[default]
@@ -530,17 +554,6 @@ impl Entry {
         self.id.get(..8).unwrap_or(&self.id)
     }
 }
-
-macro_rules! serialize_as_str {
-    ($($t:ty),*) => {$(
-        impl Serialize for $t {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    )*};
-}
-serialize_as_str!(Environment, Status);
 
 #[cfg(test)]
 mod tests {

@@ -201,6 +201,23 @@ impl Calendar {
         }
     }
 
+    /// How each due date reads at `now` — "due tomorrow", "overdue by 2
+    /// days" — counted in calendar days in the user's time zone. The one
+    /// source of this wording: the window shows it, it never computes it.
+    pub fn due_words(
+        &self,
+        dues: impl IntoIterator<Item = Option<OffsetDateTime>>,
+        now: OffsetDateTime,
+    ) -> Vec<Option<String>> {
+        let today = self.today(now);
+        dues.into_iter()
+            .map(|due| {
+                let (due, today) = (self.due_day(due?)?, today.as_ref()?);
+                Some(when_text(self.left(&due, today)))
+            })
+            .collect()
+    }
+
     pub fn fire_at(&self, due: OffsetDateTime, left: i64) -> Option<OffsetDateTime> {
         self.fire(&self.due_day(due)?, left)
     }
@@ -817,6 +834,35 @@ mod tests {
         assert_eq!(e.next_due_at, Some(due));
         e.id = id.into();
         e
+    }
+
+    #[test]
+    fn due_words_count_calendar_days_in_the_users_zone() {
+        // 23:30 in Tokyo is 14:30 UTC: a key due at 01:00 Tokyo time the
+        // next day is due tomorrow there, although both instants fall on
+        // the same UTC day (the window used to say "due today").
+        let cal = Calendar::new(&Settings::default(), TimeZone::get("Asia/Tokyo").unwrap());
+        let now = datetime!(2026-03-10 14:30 UTC);
+        let words = cal.due_words(
+            [
+                Some(datetime!(2026-03-10 16:00 UTC)),
+                Some(datetime!(2026-03-10 14:00 UTC)),
+                Some(datetime!(2026-03-08 16:00 UTC)),
+                Some(datetime!(2026-03-20 00:00 UTC)),
+                None,
+            ],
+            now,
+        );
+        assert_eq!(
+            words,
+            [
+                Some("due tomorrow".to_owned()),
+                Some("due today".to_owned()),
+                Some("overdue by 1 day".to_owned()),
+                Some("due in 10 days".to_owned()),
+                None,
+            ]
+        );
     }
 
     #[test]

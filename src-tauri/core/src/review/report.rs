@@ -17,9 +17,13 @@ use crate::render::{day, escape_html, escape_markdown, neutralise, opt_day, when
 use escape_html as h;
 use escape_markdown as md;
 
-/// The report formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The report formats, as the window and the CLI name them (`md`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "ReviewFormat", rename_all = "lowercase")]
 pub enum Format {
+    #[serde(rename = "md", alias = "markdown")]
+    #[ts(rename = "md")]
     Markdown,
     Csv,
     Html,

@@ -10,7 +10,7 @@
 //! rotation history. Every step is audited.
 
 use rusqlite::{params, OptionalExtension, Transaction};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
@@ -76,6 +76,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
     PartialOrd,
     Ord,
     Serialize,
+    Deserialize,
     TS,
     strum::IntoStaticStr,
     strum::VariantArray,

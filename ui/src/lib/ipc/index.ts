@@ -55,9 +55,17 @@ import type { ScanLocation } from "./bindings/ScanLocation";
 import type { ScanMatch } from "./bindings/ScanMatch";
 import type { Skipped } from "./bindings/Skipped";
 import type { LeakCopy } from "./bindings/LeakCopy";
+import type { Status } from "./bindings/Status";
+import type { StepState } from "./bindings/StepState";
+import type { ReviewFormat } from "./bindings/ReviewFormat";
+import type { IncidentFormat } from "./bindings/IncidentFormat";
 
 export type {
   LeakCopy,
+  Status,
+  StepState,
+  ReviewFormat,
+  IncidentFormat,
   ScanStatus,
   ScanLocation,
   ScanMatch,
@@ -145,7 +153,7 @@ export const ipc = {
   addEntry: (draft: Draft, secrets: SecretFieldInput[]) => call<Entry>("add_entry", { draft, secrets }),
   editEntry: (id: string, draft: Draft, setSecrets: SecretFieldInput[], removeSecrets: string[]) =>
     call<Entry>("edit_entry", { id, draft, setSecrets, removeSecrets }),
-  setEntryStatus: (id: string, status: string) => call<Entry>("set_entry_status", { id, status }),
+  setEntryStatus: (id: string, status: Status) => call<Entry>("set_entry_status", { id, status }),
   deleteEntry: (id: string) => call<void>("delete_entry", { id }),
   /** `newKey`: during a rotation, the new key's field rather than the current one's. */
   copySecret: (id: string, field: string, newKey = false) => call<CopyReceipt>("copy_secret", { id, field, newKey }),
@@ -165,7 +173,7 @@ export const ipc = {
   describeNewKey: (id: string, permissions: string[] | null, ipAllowlist: string[] | null, keyIdHint: string | null) =>
     call<Rotation>("describe_new_key", { id, permissions, ipAllowlist, keyIdHint }),
   stageNewSecrets: (id: string, secrets: SecretFieldInput[]) => call<Rotation>("stage_new_secrets", { id, secrets }),
-  advanceRotation: (id: string, step: "deploy" | "confirm" | "revoke") => call<Rotation>("advance_rotation", { id, step }),
+  advanceRotation: (id: string, step: Extract<Step, "deploy" | "confirm" | "revoke">) => call<Rotation>("advance_rotation", { id, step }),
   completeRotation: (id: string) => call<Entry>("complete_rotation", { id }),
   cancelRotation: (id: string) => call<Entry>("cancel_rotation", { id }),
   /** Returns until when (RFC 3339). */
@@ -184,7 +192,7 @@ export const ipc = {
   /** Settles a key's open follow-up (revoke: marks the key revoked). */
   resolveFollowup: (key: string) => call<FollowUp>("resolve_followup", { key }),
   /** Writes the report into the Downloads folder; returns its path. */
-  exportReview: (id: string, format: "md" | "csv" | "html") => call<string>("export_review", { id, format }),
+  exportReview: (id: string, format: ReviewFormat) => call<string>("export_review", { id, format }),
   backupStatus: () => call<BackupStatus>("backup_status"),
   /** `recipients`: age public keys; empty → the passphrase (with its confirmation). `current`: the vault passphrase, checked now. */
   createBackup: (folder: string, passphrase: string, confirm: string, recipients: string[], current: string) =>
@@ -228,13 +236,13 @@ export const ipc = {
   markIncidentStep: (
     id: string,
     step: IncidentStepId,
-    status: "done" | "skipped" | "not_applicable",
+    status: Exclude<StepState, "pending">,
     note: string | null,
     activity: Activity | null = null,
     rootCause: RootCause | null = null,
   ) => call<Incident>("mark_incident_step", { id, step, status, note, activity, rootCause }),
   /** Writes the report into the Downloads folder; returns its path. */
-  exportIncident: (id: string, format: "md" | "html") => call<string>("export_incident", { id, format }),
+  exportIncident: (id: string, format: IncidentFormat) => call<string>("export_incident", { id, format }),
   /** Copies the summary (no secrets) to the clipboard, in Rust. */
   copyIncidentSummary: (id: string) => call<void>("copy_incident_summary", { id }),
   /** A reminder's "Open" was clicked: show that key. */

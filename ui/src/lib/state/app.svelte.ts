@@ -43,6 +43,9 @@ class AppState {
   remembered = $state(false);
   lockMessage = $state("");
   entries = $state.raw<Entry[]>([]);
+  /** How each key's due date reads today ("due tomorrow"), by id: worded by
+   * the backend in the user's time zone, never computed here. */
+  dueWords = $state.raw<Map<string, string>>(new Map());
   version = $state(0);
   matches = $state.raw<number[]>([]);
   filter = $state<FilterState>(emptyFilter());
@@ -74,6 +77,8 @@ class AppState {
   #pendingOpen: string | null = null;
 
   #filterSeq = 0;
+  /** Fetches the list again just after local midnight: "due tomorrow" becomes "due today". */
+  #midnight: ReturnType<typeof setTimeout> | undefined;
   #booted = false;
   #toastSeq = 0;
 
@@ -160,7 +165,14 @@ class AppState {
   async reload() {
     const list = await ipc.listEntries();
     this.entries = list.entries;
+    this.dueWords = new Map(
+      list.entries.flatMap((e, i) => (list.due_words[i] ? [[e.id, list.due_words[i]] as [string, string]] : [])),
+    );
     this.version = list.version;
+    clearTimeout(this.#midnight);
+    const next = new Date();
+    next.setHours(24, 0, 1, 0);
+    this.#midnight = setTimeout(() => void this.reload().catch(() => {}), next.getTime() - Date.now());
     await this.applyFilter();
     if (this.selectedId && !this.entries.some((e) => e.id === this.selectedId)) this.selectedId = null;
   }
@@ -210,7 +222,9 @@ class AppState {
 
   /** The session is gone: forget everything the window held. */
   locked(reason: LockReason) {
+    clearTimeout(this.#midnight);
     this.entries = [];
+    this.dueWords = new Map();
     this.matches = [];
     this.version = 0;
     this.selectedId = null;

@@ -5,4 +5,10 @@ export type EntryList = {
 /**
  * Pass back to `filter_entries`; a newer list makes an older version stale.
  */
-version: number, entries: Array<Entry>, };
+version: number, entries: Array<Entry>, 
+/**
+ * How each entry's due date reads now ("due tomorrow"), counted in
+ * calendar days in the user's time zone; `null` for none. Index-aligned
+ * with `entries`.
+ */
+due_words: Array<string | null>, };

@@ -18,4 +18,9 @@ default_reviewer: string | null,
 /**
  * What finished reviews asked for and is not yet done.
  */
-followups: Array<FollowUp>, };
+followups: Array<FollowUp>, 
+/**
+ * When the next review is due, in words ("due in 12 days"), counted in
+ * calendar days in the user's time zone.
+ */
+next_due_words: string | null, };
