@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use keyward_core::VaultDir;
-use tauri::{Emitter, Manager, RunEvent};
+use tauri::{Emitter, Manager, RunEvent, Runtime};
 
 use crate::state::{AppState, LockReason};
 
@@ -132,6 +132,79 @@ pub(crate) fn show_window(app: &tauri::AppHandle) {
     }
 }
 
+/// Every command the window may call, for any runtime: the app runs it on
+/// the real one, `tests/ipc_smoke.rs` on Tauri's mock runtime. The same
+/// list is in `build.rs`, the capability and `ui/src/lib/ipc`
+/// (`tests/ipc_commands.rs` checks they agree).
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::vault::get_vault_status,
+        commands::vault::rate_passphrase,
+        commands::vault::create_vault,
+        commands::vault::unlock_vault,
+        commands::vault::lock_vault,
+        commands::inventory::list_entries,
+        commands::inventory::filter_entries,
+        commands::inventory::add_entry,
+        commands::inventory::edit_entry,
+        commands::inventory::set_entry_status,
+        commands::inventory::delete_entry,
+        commands::secrets::copy_secret,
+        commands::secrets::reveal_secret,
+        commands::settings::get_settings,
+        commands::settings::save_settings,
+        commands::platforms::list_platforms,
+        commands::platforms::list_permissions,
+        commands::session::note_activity,
+        commands::session::report_first_paint,
+        commands::rotation::get_rotation,
+        commands::rotation::rotation_history,
+        commands::rotation::start_rotation,
+        commands::rotation::describe_new_key,
+        commands::rotation::stage_new_secrets,
+        commands::rotation::advance_rotation,
+        commands::rotation::complete_rotation,
+        commands::rotation::cancel_rotation,
+        commands::rotation::snooze_reminders,
+        commands::findings::list_findings,
+        commands::review::review_home,
+        commands::review::start_review,
+        commands::review::get_review,
+        commands::review::save_review_checks,
+        commands::review::decide_review,
+        commands::review::finish_review,
+        commands::review::cancel_review,
+        commands::review::resolve_followup,
+        commands::review::export_review,
+        commands::incident::list_incidents,
+        commands::incident::get_incident,
+        commands::incident::open_incident,
+        commands::incident::mark_incident_step,
+        commands::incident::export_incident,
+        commands::incident::copy_incident_summary,
+        commands::backup::backup_status,
+        commands::backup::create_backup,
+        commands::backup::verify_backup,
+        commands::backup::restore_backup,
+        commands::backup::create_recovery_code,
+        commands::backup::remove_recovery_code,
+        commands::backup::remember_device,
+        commands::backup::forget_device,
+        commands::backup::unlock_with_keyring,
+        commands::backup::rekey_vault,
+        commands::audit::audit_status,
+        commands::audit::verify_audit_head,
+        commands::scan::scan_locations,
+        commands::scan::start_scan,
+        commands::scan::scan_status,
+        commands::scan::cancel_scan,
+        commands::scan::reveal_scan_match,
+        commands::scan::resolve_scan_match,
+        commands::scan::leak_copies,
+        commands::scan::resolve_leak_copy,
+    ]
+}
+
 /// Opens the app on the vault in `vault_dir`; with `hidden`, only in the
 /// tray (autostart at login).
 pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
@@ -163,72 +236,7 @@ pub fn run_app(vault_dir: PathBuf, hidden: bool) -> Result<(), tauri::Error> {
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::vault::get_vault_status,
-            commands::vault::rate_passphrase,
-            commands::vault::create_vault,
-            commands::vault::unlock_vault,
-            commands::vault::lock_vault,
-            commands::inventory::list_entries,
-            commands::inventory::filter_entries,
-            commands::inventory::add_entry,
-            commands::inventory::edit_entry,
-            commands::inventory::set_entry_status,
-            commands::inventory::delete_entry,
-            commands::secrets::copy_secret,
-            commands::secrets::reveal_secret,
-            commands::settings::get_settings,
-            commands::settings::save_settings,
-            commands::platforms::list_platforms,
-            commands::platforms::list_permissions,
-            commands::session::note_activity,
-            commands::session::report_first_paint,
-            commands::rotation::get_rotation,
-            commands::rotation::rotation_history,
-            commands::rotation::start_rotation,
-            commands::rotation::describe_new_key,
-            commands::rotation::stage_new_secrets,
-            commands::rotation::advance_rotation,
-            commands::rotation::complete_rotation,
-            commands::rotation::cancel_rotation,
-            commands::rotation::snooze_reminders,
-            commands::findings::list_findings,
-            commands::review::review_home,
-            commands::review::start_review,
-            commands::review::get_review,
-            commands::review::save_review_checks,
-            commands::review::decide_review,
-            commands::review::finish_review,
-            commands::review::cancel_review,
-            commands::review::resolve_followup,
-            commands::review::export_review,
-            commands::incident::list_incidents,
-            commands::incident::get_incident,
-            commands::incident::open_incident,
-            commands::incident::mark_incident_step,
-            commands::incident::export_incident,
-            commands::incident::copy_incident_summary,
-            commands::backup::backup_status,
-            commands::backup::create_backup,
-            commands::backup::verify_backup,
-            commands::backup::restore_backup,
-            commands::backup::create_recovery_code,
-            commands::backup::remove_recovery_code,
-            commands::backup::remember_device,
-            commands::backup::forget_device,
-            commands::backup::unlock_with_keyring,
-            commands::backup::rekey_vault,
-            commands::audit::audit_status,
-            commands::audit::verify_audit_head,
-            commands::scan::scan_locations,
-            commands::scan::start_scan,
-            commands::scan::scan_status,
-            commands::scan::cancel_scan,
-            commands::scan::reveal_scan_match,
-            commands::scan::resolve_scan_match,
-            commands::scan::leak_copies,
-            commands::scan::resolve_leak_copy,
-        ])
+        .invoke_handler(handler())
         .build(tauri::generate_context!())?;
     startup_probe("window built");
     app.run(|app, event| {

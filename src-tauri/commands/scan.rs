@@ -11,7 +11,7 @@ use keyward_core::inventory::FieldError;
 use keyward_core::scan::keep::{self, Recorded};
 use keyward_core::scan::{self, Keeping, Match, Recheck, Session, Skipped};
 use serde::Serialize;
-use tauri::State;
+use tauri::{Runtime, State};
 use ts_rs::TS;
 
 use super::now;
@@ -181,8 +181,8 @@ fn place(text: &str) -> Result<PathBuf, String> {
 /// or (with `incident`) the incident's keys — its step 5. Off the main
 /// thread: decrypting a thousand keys' secrets takes a moment.
 #[tauri::command]
-pub async fn start_scan(
-    app: tauri::AppHandle,
+pub async fn start_scan<R: Runtime>(
+    app: tauri::AppHandle<R>,
     paths: Vec<String>,
     keys: Vec<String>,
     incident: Option<String>,
@@ -193,7 +193,7 @@ pub async fn start_scan(
 /// Keeps a finished scan's copies in the vault (findings of their keys); a
 /// copy no longer in a place searched whole is settled as gone. Nothing if
 /// the vault is locked by then.
-fn keep_copies(app: tauri::AppHandle, keeping: Keeping) -> OnEnd {
+fn keep_copies<R: Runtime>(app: tauri::AppHandle<R>, keeping: Keeping) -> OnEnd {
     Box::new(move |report| {
         use tauri::Manager;
         let state = app.state::<AppState>();
@@ -205,8 +205,8 @@ fn keep_copies(app: tauri::AppHandle, keeping: Keeping) -> OnEnd {
     })
 }
 
-fn start(
-    app: &tauri::AppHandle,
+fn start<R: Runtime>(
+    app: &tauri::AppHandle<R>,
     paths: &[String],
     keys: Vec<String>,
     incident: Option<String>,

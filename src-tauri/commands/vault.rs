@@ -4,7 +4,7 @@ use keyward_core::secret::Passphrase;
 use keyward_core::vault::{self, KdfParams, PassphraseVerdict};
 use keyward_core::{settings, Origin, Vault};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Runtime, State};
 use ts_rs::TS;
 
 use super::{blocking, now};
@@ -105,7 +105,7 @@ pub async fn unlock_vault(state: State<'_, AppState>, passphrase: String) -> Ipc
 }
 
 #[tauri::command]
-pub fn lock_vault(app: AppHandle, state: State<'_, AppState>) {
+pub fn lock_vault<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) {
     if state.lock() {
         let _ = app.emit(crate::EVENT_LOCKED, LockReason::User);
     }
