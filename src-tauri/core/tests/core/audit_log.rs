@@ -1,6 +1,7 @@
 //! The audit chain, attacked the way someone with the database key could.
 
 use keyward_core::audit::{self, Error};
+use keyward_core::rusqlite::ErrorCode;
 
 use crate::common::*;
 
@@ -34,8 +35,20 @@ fn the_log_refuses_updates_and_deletes() {
     let e = c
         .execute("UPDATE audit SET action = 'x' WHERE seq = 1", [])
         .unwrap_err();
+    assert_eq!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::ConstraintViolation),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "the audit log is append-only");
     assert!(e.to_string().contains("append-only"), "{e}");
     let e = c.execute("DELETE FROM audit", []).unwrap_err();
+    assert_eq!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::ConstraintViolation),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "the audit log is append-only");
     assert!(e.to_string().contains("append-only"), "{e}");
 }
 
@@ -117,7 +130,18 @@ fn verification_message_names_the_entry() {
         .raw_connection()
         .execute("UPDATE audit SET origin = 'app' WHERE seq = 5", [])
         .unwrap();
-    let msg = audit::verify(&vault).unwrap_err().to_string();
+    let e = audit::verify(&vault).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Broken {
+                seq: 5,
+                why: "its content was changed"
+            }
+        ),
+        "{e:?}"
+    );
+    let msg = e.to_string();
     assert_eq!(
         msg,
         "audit log: entry #5 is broken: its content was changed"
@@ -217,6 +241,23 @@ fn a_head_kept_elsewhere_proves_the_prefix_and_catches_a_truncation() {
         matches!(e, Error::NotThePrefix { seq, .. } if seq == anchor.seq),
         "{e}"
     );
+    assert!(
+        matches!(
+            e,
+            Error::NotThePrefix {
+                why: "the log is shorter",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "audit log: it does not hold entry #{} as recorded (the log is shorter): it was rolled back or rewritten",
+            anchor.seq
+        )
+    );
     assert!(e.to_string().contains("rolled back or rewritten"), "{e}");
     // A head of another log (same length, other hash) is no prefix either.
     let mut other = anchor.clone();
@@ -224,7 +265,10 @@ fn a_head_kept_elsewhere_proves_the_prefix_and_catches_a_truncation() {
     other.hash[0] ^= 1;
     assert!(matches!(
         audit::verify_prefix(&vault, &other),
-        Err(Error::NotThePrefix { seq: 1, .. })
+        Err(Error::NotThePrefix {
+            seq: 1,
+            why: "that entry differs"
+        })
     ));
 }
 
@@ -242,6 +286,16 @@ fn a_vault_db_put_back_alone_is_found_at_unlock() {
     std::fs::write(fx.dir.db_path(), &old_db).unwrap();
     let e = Vault::unlock(&fx.dir, &pass(), NOW, Origin::Test).unwrap_err();
     assert!(matches!(e, VaultError::RolledBack { .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            VaultError::RolledBack {
+                expected: 5,
+                why: "is shorter"
+            }
+        ),
+        "{e:?}"
+    );
     assert!(
         e.to_string()
             .starts_with("vault.db was rolled back or replaced: its audit log is shorter"),
@@ -264,12 +318,25 @@ fn a_vault_db_put_back_alone_is_found_at_unlock() {
     std::fs::write(&anchor, lines.join("\n") + "\n").unwrap();
     let e = Vault::unlock(&fx.dir, &pass(), NOW, Origin::Test).unwrap_err();
     assert!(
+        matches!(
+            e,
+            VaultError::AnchorUnusable {
+                why: "was changed outside Keyward (its seal does not match this vault)"
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(
         e.to_string()
             .starts_with("audit.head was changed outside Keyward"),
         "{e}"
     );
     std::fs::remove_file(&anchor).unwrap();
     let e = Vault::unlock(&fx.dir, &pass(), NOW, Origin::Test).unwrap_err();
+    assert!(
+        matches!(e, VaultError::AnchorUnusable { why: "is missing" }),
+        "{e:?}"
+    );
     assert!(e.to_string().starts_with("audit.head is missing"), "{e}");
     std::fs::write(&anchor, text).unwrap();
     fx.unlock().lock().unwrap();

@@ -107,12 +107,59 @@ fn secret_of(vault: &mut Vault, id: &str, field: &str) -> SecretValue {
     inventory::take_secret(vault, id, field, SecretUse::Reveal, t(30)).unwrap()
 }
 
-#[test]
-fn a_restored_backup_holds_every_row_and_secret() {
+/// The busy vault backed up with a passphrase: the vault, its key ids, the
+/// backup's bytes and what it holds.
+fn backed_up() -> (Fixture, Vault, Vec<String>, Vec<u8>, backup::Summary) {
     let (fx, mut vault, ids) = busy_vault();
     let file = fx._tmp.path().join("keyward.age");
     let proof = proof(&mut vault);
     let summary = backup::write(&mut vault, &file, &protection(), proof, t(20)).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    (fx, vault, ids, bytes, summary)
+}
+
+/// A busy vault and its backup restored, under a new passphrase, into
+/// `restored/` beside it.
+struct RoundTrip {
+    fx: Fixture,
+    vault: Vault,
+    ids: Vec<String>,
+    summary: backup::Summary,
+    restored: Vault,
+    dir: VaultDir,
+}
+
+fn round_trip() -> RoundTrip {
+    let (fx, vault, ids, bytes, summary) = backed_up();
+    let doc = backup::decrypt(
+        &bytes,
+        &Key::Passphrase(Passphrase::new(BACKUP_PASS.into())),
+    )
+    .unwrap();
+    let dir = VaultDir::new(fx._tmp.path().join("restored"));
+    let (restored, got) = backup::restore(
+        &doc,
+        &dir,
+        &Passphrase::new(NEW_PASS.into()),
+        kdf(),
+        t(21),
+        Origin::Test,
+    )
+    .unwrap();
+    assert_eq!(got, summary);
+    RoundTrip {
+        fx,
+        vault,
+        ids,
+        summary,
+        restored,
+        dir,
+    }
+}
+
+#[test]
+fn a_backup_file_is_encrypted_and_its_writing_audited() {
+    let (_fx, vault, _, bytes, summary) = backed_up();
     assert_eq!(
         (
             summary.entries,
@@ -122,7 +169,6 @@ fn a_restored_backup_holds_every_row_and_secret() {
         ),
         (3, 5, 1, 1)
     );
-    let bytes = std::fs::read(&file).unwrap();
     for s in [
         b"backup-secret-A-4fQz".as_slice(),
         b"backup-staged-9xYz",
@@ -138,24 +184,17 @@ fn a_restored_backup_holds_every_row_and_secret() {
         audit::list(&vault).unwrap().last().unwrap().action,
         "backup.create"
     );
+}
 
-    let doc = backup::decrypt(
-        &bytes,
-        &Key::Passphrase(Passphrase::new(BACKUP_PASS.into())),
-    )
-    .unwrap();
-    let dir = VaultDir::new(fx._tmp.path().join("restored"));
-    let (mut restored, got) = backup::restore(
-        &doc,
-        &dir,
-        &Passphrase::new(NEW_PASS.into()),
-        kdf(),
-        t(21),
-        Origin::Test,
-    )
-    .unwrap();
-    assert_eq!(got, summary);
-
+#[test]
+fn a_restored_backup_holds_every_key_and_secret_value() {
+    let RoundTrip {
+        fx: _fx,
+        mut vault,
+        ids,
+        mut restored,
+        ..
+    } = round_trip();
     // The same keys, field for field, and the same secret values.
     let before = serde_json::to_value(inventory::list(&vault).unwrap()).unwrap();
     let after = serde_json::to_value(inventory::list(&restored).unwrap()).unwrap();
@@ -169,7 +208,16 @@ fn a_restored_backup_holds_every_row_and_secret() {
         let got = secret_of(&mut restored, id, field);
         assert_eq!(want.expose(), got.expose(), "{field} of {id}");
     }
-    // The rotation in progress, its staged secret, history, reviews, incidents, settings.
+}
+
+#[test]
+fn a_restored_backup_holds_the_rotation_in_progress_and_its_staged_secret() {
+    let RoundTrip {
+        fx: _fx,
+        ids,
+        mut restored,
+        ..
+    } = round_trip();
     let r = rotation::get(&restored, &ids[0]).unwrap().unwrap();
     assert_eq!(r.new_secret_fields.len(), 2);
     let staged = rotation::take_new_secret(
@@ -181,6 +229,16 @@ fn a_restored_backup_holds_every_row_and_secret() {
     )
     .unwrap();
     assert_eq!(staged.expose(), b"backup-staged-9xYz");
+}
+
+#[test]
+fn a_restored_backup_holds_the_reviews_incidents_settings_and_follow_ups() {
+    let RoundTrip {
+        fx: _fx,
+        vault,
+        restored,
+        ..
+    } = round_trip();
     assert_eq!(
         serde_json::to_value(review::list(&vault).unwrap()).unwrap(),
         serde_json::to_value(review::list(&restored).unwrap()).unwrap()
@@ -198,7 +256,18 @@ fn a_restored_backup_holds_every_row_and_secret() {
         serde_json::to_value(keyward_core::followup::list(&vault, true).unwrap()).unwrap(),
         serde_json::to_value(keyward_core::followup::list(&restored, true).unwrap()).unwrap()
     );
-    // The audit log: every row as it was, then the restore; the chain holds.
+}
+
+#[test]
+fn a_restored_audit_log_holds_every_backed_up_row_then_the_restore() {
+    let RoundTrip {
+        fx: _fx,
+        vault,
+        summary,
+        restored,
+        ..
+    } = round_trip();
+    // Every row as it was, then the restore; the chain holds.
     let old_log = audit::list(&vault).unwrap();
     let new_log = audit::list(&restored).unwrap();
     let n = summary.audit_rows as usize;
@@ -211,6 +280,16 @@ fn a_restored_backup_holds_every_row_and_secret() {
     );
     assert!(new_log.iter().any(|r| r.action == "backup.restore"));
     audit::verify(&restored).unwrap();
+}
+
+#[test]
+fn a_restored_vault_checks_clean_and_unlocks_with_its_new_passphrase() {
+    let RoundTrip {
+        fx: _fx,
+        restored,
+        dir,
+        ..
+    } = round_trip();
     // Fingerprints were recomputed under the new key: `check` agrees.
     assert!(restored.check().unwrap().is_ok());
     restored.lock().unwrap();
@@ -231,6 +310,10 @@ fn a_backup_to_recipients_opens_with_the_identity_only() {
         &Key::Passphrase(Passphrase::new(BACKUP_PASS.into())),
     )
     .unwrap_err();
+    assert!(
+        matches!(e, Error::WrongMethod("age recipients", "--identity FILE")),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("give --identity FILE"), "{e}");
     let other = age::x25519::Identity::generate();
     assert!(matches!(
@@ -256,10 +339,9 @@ fn damaged_truncated_or_wrongly_keyed_backups_are_refused_and_leave_nothing() {
         backup::decrypt(&good, &Key::Passphrase(Passphrase::new("wrong one".into()))).unwrap_err();
     assert!(matches!(e, Error::WrongKey), "{e}");
     for len in [0, 10, good.len() / 2, good.len() - 1] {
-        assert!(
-            backup::decrypt(&good[..len], &key()).is_err(),
-            "truncated to {len}"
-        );
+        let e = backup::decrypt(&good[..len], &key()).unwrap_err();
+        assert!(matches!(e, Error::Damaged), "truncated to {len}: {e:?}");
+        assert_eq!(e.to_string(), "backup: the file is damaged or truncated");
     }
     // A flipped bit anywhere is an error, never a different document.
     for offset in (0..good.len())
@@ -268,12 +350,26 @@ fn damaged_truncated_or_wrongly_keyed_backups_are_refused_and_leave_nothing() {
     {
         let mut bad = good.clone();
         bad[offset] ^= 0x01;
-        assert!(
-            backup::decrypt(&bad, &key()).is_err(),
-            "bit flipped at {offset}"
-        );
+        let e = backup::decrypt(&bad, &key()).unwrap_err();
+        // The first byte starts the age header line; every other offset
+        // tried lies past the header, in the authenticated payload.
+        if offset == 0 {
+            assert!(
+                matches!(&e, Error::NotABackup(why) if why == "not an age file"),
+                "bit flipped at {offset}: {e:?}"
+            );
+        } else {
+            assert!(
+                matches!(e, Error::Damaged),
+                "bit flipped at {offset}: {e:?}"
+            );
+        }
     }
     let e = backup::decrypt(b"not an age file at all", &key()).unwrap_err();
+    assert!(
+        matches!(&e, Error::NotABackup(why) if why == "not an age file"),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("not a Keyward backup"), "{e}");
     // Restoring over an existing vault is refused and changes nothing.
     let doc = backup::decrypt(&good, &key()).unwrap();
@@ -286,6 +382,13 @@ fn damaged_truncated_or_wrongly_keyed_backups_are_refused_and_leave_nothing() {
         Origin::Test,
     )
     .unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::Vault(keyward_core::vault::Error::AlreadyExists { path }) if path == fx.dir.path()
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("already exists"), "{e}");
     fx.unlock();
 }
@@ -307,12 +410,16 @@ fn hostile_documents_get_a_clear_error_and_no_vault() {
         )
         .map(|_| ())
         .unwrap_err()
-        .to_string()
     };
-    let cases: Vec<(String, &str)> = vec![
+    // Each document, a piece of the message, and the exact error.
+    type Is = fn(&Error) -> bool;
+    let not_a_document: Is =
+        |e| matches!(e, Error::NotABackup(why) if why == "its content is not a backup document");
+    let cases: Vec<(String, &str, Is)> = vec![
         (
             text.replacen("\"keyward-backup\"", "\"something-else\"", 1),
             "not a Keyward backup",
+            not_a_document,
         ),
         (
             text.replacen(
@@ -321,14 +428,17 @@ fn hostile_documents_get_a_clear_error_and_no_vault() {
                 1,
             ),
             "newer Keyward",
+            |e| matches!(e, Error::Newer(what) if what == "format version 9"),
         ),
         (
             text.replacen("\"tables\":{", "\"tables\":{\"evil\":[],", 1),
             "unknown table 'evil'",
+            |e| matches!(e, Error::Invalid(why) if why == "unknown table 'evil'"),
         ),
         (
             text.replacen("\"label\":", "\"label; DROP TABLE x\":", 1),
             "unknown column",
+            |e| matches!(e, Error::Invalid(why) if why == "entries: unknown column 'label; DROP TABLE x'"),
         ),
         {
             // A secret for a key the backup does not have.
@@ -340,17 +450,31 @@ fn hostile_documents_get_a_clear_error_and_no_vault() {
                     tail.replacen("\"entry_id\":\"", "\"entry_id\":\"f", 1)
                 ),
                 "does not fit its key",
+                |e| {
+                    matches!(e, Error::Invalid(why)
+                        if why == "secrets: a secret does not fit its key: FOREIGN KEY constraint failed")
+                },
             )
         },
         (
             text.replacen("\"action\":\"vault.init\"", "\"action\":\"vault.lnit\"", 1),
             "audit log does not verify",
+            |e| {
+                matches!(e, Error::Invalid(why)
+                    if why == "its audit log does not verify: audit log: entry #1 is broken: its content was changed")
+            },
         ),
-        (text[..text.len() / 2].to_owned(), "not a Keyward backup"),
-        ("[]".into(), "not a Keyward backup"),
+        (
+            text[..text.len() / 2].to_owned(),
+            "not a Keyward backup",
+            not_a_document,
+        ),
+        ("[]".into(), "not a Keyward backup", not_a_document),
     ];
-    for (doc, want) in cases {
-        let e = attempt(&doc);
+    for (doc, want, is) in cases {
+        let err = attempt(&doc);
+        assert!(is(&err), "{err:?} — wanted {want}");
+        let e = err.to_string();
         assert!(e.contains(want), "{e} — wanted {want}");
         assert!(
             !target.path().exists(),
@@ -393,7 +517,12 @@ fn automatic_backups_run_when_due_to_the_recovery_code_and_keep_the_newest() {
     // Daily, but nothing to encrypt to yet: blocked, said plainly.
     let s = backup::auto_status(&vault, t(21)).unwrap();
     assert!(s.stale && s.blocked.as_deref().unwrap().contains("recovery code"));
-    assert!(backup::run_if_due(&mut vault, &folder, t(21)).is_err());
+    let e = backup::run_if_due(&mut vault, &folder, t(21)).unwrap_err();
+    assert!(
+        matches!(&e, Error::Invalid(why)
+            if why == "automatic backups need a recovery code or an age public key to encrypt to"),
+        "{e:?}"
+    );
     let proof = proof(&mut vault);
     let code = vault.create_recovery_code(proof, t(22)).unwrap();
 
@@ -552,7 +681,7 @@ fn a_crafted_backup_is_checked_like_input_and_restores_nothing() {
             Box::new(|v| v["tables"]["entries"][0]["status"] = "owned".into()),
         ),
         (
-            "entries row 1: ip_allowlist",
+            "entries row 1: ip_allowlist: '300.1.2.3' is not an IPv4/IPv6 address or CIDR",
             Box::new(|v| v["tables"]["entries"][0]["ip_allowlist"] = "300.1.2.3".into()),
         ),
         (
@@ -563,6 +692,10 @@ fn a_crafted_backup_is_checked_like_input_and_restores_nothing() {
     for (says, edit) in cases {
         let (tmp, r) = restore_edited(&vault, edit);
         let e = r.err().unwrap_or_else(|| panic!("restored: {says}"));
+        assert!(
+            matches!(&e, Error::Invalid(why) if why == says),
+            "{e:?} / {says}"
+        );
         assert!(e.to_string().contains(says), "{e} / {says}");
         assert!(
             !tmp.path().join("restored").exists(),

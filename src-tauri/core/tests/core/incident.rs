@@ -68,16 +68,112 @@ fn mark(
     incident::mark(vault, id, step, state, note, &input, t(at))
 }
 
-#[test]
-fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
-    let (_fx, mut vault) = Fixture::new();
-    let [treasury, mm, kraken] = keys(&mut vault);
+/// A vault with the three keys and an incident opened on the treasury key
+/// (by a short id), suspected six hours ago.
+fn treasury_incident() -> (
+    Fixture,
+    keyward_core::Vault,
+    [String; 3],
+    incident::Incident,
+) {
+    let (fx, mut vault) = Fixture::new();
+    let keys = keys(&mut vault);
     let opening = Opening {
         suspected_at: Some(NOW - Duration::hours(6)),
         note: Some("pasted into a team chat".into()),
         ..Opening::default()
     };
-    let i = incident::open(&mut vault, &[treasury[..8].to_owned()], &opening, t(1)).unwrap();
+    let i = incident::open(&mut vault, &[keys[0][..8].to_owned()], &opening, t(1)).unwrap();
+    (fx, vault, keys, i)
+}
+
+/// Resolves `step` of the treasury incident as a responder would: the
+/// note, input and time each step gets in the walk through all eight.
+fn resolve(vault: &mut keyward_core::Vault, id: &str, step: StepId) -> incident::Incident {
+    let (state, note, input, at) = match step {
+        StepId::Contain => (
+            StepState::Done,
+            Some("revoked in the Binance API management page"),
+            StepInput::default(),
+            4,
+        ),
+        StepId::Replace => (
+            StepState::NotApplicable,
+            Some("the sweep job is retired"),
+            StepInput::default(),
+            6,
+        ),
+        StepId::ReviewActivity => (
+            StepState::Done,
+            Some("no withdrawals since Nov 21"),
+            StepInput {
+                activity: Some(Activity::No),
+                ..StepInput::default()
+            },
+            7,
+        ),
+        StepId::SecureAccount => (
+            StepState::Done,
+            Some("password and 2FA reset"),
+            StepInput::default(),
+            8,
+        ),
+        StepId::FindCopies => (
+            StepState::Skipped,
+            Some("leak scan not available yet; checked shell history by hand"),
+            StepInput::default(),
+            9,
+        ),
+        StepId::RootCause => (
+            StepState::Done,
+            None,
+            StepInput {
+                root_cause: Some(RootCause::ChatOrEmail),
+                ..StepInput::default()
+            },
+            10,
+        ),
+        StepId::Notify => (
+            StepState::Done,
+            Some("security team told"),
+            StepInput::default(),
+            11,
+        ),
+        StepId::Close => (
+            StepState::Done,
+            Some("never paste keys in chat; use the vault"),
+            StepInput::default(),
+            12,
+        ),
+    };
+    mark(vault, id, step, state, note, input, at).unwrap()
+}
+
+/// Every step, in order, up to and including the close.
+const ALL_STEPS: [StepId; 8] = [
+    StepId::Contain,
+    StepId::Replace,
+    StepId::ReviewActivity,
+    StepId::SecureAccount,
+    StepId::FindCopies,
+    StepId::RootCause,
+    StepId::Notify,
+    StepId::Close,
+];
+
+/// The treasury incident walked through every step to its close.
+fn closed_incident() -> (Fixture, keyward_core::Vault, incident::Incident) {
+    let (fx, mut vault, _, i) = treasury_incident();
+    let mut last = i;
+    for step in ALL_STEPS {
+        last = resolve(&mut vault, &last.id, step);
+    }
+    (fx, vault, last)
+}
+
+#[test]
+fn opening_marks_the_key_compromised_and_lists_the_keys_beside_it() {
+    let (_fx, vault, [treasury, mm, _], i) = treasury_incident();
     assert_eq!(i.severity, Severity::Critical, "withdraw → critical");
     assert_eq!(i.current, Some(StepId::Contain));
     assert_eq!(i.steps.len(), 8);
@@ -100,7 +196,11 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
         inventory::get(&vault, &treasury).unwrap().status,
         Status::Compromised
     );
+}
 
+#[test]
+fn an_open_incident_is_the_worst_finding_and_blocks_rotation_and_status_changes() {
+    let (_fx, mut vault, [treasury, _, kraken], _) = treasury_incident();
     // While open: the worst finding; no rotation in place; no way back to active.
     let rules = findings::of_vault(&vault, t(2)).unwrap();
     let f = rules.iter().find(|f| f.rule == "incident.open").unwrap();
@@ -116,7 +216,11 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     let e = keyward_core::lifecycle::set_status(&mut vault, &kraken, Status::Compromised, t(2))
         .unwrap_err();
     assert!(e.to_string().contains("open an incident"), "{e}");
-    // The same key cannot be in two open incidents.
+}
+
+#[test]
+fn a_key_cannot_be_in_two_open_incidents() {
+    let (_fx, mut vault, [treasury, ..], _) = treasury_incident();
     let e = incident::open(
         &mut vault,
         std::slice::from_ref(&treasury),
@@ -125,8 +229,11 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("already in open incident"), "{e}");
+}
 
-    // Order: nothing before contain; skipping needs a reason.
+#[test]
+fn nothing_comes_before_contain_and_skipping_needs_a_reason() {
+    let (_fx, mut vault, _, i) = treasury_incident();
     let e = mark(
         &mut vault,
         &i.id,
@@ -160,18 +267,12 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     )
     .unwrap_err();
     assert!(matches!(e, Error::Order(_)), "{e}");
+}
 
-    // Contain: the key is revoked, the incident stays open (and in the findings).
-    let i = mark(
-        &mut vault,
-        &i.id,
-        StepId::Contain,
-        StepState::Done,
-        Some("revoked in the Binance API management page"),
-        StepInput::default(),
-        4,
-    )
-    .unwrap();
+#[test]
+fn containing_revokes_the_key_and_the_incident_stays_open() {
+    let (_fx, mut vault, [treasury, ..], i) = treasury_incident();
+    let i = resolve(&mut vault, &i.id, StepId::Contain);
     assert_eq!(
         inventory::get(&vault, &treasury).unwrap().status,
         Status::Revoked
@@ -192,17 +293,14 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("already done"), "{e}");
+}
 
-    mark(
-        &mut vault,
-        &i.id,
-        StepId::Replace,
-        StepState::NotApplicable,
-        Some("the sweep job is retired"),
-        StepInput::default(),
-        6,
-    )
-    .unwrap();
+#[test]
+fn a_step_that_records_an_answer_cannot_be_done_without_it() {
+    let (_fx, mut vault, _, i) = treasury_incident();
+    for step in [StepId::Contain, StepId::Replace] {
+        resolve(&mut vault, &i.id, step);
+    }
     let e = mark(
         &mut vault,
         &i.id,
@@ -214,39 +312,13 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     )
     .unwrap_err();
     assert!(e.to_string().starts_with("activity:"), "{e}");
-    mark(
-        &mut vault,
-        &i.id,
+    for step in [
         StepId::ReviewActivity,
-        StepState::Done,
-        Some("no withdrawals since Nov 21"),
-        StepInput {
-            activity: Some(Activity::No),
-            ..StepInput::default()
-        },
-        7,
-    )
-    .unwrap();
-    mark(
-        &mut vault,
-        &i.id,
         StepId::SecureAccount,
-        StepState::Done,
-        Some("password and 2FA reset"),
-        StepInput::default(),
-        8,
-    )
-    .unwrap();
-    mark(
-        &mut vault,
-        &i.id,
         StepId::FindCopies,
-        StepState::Skipped,
-        Some("leak scan not available yet; checked shell history by hand"),
-        StepInput::default(),
-        9,
-    )
-    .unwrap();
+    ] {
+        resolve(&mut vault, &i.id, step);
+    }
     let e = mark(
         &mut vault,
         &i.id,
@@ -258,29 +330,10 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     )
     .unwrap_err();
     assert!(e.to_string().starts_with("root_cause:"), "{e}");
-    mark(
-        &mut vault,
-        &i.id,
-        StepId::RootCause,
-        StepState::Done,
-        None,
-        StepInput {
-            root_cause: Some(RootCause::ChatOrEmail),
-            ..StepInput::default()
-        },
-        10,
-    )
-    .unwrap();
-    mark(
-        &mut vault,
-        &i.id,
-        StepId::Notify,
-        StepState::Done,
-        Some("security team told"),
-        StepInput::default(),
-        11,
-    )
-    .unwrap();
+    for step in [StepId::RootCause, StepId::Notify] {
+        resolve(&mut vault, &i.id, step);
+    }
+    // The close is done, never skipped.
     let e = mark(
         &mut vault,
         &i.id,
@@ -292,16 +345,11 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
     )
     .unwrap_err();
     assert!(e.to_string().starts_with("state:"), "{e}");
-    let closed = mark(
-        &mut vault,
-        &i.id,
-        StepId::Close,
-        StepState::Done,
-        Some("never paste keys in chat; use the vault"),
-        StepInput::default(),
-        12,
-    )
-    .unwrap();
+}
+
+#[test]
+fn closing_records_the_answers_the_timeline_and_the_audit_head() {
+    let (_fx, vault, closed) = closed_incident();
     assert_eq!(closed.closed_at, Some(t(12)));
     assert_eq!(closed.current, None);
     assert_eq!(closed.activity, Some(Activity::No));
@@ -319,10 +367,14 @@ fn opening_marks_the_keys_compromised_and_the_steps_go_in_order_to_close() {
         8
     );
     audit::verify(&vault).unwrap();
-    // Closed: read-only, and gone from the findings.
+}
+
+#[test]
+fn a_closed_incident_is_read_only_and_gone_from_the_findings() {
+    let (_fx, mut vault, closed) = closed_incident();
     let e = mark(
         &mut vault,
-        &i.id,
+        &closed.id,
         StepId::Notify,
         StepState::Done,
         None,

@@ -69,12 +69,16 @@ fn no_vault_file_holds_a_label_platform_note_or_secret_in_plain_bytes() {
 fn a_failed_unlock_record_is_not_readable_either() {
     let (fx, vault) = Fixture::new();
     vault.lock().unwrap();
-    let _ = keyward_core::Vault::unlock(
+    let failed = keyward_core::Vault::unlock(
         &fx.dir,
         &keyward_core::Passphrase::new("wrong wrong wrong wrong".into()),
         NOW,
         keyward_core::Origin::Cli,
     );
+    assert!(matches!(
+        failed,
+        Err(keyward_core::vault::Error::WrongPassphrase)
+    ));
     let pending = std::fs::read(fx.dir.path().join("audit.pending")).unwrap();
     assert!(!contains(&pending, b"2026-11-22"));
     assert!(!contains(&pending, b"cli"));

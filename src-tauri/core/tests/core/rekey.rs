@@ -56,10 +56,11 @@ fn after_a_rekey_old_copies_of_the_key_files_open_nothing() {
     assert_eq!(rekey.detail["secrets_resealed"], 4);
     assert_eq!(rekey.detail["recovery_code"], "replaced");
     // The append-only triggers came along.
-    assert!(vault
+    let e = vault
         .raw_connection()
         .execute("DELETE FROM audit", [])
-        .is_err());
+        .unwrap_err();
+    assert_eq!(e.to_string(), "the audit log is append-only");
     vault.lock().unwrap();
 
     // The passphrase is the same, and it opens the vault.
@@ -78,7 +79,11 @@ fn after_a_rekey_old_copies_of_the_key_files_open_nothing() {
         fx.dir.check_identity(&remembered),
         Err(Error::RememberedKeyInvalid)
     ));
-    assert!(Vault::open(&fx.dir, remembered, NOW, Origin::Test).is_err());
+    // Its database key opens no page of this vault.db.
+    assert!(matches!(
+        Vault::open(&fx.dir, remembered, NOW, Origin::Test),
+        Err(Error::DatabaseDamaged)
+    ));
 
     // Old copies put back: vault.key with the old passphrase, or the old
     // recovery.key with the old code, open nothing.
@@ -89,7 +94,10 @@ fn after_a_rekey_old_copies_of_the_key_files_open_nothing() {
     std::fs::write(fx.dir.key_path(), &new_key).unwrap();
     std::fs::write(fx.dir.recovery_path(), &old_recovery).unwrap();
     let identity = fx.dir.recover_identity(&old).unwrap();
-    assert!(Vault::open(&fx.dir, identity, NOW, Origin::Test).is_err());
+    assert!(matches!(
+        Vault::open(&fx.dir, identity, NOW, Origin::Test),
+        Err(Error::DatabaseDamaged)
+    ));
 }
 
 #[test]

@@ -31,10 +31,17 @@ fn three_keys(vault: &mut keyward_core::Vault) -> [String; 3] {
     [a, b, c]
 }
 
-#[test]
-fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups() {
-    let (_fx, mut vault) = Fixture::new();
-    let [a, b, c] = three_keys(&mut vault);
+/// The three keys, a fourth already revoked, and a review of all live keys
+/// started by alice: the keys, the revoked one, and the started review.
+fn started_review() -> (
+    Fixture,
+    keyward_core::Vault,
+    [String; 3],
+    String,
+    review::Detail,
+) {
+    let (fx, mut vault) = Fixture::new();
+    let keys = three_keys(&mut vault);
     let gone = add_key(
         &mut vault,
         "OKX",
@@ -42,8 +49,59 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         b"revoked-secret-9f8e7d6c5b4a",
     );
     keyward_core::lifecycle::set_status(&mut vault, &gone, Status::Revoked, t(1)).unwrap();
-
     let d = review::start(&mut vault, "alice", &Scope::default(), t(2)).unwrap();
+    (fx, vault, keys, gone, d)
+}
+
+/// Decides the first two keys: rotate a (with its checks and a note),
+/// reduce b.
+fn decide_a_and_b(vault: &mut keyward_core::Vault, id: &str, a: &str, b: &str) {
+    let checks = Checks {
+        still_needed: Some(true),
+        permissions_minimal: Some(false),
+        ..Checks::default()
+    };
+    review::decide(
+        vault,
+        id,
+        a,
+        Decision::Rotate,
+        Some("shared with a contractor"),
+        Some(&checks),
+        t(4),
+    )
+    .unwrap();
+    review::decide(vault, id, b, Decision::Reduce, None, None, t(5)).unwrap();
+}
+
+/// The review with a rotated, b reduced and c revoked, finished at t(8).
+fn finished_review() -> (
+    Fixture,
+    keyward_core::Vault,
+    [String; 3],
+    String,
+    review::Detail,
+) {
+    let (fx, mut vault, [a, b, c], gone, d) = started_review();
+    let id = d.review.id.clone();
+    decide_a_and_b(&mut vault, &id, &a, &b);
+    review::decide(
+        &mut vault,
+        &id,
+        &c,
+        Decision::Revoke,
+        Some("reporting moved to read-only key"),
+        None,
+        t(7),
+    )
+    .unwrap();
+    let done = review::finish(&mut vault, &id, t(8)).unwrap();
+    (fx, vault, [a, b, c], gone, done)
+}
+
+#[test]
+fn a_review_lists_every_live_key_in_list_order_with_its_findings() {
+    let (_fx, _vault, _, _, d) = started_review();
     assert_eq!(d.review.reviewer, "alice");
     assert_eq!(d.review.scope, "all live keys");
     assert_eq!(d.items.len(), 3, "revoked keys are not reviewed");
@@ -55,29 +113,20 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         .findings
         .iter()
         .any(|f| f.rule == "usage.never"));
-    let id = d.review.id.clone();
+}
 
-    // A second review while one is open is refused.
+#[test]
+fn a_second_review_is_refused_while_one_is_open() {
+    let (_fx, mut vault, _, _, _) = started_review();
     let e = review::start(&mut vault, "bob", &Scope::default(), t(3)).unwrap_err();
     assert!(matches!(e, Error::InProgress(_)), "{e}");
+}
 
-    let checks = Checks {
-        still_needed: Some(true),
-        permissions_minimal: Some(false),
-        ..Checks::default()
-    };
-    review::decide(
-        &mut vault,
-        &id,
-        &a,
-        Decision::Rotate,
-        Some("shared with a contractor"),
-        Some(&checks),
-        t(4),
-    )
-    .unwrap();
-    review::decide(&mut vault, &id, &b, Decision::Reduce, None, None, t(5)).unwrap();
-
+#[test]
+fn a_review_cannot_finish_until_every_key_is_decided() {
+    let (_fx, mut vault, [a, b, _], _, d) = started_review();
+    let id = d.review.id.clone();
+    decide_a_and_b(&mut vault, &id, &a, &b);
     let e = review::finish(&mut vault, &id, t(6)).unwrap_err();
     assert!(
         matches!(&e, Error::Undecided { count: 1, first } if first == "old-reporting"),
@@ -85,8 +134,12 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
     );
     // Nothing was applied by the refused finish.
     assert_eq!(inventory::get(&vault, &a).unwrap().last_reviewed_at, None);
+}
 
-    // A key outside the review, and an unknown one, are refused clearly.
+#[test]
+fn a_key_outside_the_review_or_an_unknown_one_is_refused_clearly() {
+    let (_fx, mut vault, _, gone, d) = started_review();
+    let id = d.review.id.clone();
     let e = review::decide(&mut vault, &id, &gone, Decision::Keep, None, None, t(6)).unwrap_err();
     assert!(matches!(e, Error::NotInReview), "{e}");
     let e = review::decide(
@@ -100,18 +153,11 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
     )
     .unwrap_err();
     assert!(e.to_string().starts_with("id: no key matches"), "{e}");
+}
 
-    review::decide(
-        &mut vault,
-        &id,
-        &c,
-        Decision::Revoke,
-        Some("reporting moved to read-only key"),
-        None,
-        t(7),
-    )
-    .unwrap();
-    let done = review::finish(&mut vault, &id, t(8)).unwrap();
+#[test]
+fn finishing_records_the_counts_and_the_audit_head() {
+    let (_fx, vault, _, _, done) = finished_review();
     assert_eq!(done.review.finished_at, Some(t(8)));
     assert_eq!(
         (
@@ -134,8 +180,11 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         3
     );
     audit::verify(&vault).unwrap();
+}
 
-    // Every reviewed key is stamped; the revoked one is not.
+#[test]
+fn finishing_stamps_every_reviewed_key_and_not_the_revoked_one() {
+    let (_fx, vault, [a, b, c], gone, _) = finished_review();
     for k in [&a, &b, &c] {
         assert_eq!(
             inventory::get(&vault, k).unwrap().last_reviewed_at,
@@ -146,7 +195,11 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         inventory::get(&vault, &gone).unwrap().last_reviewed_at,
         None
     );
+}
 
+#[test]
+fn finishing_makes_rotate_due_now_and_revoke_and_reduce_findings() {
+    let (_fx, vault, [a, b, c], _, _) = finished_review();
     // rotate → due now, with the review as the reason.
     let ea = inventory::get(&vault, &a).unwrap();
     assert_eq!(ea.next_due_at, Some(t(8)));
@@ -164,16 +217,23 @@ fn a_review_cannot_finish_until_every_key_is_decided_then_applies_its_follow_ups
         keyward_core::followup::list(&vault, false).unwrap().len(),
         3
     );
+}
 
-    // A finished review is read-only.
+#[test]
+fn a_finished_review_is_read_only() {
+    let (_fx, mut vault, [a, ..], _, done) = finished_review();
+    let id = done.review.id.clone();
     let e = review::decide(&mut vault, &id, &a, Decision::Keep, None, None, t(10)).unwrap_err();
     assert!(matches!(e, Error::Finished), "{e}");
     assert!(matches!(
         review::cancel(&mut vault, &id, t(10)),
         Err(Error::Finished)
     ));
+}
 
-    // Follow-ups settle: revoke by confirming, reduce by narrowing, rotate by rotating.
+#[test]
+fn follow_ups_settle_by_confirming_the_revoke_narrowing_and_rotating() {
+    let (_fx, mut vault, [a, b, c], _, _) = finished_review();
     let f = review::resolve(&mut vault, &c, t(11)).unwrap();
     assert_eq!((f.kind, f.done_at), (FollowUpKind::Revoke, Some(t(11))));
     assert_eq!(inventory::get(&vault, &c).unwrap().status, Status::Revoked);

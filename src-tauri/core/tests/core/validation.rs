@@ -13,10 +13,39 @@ fn l(v: &[&str]) -> Option<Vec<String>> {
     Some(v.iter().map(|x| x.to_string()).collect())
 }
 
+/// A valid draft the cases change one field of.
+fn ok() -> Draft {
+    draft("Kraken", "grid")
+}
+
+/// Each case: what was typed, which field the error names, and a piece of
+/// the reason. Every add is refused with one line, and nothing is stored.
+fn assert_each_refused(cases: Vec<(&str, Draft, &str, &str)>) {
+    let (_fx, mut vault) = Fixture::new();
+    for (name, d, field, reason) in cases {
+        let err = inventory::add(&mut vault, &d, vec![], NOW).unwrap_err();
+        let Error::Invalid(errors) = &err else {
+            panic!("{name}: expected a validation error, got {err:?}");
+        };
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == field && e.reason.contains(reason)),
+            "{name}: expected `{field}: …{reason}…`, got `{err}`"
+        );
+        let msg = err.to_string();
+        assert!(!msg.contains('\n'), "{name}: one line, got {msg:?}");
+        assert!(
+            msg.starts_with(&format!("{field}: ")) || errors.len() > 1,
+            "{name}: {msg}"
+        );
+    }
+    assert!(inventory::list(&vault).unwrap().is_empty());
+}
+
 #[test]
-fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
-    let ok = || draft("Kraken", "grid");
-    let cases: Vec<(&str, Draft, &str, &str)> = vec![
+fn a_platform_or_label_that_is_missing_too_long_or_multi_line_is_named() {
+    assert_each_refused(vec![
         (
             "missing platform",
             Draft {
@@ -89,6 +118,12 @@ fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
             "label",
             "single line",
         ),
+    ]);
+}
+
+#[test]
+fn an_unknown_environment_or_permission_is_named() {
+    assert_each_refused(vec![
         (
             "environment",
             Draft {
@@ -116,6 +151,12 @@ fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
             "permissions",
             "raw:",
         ),
+    ]);
+}
+
+#[test]
+fn an_ip_allowlist_entry_that_is_no_address_or_cidr_is_named() {
+    assert_each_refused(vec![
         (
             "ip",
             Draft {
@@ -152,6 +193,12 @@ fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
             "ip_allowlist",
             "not an IPv4/IPv6",
         ),
+    ]);
+}
+
+#[test]
+fn a_date_that_is_malformed_impossible_or_out_of_order_is_named() {
+    assert_each_refused(vec![
         (
             "date format",
             Draft {
@@ -198,6 +245,12 @@ fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
             "last_used_at",
             "future",
         ),
+    ]);
+}
+
+#[test]
+fn a_rotation_period_out_of_range_or_not_a_whole_number_is_named() {
+    assert_each_refused(vec![
         (
             "rotation zero",
             Draft {
@@ -234,6 +287,12 @@ fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
             "rotation_days",
             "whole number",
         ),
+    ]);
+}
+
+#[test]
+fn bad_tags_owner_notes_or_key_id_hint_are_named() {
+    assert_each_refused(vec![
         (
             "tag space",
             Draft {
@@ -288,27 +347,7 @@ fn each_bad_field_is_named_with_its_reason_and_nothing_is_stored() {
             "key_id_hint",
             "16",
         ),
-    ];
-    let (_fx, mut vault) = Fixture::new();
-    for (name, d, field, reason) in cases {
-        let err = inventory::add(&mut vault, &d, vec![], NOW).unwrap_err();
-        let Error::Invalid(errors) = &err else {
-            panic!("{name}: expected a validation error, got {err:?}");
-        };
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.field == field && e.reason.contains(reason)),
-            "{name}: expected `{field}: …{reason}…`, got `{err}`"
-        );
-        let msg = err.to_string();
-        assert!(!msg.contains('\n'), "{name}: one line, got {msg:?}");
-        assert!(
-            msg.starts_with(&format!("{field}: ")) || errors.len() > 1,
-            "{name}: {msg}"
-        );
-    }
-    assert!(inventory::list(&vault).unwrap().is_empty());
+    ]);
 }
 
 #[test]

@@ -100,6 +100,10 @@ fn unlock_without_a_vault_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let err = Vault::unlock(&VaultDir::new(tmp.path()), &pass(), NOW, Origin::Test).unwrap_err();
     assert!(matches!(err, Error::NoVault { .. }));
+    assert!(
+        matches!(&err, Error::NoVault { path } if path == tmp.path()),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("keyward init"), "{err}");
 }
 
