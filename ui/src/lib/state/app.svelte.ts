@@ -5,6 +5,7 @@
  * detail pane while it is shown).
  */
 import { ipc, IpcFailure, type Entry, type LockReason, type PermissionInfo, type Platform, type VaultStatus } from "../ipc";
+import { attempt as attemptWith, type AttemptOptions } from "./call";
 
 export type Screen = "loading" | "create" | "unlock" | "inventory";
 export type SortKey = "platform" | "label" | "environment" | "permissions" | "ip" | "next_due_at" | "status";
@@ -251,6 +252,13 @@ class AppState {
       return;
     }
     this.toast(e instanceof Error ? e.message : String(e), "error");
+  }
+
+  /** Calls the backend the usual way (see ./call): busy while it runs, field
+   * errors on the form, a toast when done, any other failure handled here.
+   * Resolves to the result, or `undefined` when it failed. */
+  attempt<T>(work: () => Promise<T>, options?: AttemptOptions<T>): Promise<T | undefined> {
+    return attemptWith(this, work, options);
   }
 
   riskOf(permission: string): string {
