@@ -62,6 +62,7 @@ const COMMANDS: &[&str] = &[
     "scan_locations",
     "start_scan",
     "scan_status",
+    "watch_scan",
     "cancel_scan",
     "reveal_scan_match",
     "resolve_scan_match",

@@ -197,6 +197,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::scan::scan_locations,
         commands::scan::start_scan,
         commands::scan::scan_status,
+        commands::scan::watch_scan,
         commands::scan::cancel_scan,
         commands::scan::reveal_scan_match,
         commands::scan::resolve_scan_match,

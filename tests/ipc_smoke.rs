@@ -275,9 +275,15 @@ fn every_command_answers_with_its_value_or_a_structured_error() {
     assert!(ipc.ok("scan_locations", json!({})).is_array());
     let scan = ipc.ok(
         "start_scan",
-        json!({ "paths": [place.to_str().unwrap()], "keys": [], "incident": null }),
+        json!({ "paths": [place.to_str().unwrap()], "keys": [], "incident": null, "progress": "__CHANNEL__:7" }),
     );
     let scan_id = scan["id"].clone();
+    // Following it from elsewhere: true while it runs, false once ended.
+    let watching = ipc.ok(
+        "watch_scan",
+        json!({ "scan": scan_id, "since": 0, "skippedSince": 0, "progress": "__CHANNEL__:8" }),
+    );
+    assert!(watching.is_boolean());
     let mut status = scan;
     for _ in 0..500 {
         if status["running"] == false {
@@ -289,6 +295,13 @@ fn every_command_answers_with_its_value_or_a_structured_error() {
     assert_eq!(status["running"], false, "{status}");
     assert_eq!(status["match_count"], 1, "{status}");
     ipc.ok("cancel_scan", json!({}));
+    assert_eq!(
+        ipc.ok(
+            "watch_scan",
+            json!({ "scan": scan_id, "since": 1, "skippedSince": 0, "progress": "__CHANNEL__:9" }),
+        ),
+        false
+    );
     let _ = ipc.ok_or(
         "reveal_scan_match",
         json!({ "scan": scan_id, "index": 0 }),

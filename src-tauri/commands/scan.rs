@@ -1,9 +1,12 @@
 //! The leak scan from the window: start it over chosen places (for every
-//! key, or an incident's keys), poll its progress and results, cancel it,
-//! reveal a hit in the file manager, mark a hit resolved.
+//! key, or an incident's keys), follow its progress and results over a
+//! Tauri channel, cancel it, reveal a hit in the file manager, mark a hit
+//! resolved.
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use keyward_core::copies;
 use keyward_core::incident;
@@ -11,6 +14,7 @@ use keyward_core::inventory::FieldError;
 use keyward_core::scan::keep::{self, Recorded};
 use keyward_core::scan::{self, Keeping, Match, Recheck, Session, Skipped};
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::{Runtime, State};
 use ts_rs::TS;
 
@@ -180,14 +184,75 @@ fn place(text: &str) -> Result<PathBuf, String> {
 /// Starts a scan of `paths` for every key's secrets, or the given keys',
 /// or (with `incident`) the incident's keys — its step 5. Off the main
 /// thread: decrypting a thousand keys' secrets takes a moment.
+/// `progress` receives what changed every quarter second until the scan
+/// ends (see [`follow`]).
 #[tauri::command]
 pub async fn start_scan<R: Runtime>(
     app: tauri::AppHandle<R>,
     paths: Vec<String>,
     keys: Vec<String>,
     incident: Option<String>,
+    progress: Channel<ScanStatus>,
 ) -> IpcResult<ScanStatus> {
-    super::blocking(move || start(&app, &paths, keys, incident)).await
+    let (job, first) = super::blocking(move || start(&app, &paths, keys, incident)).await?;
+    follow(job, first.match_count, first.skipped_count, progress);
+    Ok(first)
+}
+
+/// How often a running scan reports.
+const REPORT_EVERY: Duration = Duration::from_millis(250);
+
+/// Sends the scan's state to the window while it runs, each message with
+/// the copies and skipped files found since the one before (the window
+/// appends them), and a last one once it has ended and its copies are kept.
+/// Not user activity: an open Scan screen lets the vault auto-lock.
+fn follow(
+    job: Arc<Job>,
+    mut since: usize,
+    mut skipped_since: usize,
+    progress: Channel<ScanStatus>,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("scan-progress".into())
+        .spawn(move || loop {
+            std::thread::sleep(REPORT_EVERY);
+            let s = status(&job, since, skipped_since);
+            (since, skipped_since) = (s.match_count, s.skipped_count);
+            let ended = !s.running;
+            // A window gone away stops the reports, not the scan.
+            if progress.send(s).is_err() || ended {
+                break;
+            }
+        });
+    if let Err(e) = spawned {
+        crate::startup_probe(&format!("no scan progress reports: {e}"));
+    }
+}
+
+/// Follows the current scan from where the window's lists end (a Scan
+/// screen opened again while a scan runs). `false` if none is running.
+#[tauri::command]
+pub fn watch_scan(
+    state: State<'_, AppState>,
+    scan: u64,
+    since: usize,
+    skipped_since: usize,
+    progress: Channel<ScanStatus>,
+) -> IpcResult<bool> {
+    state
+        .with_vault_quiet(|_| ())
+        .ok_or_else(IpcError::locked)?;
+    match state
+        .scans
+        .current()
+        .filter(|j| j.id == scan && j.running())
+    {
+        Some(job) => {
+            follow(job, since, skipped_since, progress);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Keeps a finished scan's copies in the vault (findings of their keys); a
@@ -210,7 +275,7 @@ fn start<R: Runtime>(
     paths: &[String],
     keys: Vec<String>,
     incident: Option<String>,
-) -> IpcResult<ScanStatus> {
+) -> IpcResult<(Arc<Job>, ScanStatus)> {
     use tauri::Manager;
     let state = &app.state::<AppState>();
     if paths.is_empty() {
@@ -276,11 +341,12 @@ fn start<R: Runtime>(
             },
         ))
     })?;
-    Ok(status(&job, 0, 0))
+    let first = status(&job, 0, 0);
+    Ok((job, first))
 }
 
-/// The current (or last) scan; `None` if there was none this session.
-/// Polling is not user activity: an open Scan screen lets the vault auto-lock.
+/// The current (or last) scan, its lists from `since` on; `None` if there
+/// was none this session. Not user activity.
 #[tauri::command]
 pub fn scan_status(
     state: State<'_, AppState>,

@@ -84,9 +84,10 @@ pub fn open(vault: &Vault) -> vault::Result<Vec<Copy>> {
     for (id, key_id, path, line, column, field, encoding, found_at) in rows {
         // A row the schema's checks let through but this build cannot read
         // is left out rather than failing every finding.
-        let (Some(encoding), Ok(found_at)) =
-            (encoding.parse::<Encoding>().ok(), timefmt::parse_stored(&found_at))
-        else {
+        let (Some(encoding), Ok(found_at)) = (
+            encoding.parse::<Encoding>().ok(),
+            timefmt::parse_stored(&found_at),
+        ) else {
             continue;
         };
         out.push(Copy {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { eta, formatBytes, formatDuration, fraction, incidentNote, rate } from "./scan";
-import type { ScanMatch } from "./ipc";
+import { advance, eta, formatBytes, formatDuration, fraction, incidentNote, nothingShown, rate } from "./scan";
+import type { ScanMatch, ScanStatus, Skipped } from "./ipc";
 
 const hit = (path: string, line: number, encoding: ScanMatch["encoding"] = "raw"): ScanMatch => ({
   path,
@@ -46,5 +46,65 @@ describe("scan figures", () => {
     );
     const many = incidentNote(["/a"], 1, 1, Array.from({ length: 12 }, (_, i) => hit("/a/f", i + 1)), new Set(), false);
     expect(many.endsWith("; and 2 more.")).toBe(true);
+  });
+});
+
+/** A report of scan `id`: `matches` found after the first `since`. */
+function report(id: number, matches: ScanMatch[], since: number, skipped: Skipped[] = [], skippedSince = 0, running = true): ScanStatus {
+  return {
+    id,
+    running,
+    cancelled: false,
+    by_lock: false,
+    paths: ["/tmp/p"],
+    keys: [],
+    incident: null,
+    files: 1,
+    bytes: 1,
+    total_files: 1,
+    total_bytes: 1,
+    measured: true,
+    elapsed_ms: 1,
+    needles: 2,
+    too_short: 0,
+    matches,
+    match_count: since + matches.length,
+    skipped,
+    skipped_count: skippedSince + skipped.length,
+    resolved: [],
+    recorded: null,
+    keep_error: null,
+    home: null,
+  };
+}
+
+describe("following a scan's reports", () => {
+  const skip = (path: string): Skipped => ({ path, reason: "unreadable" });
+
+  it("appends a report that continues the lists and replaces with whole lists", () => {
+    const first = advance(nothingShown, report(1, [hit("/a", 1)], 0));
+    expect(first?.fresh).toBe(true);
+    const next = advance(first!.shown, report(1, [hit("/b", 2)], 1, [skip("/c")], 0));
+    expect(next?.fresh).toBe(false);
+    expect(next!.shown.matches.map((m) => m.path)).toEqual(["/a", "/b"]);
+    expect(next!.shown.skipped.map((s) => s.path)).toEqual(["/c"]);
+    // Nothing new: the same lists, the newer figures.
+    const quiet = advance(next!.shown, { ...report(1, [], 2, [], 1), files: 9 });
+    expect(quiet!.shown.matches).toBe(next!.shown.matches);
+    expect(quiet!.shown.status?.files).toBe(9);
+  });
+
+  it("asks for the whole state when a report was missed or is an older scan's", () => {
+    const shown = advance(nothingShown, report(2, [hit("/a", 1)], 0))!.shown;
+    expect(advance(shown, report(2, [hit("/z", 9)], 3))).toBeNull();
+    expect(advance(shown, report(1, [], 0))).toBeNull();
+  });
+
+  it("starts afresh on a newer scan", () => {
+    const shown = advance(nothingShown, report(2, [hit("/a", 1)], 0))!.shown;
+    const newer = advance(shown, report(3, [], 0));
+    expect(newer?.fresh).toBe(true);
+    expect(newer!.shown.matches).toEqual([]);
+    expect(advance(shown, report(3, [hit("/q", 1)], 4))).toBeNull();
   });
 });

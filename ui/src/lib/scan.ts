@@ -1,6 +1,7 @@
-/** Figures the Scan screen shows: sizes, rates, the ETA, and the note a
- * scan leaves in an incident's step 5. Pure functions, unit-tested. */
-import type { ScanMatch } from "./ipc";
+/** The Scan screen's logic: following a scan's reports, the figures it
+ * shows (sizes, rates, the ETA), and the note a scan leaves in an
+ * incident's step 5. Pure functions, unit-tested. */
+import type { ScanMatch, ScanStatus, Skipped } from "./ipc";
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -60,4 +61,42 @@ export function incidentNote(
     .join("; ");
   const more = matches.length > 10 ? `; and ${matches.length - 10} more` : "";
   return `${head} ${matches.length} cop${matches.length === 1 ? "y" : "ies"} found, ${resolved.size} resolved: ${list}${more}.`;
+}
+
+/** What the Scan screen shows of a scan: its state and every copy and
+ * skipped file reported so far. */
+export interface Shown {
+  status: ScanStatus | null;
+  matches: ScanMatch[];
+  skipped: Skipped[];
+}
+
+export const nothingShown: Shown = { status: null, matches: [], skipped: [] };
+
+/**
+ * What a report from the backend does to what is shown. Each report carries
+ * the copies and skipped files found after a given count: one that continues
+ * the lists shown is appended; one holding whole lists replaces them (`fresh`);
+ * a report of an older scan, or one out of step with the lists (a report
+ * missed), gives `null`: fetch the scan's whole state instead.
+ */
+export function advance(shown: Shown, s: ScanStatus): { shown: Shown; fresh: boolean } | null {
+  if (shown.status && s.id < shown.status.id) return null;
+  const continues =
+    shown.status?.id === s.id &&
+    s.match_count - s.matches.length === shown.matches.length &&
+    s.skipped_count - s.skipped.length === shown.skipped.length;
+  if (continues) {
+    return {
+      fresh: false,
+      shown: {
+        status: s,
+        matches: s.matches.length ? [...shown.matches, ...s.matches] : shown.matches,
+        skipped: s.skipped.length ? [...shown.skipped, ...s.skipped] : shown.skipped,
+      },
+    };
+  }
+  const whole = s.matches.length === s.match_count && s.skipped.length === s.skipped_count;
+  if (whole) return { fresh: true, shown: { status: s, matches: s.matches, skipped: s.skipped } };
+  return null;
 }

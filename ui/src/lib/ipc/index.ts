@@ -4,7 +4,7 @@
  * types (never written here by hand). Every failure becomes an `IpcFailure`
  * carrying the backend's `{ code, message, fields }`.
  */
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CopyReceipt } from "./bindings/CopyReceipt";
 import type { Draft } from "./bindings/Draft";
@@ -142,6 +142,13 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+/** A channel the backend pushes messages into (a scan's progress). */
+function channel<T>(onMessage: (m: T) => void): Channel<T> {
+  const c = new Channel<T>();
+  c.onmessage = onMessage;
+  return c;
+}
+
 export const ipc = {
   getVaultStatus: () => call<VaultStatus>("get_vault_status"),
   ratePassphrase: (passphrase: string) => call<PassphraseVerdict>("rate_passphrase", { passphrase }),
@@ -219,11 +226,15 @@ export const ipc = {
     call<Incident>("open_incident", { keys, suspectedAt, note, source }),
   /** Places worth scanning that exist here (histories, ~/.config, Downloads…). */
   scanLocations: () => call<ScanLocation[]>("scan_locations"),
-  /** Starts a leak scan for every key (`keys` empty), some keys, or an incident's keys. */
-  startScan: (paths: string[], keys: string[], incident: string | null) =>
-    call<ScanStatus>("start_scan", { paths, keys, incident }),
+  /** Starts a leak scan for every key (`keys` empty), some keys, or an incident's keys;
+   * `onProgress` gets what changed every quarter second until it ends. */
+  startScan: (paths: string[], keys: string[], incident: string | null, onProgress: (s: ScanStatus) => void) =>
+    call<ScanStatus>("start_scan", { paths, keys, incident, progress: channel(onProgress) }),
   /** The current or last scan, with copies and skipped files after the ones already had. */
   scanStatus: (since: number, skippedSince: number) => call<ScanStatus | null>("scan_status", { since, skippedSince }),
+  /** Follows the running scan `scan` from where the lists held end; false if it is not running. */
+  watchScan: (scan: number, since: number, skippedSince: number, onProgress: (s: ScanStatus) => void) =>
+    call<boolean>("watch_scan", { scan, since, skippedSince, progress: channel(onProgress) }),
   cancelScan: () => call<void>("cancel_scan"),
   /** Shows the file of the `index`th copy in the file manager. */
   revealScanMatch: (scan: number, index: number) => call<void>("reveal_scan_match", { scan, index }),
