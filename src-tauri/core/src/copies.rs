@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
@@ -15,9 +16,7 @@ use crate::timefmt;
 use crate::vault::{self, Vault};
 
 /// How a secret appears in the file.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Serialize, TS, strum::IntoStaticStr, strum::VariantArray,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase", rename = "ScanEncoding")]

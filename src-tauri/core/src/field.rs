@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use strum::VariantArray;
 use ts_rs::TS;
 
 /// One bad field: `label: must be 1–200 characters`.
@@ -68,7 +69,7 @@ pub fn truncate_for_message(s: &str) -> String {
 /// (`IntoStaticStr`, `VariantArray`), so they are written once.
 pub fn keyword<T>(text: &str) -> Result<T, String>
 where
-    T: Copy + strum::VariantArray + Into<&'static str>,
+    T: Copy + VariantArray + Into<&'static str>,
 {
     let wanted = text.trim().replace('-', "_");
     T::VARIANTS
@@ -107,7 +108,9 @@ macro_rules! keywords {
 
 #[cfg(test)]
 mod tests {
-    #[derive(Clone, Copy, Debug, PartialEq, strum::IntoStaticStr, strum::VariantArray)]
+    use strum::{IntoStaticStr, VariantArray};
+
+    #[derive(Clone, Copy, Debug, PartialEq, IntoStaticStr, VariantArray)]
     #[strum(serialize_all = "snake_case")]
     enum Word {
         Done,

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
@@ -37,8 +38,8 @@ use crate::vault::Vault;
     Serialize,
     Deserialize,
     TS,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Transaction};
 use serde::Serialize;
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
@@ -32,18 +33,7 @@ pub fn open(
 }
 
 /// What a finished review asked to be done to a key.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::VariantArray,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, TS, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
 #[ts(rename_all = "lowercase")]

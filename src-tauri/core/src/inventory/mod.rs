@@ -196,7 +196,7 @@ pub fn edit(
 ) -> Result<Entry> {
     let current = get(vault, id)?;
     let id = current.id.clone();
-    let mut fields = current.fields();
+    let mut fields = current.fields.clone();
     let mut errors = apply(draft, &mut fields, now).err().unwrap_or_default();
     let to_set = match secrets(changes.set) {
         Ok(s) => s,
@@ -228,7 +228,7 @@ pub fn edit(
     if !errors.is_empty() {
         return Err(Error::Invalid(errors));
     }
-    let changed = changed_fields(&current.fields(), &fields);
+    let changed = changed_fields(&current.fields, &fields);
     let sealed = seal_all(vault, &id, &to_set)?;
     let origin = vault.origin();
     let tx = vault.write()?;

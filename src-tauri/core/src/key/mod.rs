@@ -16,6 +16,7 @@ pub use draft::{
     apply, secrets, Draft, SecretInput, IPS_MAX, LABEL_MAX, LONG_TEXT_MAX, NOTES_MAX,
     PERMISSIONS_MAX, PLATFORM_MAX, ROTATION_DAYS, SHORT_TEXT_MAX, TAGS_MAX, TAG_MAX,
 };
+use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use ts_rs::TS;
 
@@ -34,8 +35,8 @@ use crate::timefmt::serde_rfc3339;
     Serialize,
     Deserialize,
     TS,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
@@ -62,8 +63,8 @@ crate::keywords!(Environment);
     Serialize,
     Deserialize,
     TS,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]
@@ -348,8 +349,10 @@ pub struct Due {
     pub reason: DueReason,
 }
 
-/// An entry's metadata: everything but its id, status and secrets.
-#[derive(Clone, Debug, PartialEq)]
+/// An entry's metadata: everything but its id, status and secrets. An
+/// [`Entry`] is these fields and what the vault knows about them (written
+/// once: the entry embeds them).
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct Fields {
     pub platform: String,
     pub account: Option<String>,
@@ -357,20 +360,36 @@ pub struct Fields {
     pub environment: Environment,
     pub owner: Option<String>,
     pub purpose: Option<String>,
+    /// `read`, `trade`, … or `raw:<platform scope>`.
+    #[ts(type = "Array<string>")]
     pub permissions: Vec<Permission>,
+    #[ts(type = "Array<string>")]
     pub ip_allowlist: Vec<IpRule>,
     pub ip_note: Option<String>,
     pub rotation_days: Option<u32>,
+    #[serde(with = "serde_rfc3339")]
+    #[ts(type = "string")]
     pub created_at: OffsetDateTime,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_rotated_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub last_reviewed_at: Option<OffsetDateTime>,
     pub tags: Vec<String>,
     pub notes: Option<String>,
     pub key_id_hint: Option<String>,
     /// Set by an access review that decided "rotate": the key is due from
-    /// then until its next rotation. Not editable; drafts leave it alone.
+    /// then until its next rotation (cleared by rotating). Not editable;
+    /// drafts leave it alone.
+    #[serde(with = "serde_rfc3339::option")]
+    #[ts(type = "string | null")]
     pub rotation_requested_at: Option<OffsetDateTime>,
 }
 
@@ -402,58 +421,41 @@ impl Fields {
 }
 
 /// An API key entry as stored, with the names (never the values) of its
-/// secret fields. Serialises to the CLI's and the IPC's JSON contract.
+/// secret fields. Serialises to the CLI's and the IPC's JSON contract: the
+/// fields' keys sit beside the entry's own. Reads through to its
+/// [`Fields`] (`entry.label`), as an entry is its fields and more.
 #[derive(Clone, Debug, Serialize, TS)]
 pub struct Entry {
     pub id: String,
-    pub platform: String,
-    pub account: Option<String>,
-    pub label: String,
-    pub environment: Environment,
-    pub owner: Option<String>,
-    pub purpose: Option<String>,
-    /// `read`, `trade`, … or `raw:<platform scope>`.
-    #[ts(type = "Array<string>")]
-    pub permissions: Vec<Permission>,
-    #[ts(type = "Array<string>")]
-    pub ip_allowlist: Vec<IpRule>,
-    pub ip_note: Option<String>,
-    pub rotation_days: Option<u32>,
-    #[serde(with = "serde_rfc3339")]
-    #[ts(type = "string")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub expires_at: Option<OffsetDateTime>,
-    #[serde(with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_rotated_at: Option<OffsetDateTime>,
-    #[serde(with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_used_at: Option<OffsetDateTime>,
-    #[serde(with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub last_reviewed_at: Option<OffsetDateTime>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub fields: Fields,
     /// When the key must next be rotated (see `due::Policy`).
     #[serde(with = "serde_rfc3339::option")]
     #[ts(type = "string | null")]
     pub next_due_at: Option<OffsetDateTime>,
     /// Which clock sets `next_due_at`.
     pub due_reason: Option<DueReason>,
-    /// When an access review asked for a rotation (cleared by rotating).
-    #[serde(with = "serde_rfc3339::option")]
-    #[ts(type = "string | null")]
-    pub rotation_requested_at: Option<OffsetDateTime>,
     pub status: Status,
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
-    pub key_id_hint: Option<String>,
     /// Names only, never values.
     #[ts(type = "Array<string>")]
     pub secret_fields: Vec<FieldName>,
     #[serde(with = "serde_rfc3339")]
     #[ts(type = "string")]
     pub updated_at: OffsetDateTime,
+}
+
+impl std::ops::Deref for Entry {
+    type Target = Fields;
+    fn deref(&self) -> &Fields {
+        &self.fields
+    }
+}
+
+impl std::ops::DerefMut for Entry {
+    fn deref_mut(&mut self) -> &mut Fields {
+        &mut self.fields
+    }
 }
 
 impl Entry {
@@ -469,78 +471,14 @@ impl Entry {
             Some(d) => (Some(d.at), Some(d.reason)),
             None => (None, None),
         };
-        let Fields {
-            platform,
-            account,
-            label,
-            environment,
-            owner,
-            purpose,
-            permissions,
-            ip_allowlist,
-            ip_note,
-            rotation_days,
-            created_at,
-            expires_at,
-            last_rotated_at,
-            last_used_at,
-            last_reviewed_at,
-            tags,
-            notes,
-            key_id_hint,
-            rotation_requested_at,
-        } = fields;
         Entry {
             id,
-            platform,
-            account,
-            label,
-            environment,
-            owner,
-            purpose,
-            permissions,
-            ip_allowlist,
-            ip_note,
-            rotation_days,
-            created_at,
-            expires_at,
-            last_rotated_at,
-            last_used_at,
-            last_reviewed_at,
+            fields,
             next_due_at,
             due_reason,
-            rotation_requested_at,
             status,
-            tags,
-            notes,
-            key_id_hint,
             secret_fields,
             updated_at,
-        }
-    }
-
-    /// The metadata part, for editing.
-    pub fn fields(&self) -> Fields {
-        Fields {
-            platform: self.platform.clone(),
-            account: self.account.clone(),
-            label: self.label.clone(),
-            environment: self.environment,
-            owner: self.owner.clone(),
-            purpose: self.purpose.clone(),
-            permissions: self.permissions.clone(),
-            ip_allowlist: self.ip_allowlist.clone(),
-            ip_note: self.ip_note.clone(),
-            rotation_days: self.rotation_days,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            last_rotated_at: self.last_rotated_at,
-            last_used_at: self.last_used_at,
-            last_reviewed_at: self.last_reviewed_at,
-            tags: self.tags.clone(),
-            notes: self.notes.clone(),
-            key_id_hint: self.key_id_hint.clone(),
-            rotation_requested_at: self.rotation_requested_at,
         }
     }
 

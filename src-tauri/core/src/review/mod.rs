@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 use time::{Duration, OffsetDateTime};
 use ts_rs::TS;
 
@@ -85,17 +86,7 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
 
 /// What the reviewer decided for a key.
 #[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::VariantArray,
+    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS, IntoStaticStr, VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
 #[serde(rename_all = "lowercase")]

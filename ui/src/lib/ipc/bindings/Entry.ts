@@ -5,13 +5,11 @@ import type { Status } from "./Status";
 
 /**
  * An API key entry as stored, with the names (never the values) of its
- * secret fields. Serialises to the CLI's and the IPC's JSON contract.
+ * secret fields. Serialises to the CLI's and the IPC's JSON contract: the
+ * fields' keys sit beside the entry's own. Reads through to its
+ * [`Fields`] (`entry.label`), as an entry is its fields and more.
  */
-export type Entry = { id: string, platform: string, account: string | null, label: string, environment: Environment, owner: string | null, purpose: string | null, 
-/**
- * `read`, `trade`, … or `raw:<platform scope>`.
- */
-permissions: Array<string>, ip_allowlist: Array<string>, ip_note: string | null, rotation_days: number | null, created_at: string, expires_at: string | null, last_rotated_at: string | null, last_used_at: string | null, last_reviewed_at: string | null, 
+export type Entry = { id: string, 
 /**
  * When the key must next be rotated (see `due::Policy`).
  */
@@ -19,12 +17,18 @@ next_due_at: string | null,
 /**
  * Which clock sets `next_due_at`.
  */
-due_reason: DueReason | null, 
-/**
- * When an access review asked for a rotation (cleared by rotating).
- */
-rotation_requested_at: string | null, status: Status, tags: Array<string>, notes: string | null, key_id_hint: string | null, 
+due_reason: DueReason | null, status: Status, 
 /**
  * Names only, never values.
  */
-secret_fields: Array<string>, updated_at: string, };
+secret_fields: Array<string>, updated_at: string, platform: string, account: string | null, label: string, environment: Environment, owner: string | null, purpose: string | null, 
+/**
+ * `read`, `trade`, … or `raw:<platform scope>`.
+ */
+permissions: Array<string>, ip_allowlist: Array<string>, ip_note: string | null, rotation_days: number | null, created_at: string, expires_at: string | null, last_rotated_at: string | null, last_used_at: string | null, last_reviewed_at: string | null, tags: Array<string>, notes: string | null, key_id_hint: string | null, 
+/**
+ * Set by an access review that decided "rotate": the key is due from
+ * then until its next rotation (cleared by rotating). Not editable;
+ * drafts leave it alone.
+ */
+rotation_requested_at: string | null, };
