@@ -71,11 +71,19 @@ pub fn keyword<T>(text: &str) -> Result<T, String>
 where
     T: Copy + VariantArray + Into<&'static str>,
 {
-    let wanted = text.trim().replace('-', "_");
+    // Without allocating: stored values are parsed for every key listed.
+    let wanted = text.trim();
+    let same = |name: &str| {
+        name.len() == wanted.len()
+            && name
+                .bytes()
+                .zip(wanted.bytes())
+                .all(|(n, w)| n.eq_ignore_ascii_case(&w) || (n == b'_' && w == b'-'))
+    };
     T::VARIANTS
         .iter()
         .copied()
-        .find(|v| Into::<&'static str>::into(*v).eq_ignore_ascii_case(&wanted))
+        .find(|v| same((*v).into()))
         .ok_or_else(|| {
             let names: Vec<&'static str> = T::VARIANTS.iter().map(|v| (*v).into()).collect();
             format!("must be one of {}", names.join(", "))

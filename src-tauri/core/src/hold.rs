@@ -1,9 +1,9 @@
 //! Which keys a workflow holds, read-only: an open incident holds its keys
-//! (compromised until it is closed), a rotation in progress holds its key
-//! (rotating until it is finished or cancelled). The lifecycle asks before
-//! a status change; the findings show them.
+//! (compromised until it is closed). The lifecycle asks before a status
+//! change; the findings show them. (A rotation in progress holds its key
+//! through the key's own status, `rotating`.)
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension};
 use time::OffsetDateTime;
@@ -43,13 +43,4 @@ pub(crate) fn incident_of(conn: &Connection, entry_id: &str) -> vault::Result<Op
             |r| r.get(0),
         )
         .optional()?)
-}
-
-/// Keys with a rotation in progress.
-pub fn rotations(vault: &Vault) -> vault::Result<HashSet<String>> {
-    Ok(vault
-        .conn()
-        .prepare_cached("SELECT entry_id FROM rotations")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
 }
