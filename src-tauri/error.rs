@@ -107,7 +107,8 @@ impl From<vault::Error> for IpcError {
                         .to_owned(),
                 }])
             }
-            E::NoRecoveryCode => ErrorCode::NotFound,
+            E::NoRecoveryCode | E::NoMatch { .. } | E::Ambiguous { .. } => ErrorCode::NotFound,
+            E::Unreadable { .. } => ErrorCode::Damaged,
             E::RecoveryFileDamaged => ErrorCode::Damaged,
             E::NoVault { .. } => ErrorCode::NoVault,
             E::AlreadyExists { .. } => ErrorCode::AlreadyExists,
@@ -130,9 +131,7 @@ impl From<inventory::Error> for IpcError {
         match e {
             E::Invalid(fields) => IpcError::invalid(fields),
             E::Vault(v) => v.into(),
-            E::NotFound(_) | E::Ambiguous(_) | E::NoSuchSecret(_) => {
-                IpcError::new(ErrorCode::NotFound, e.to_string())
-            }
+            E::NoSuchSecret(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
             E::Transition { .. } => IpcError {
                 code: ErrorCode::Invalid,
                 message: e.to_string(),
@@ -141,7 +140,6 @@ impl From<inventory::Error> for IpcError {
                     reason: e.to_string().trim_start_matches("status: ").to_owned(),
                 }],
             },
-            E::Unreadable { .. } => IpcError::new(ErrorCode::Damaged, e.to_string()),
         }
     }
 }
@@ -178,13 +176,10 @@ impl From<keyward_core::review::Error> for IpcError {
         use keyward_core::review::Error as E;
         match e {
             E::Invalid(fields) => IpcError::invalid(fields),
-            E::NotFound(_) | E::Ambiguous(_) | E::NotInReview => {
-                IpcError::new(ErrorCode::NotFound, e.to_string())
-            }
+            E::NotInReview => IpcError::new(ErrorCode::NotFound, e.to_string()),
             E::Finished | E::Undecided { .. } | E::InProgress(_) | E::FollowUp(_) => {
                 IpcError::new(ErrorCode::Invalid, e.to_string())
             }
-            E::Unreadable { .. } => IpcError::new(ErrorCode::Damaged, e.to_string()),
             E::Inventory(i) => i.into(),
             E::Vault(v) => v.into(),
         }
@@ -196,9 +191,7 @@ impl From<keyward_core::incident::Error> for IpcError {
         use keyward_core::incident::Error as E;
         match e {
             E::Invalid(fields) => IpcError::invalid(fields),
-            E::NotFound(_) | E::Ambiguous(_) => IpcError::new(ErrorCode::NotFound, e.to_string()),
             E::Closed | E::Order(_) => IpcError::new(ErrorCode::Invalid, e.to_string()),
-            E::Unreadable { .. } => IpcError::new(ErrorCode::Damaged, e.to_string()),
             E::Inventory(i) => i.into(),
             E::Vault(v) => v.into(),
         }

@@ -17,7 +17,7 @@ use crate::inventory::{self, Entry, Error, Result};
 use crate::key::Status;
 use crate::timefmt;
 use crate::vault::audit::{self, Action};
-use crate::vault::{Origin, Vault};
+use crate::vault::{self, Origin, Vault};
 
 /// Who or what changes a key's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,12 +57,13 @@ pub(crate) fn transition(
             r.get(0)
         })
         .map_err(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Error::NotFound(id.to_owned()),
-            e => e.into(),
+            rusqlite::Error::QueryReturnedNoRows => Error::Vault(vault::ENTRY.no_match(id)),
+            e => Error::from(e),
         })?;
-    let from: Status = stored.parse().map_err(|_| Error::Unreadable {
+    let from: Status = stored.parse().map_err(|_| vault::Error::Unreadable {
+        table: "entry",
         id: id.to_owned(),
-        field: "status",
+        what: "status",
     })?;
     if from == to {
         return Ok(None);

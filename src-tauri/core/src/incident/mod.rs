@@ -31,16 +31,10 @@ use crate::vault::{self, Vault};
 pub enum Error {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
-    #[error("incident: no incident matches '{0}'")]
-    NotFound(String),
-    #[error("incident: '{0}' matches several incidents; give more characters")]
-    Ambiguous(String),
     #[error("incident: this incident is closed and can only be read or exported")]
     Closed,
     #[error("incident: {0}")]
     Order(String),
-    #[error("incident {id}: its stored {what} is unreadable")]
-    Unreadable { id: String, what: &'static str },
     #[error(transparent)]
     Inventory(#[from] inventory::Error),
     #[error(transparent)]
@@ -317,11 +311,7 @@ pub fn severity_of(entries: &[Entry]) -> Severity {
 // --- reading ----------------------------------------------------------------
 
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    match vault::find_prefix(vault, "incidents", given)? {
-        vault::Prefix::One(id) => Ok(id),
-        vault::Prefix::None(shown) => Err(Error::NotFound(shown)),
-        vault::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
-    }
+    Ok(vault::resolve(vault, &vault::INCIDENT, given)?)
 }
 
 type HeaderRow = (
@@ -370,7 +360,8 @@ pub fn get(vault: &Vault, id: &str) -> Result<Incident> {
         },
     )?;
     let (_, opened, suspected, severity, source, closed, activity, cause, head) = row;
-    let bad = |what| Error::Unreadable {
+    let bad = |what| vault::Error::Unreadable {
+        table: "incident",
         id: id.clone(),
         what,
     };

@@ -30,10 +30,6 @@ pub enum Error {
     /// One or more fields failed validation; the message lists each as `field: reason`.
     #[error("{}", join(.0))]
     Invalid(Vec<FieldError>),
-    #[error("id: no key matches '{0}'")]
-    NotFound(String),
-    #[error("id: '{0}' matches several keys; give more characters")]
-    Ambiguous(String),
     #[error("status: a {from} key cannot become {to}")]
     Transition {
         from: &'static str,
@@ -41,8 +37,6 @@ pub enum Error {
     },
     #[error("secret field: '{0}' is not stored for this key")]
     NoSuchSecret(String),
-    #[error("entry {id}: its stored {field} is unreadable")]
-    Unreadable { id: String, field: &'static str },
     #[error(transparent)]
     Vault(#[from] vault::Error),
 }
@@ -454,11 +448,7 @@ pub fn secrets_shared_with(vault: &Vault, id: &str) -> Result<Vec<Vec<SecretRef>
 
 /// Finds the full id for an id or a unique prefix of at least 4 characters.
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    match vault::find_prefix(vault, "entries", given)? {
-        vault::Prefix::One(id) => Ok(id),
-        vault::Prefix::None(shown) => Err(Error::NotFound(shown)),
-        vault::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
-    }
+    Ok(vault::resolve(vault, &vault::ENTRY, given)?)
 }
 
 /// One entry by id or unique id prefix.
@@ -471,7 +461,7 @@ pub fn get(vault: &Vault, id: &str) -> Result<Entry> {
     let mut rows = stmt.query([&id])?;
     match rows.next()? {
         Some(row) => entry_from_row(row, &policy),
-        None => Err(Error::NotFound(id.clone())),
+        None => Err(vault::ENTRY.no_match(&id).into()),
     }
 }
 
@@ -551,9 +541,12 @@ const COLUMNS: &str = "id, platform, account, label, environment, owner, purpose
 /// columns in place so only the strings kept are allocated.
 fn entry_from_row(r: &Row<'_>, policy: &Policy) -> Result<Entry> {
     let id: String = r.get(0)?;
-    let bad = |field: &'static str| Error::Unreadable {
-        id: id.clone(),
-        field,
+    let bad = |field: &'static str| {
+        Error::Vault(vault::Error::Unreadable {
+            table: "entry",
+            id: id.clone(),
+            what: field,
+        })
     };
     let text = |i: usize, field: &'static str| -> Result<&str> {
         r.get_ref(i)?.as_str().map_err(|_| bad(field))

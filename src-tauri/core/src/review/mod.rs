@@ -34,10 +34,6 @@ use crate::vault::{self, Vault};
 pub enum Error {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
-    #[error("review: no review matches '{0}'")]
-    NotFound(String),
-    #[error("review: '{0}' matches several reviews; give more characters")]
-    Ambiguous(String),
     #[error("review: that key is not part of this review")]
     NotInReview,
     #[error("review: this review is finished and can only be read or exported")]
@@ -48,8 +44,6 @@ pub enum Error {
     InProgress(String),
     #[error("follow-up: {0}")]
     FollowUp(String),
-    #[error("review {id}: its stored {what} is unreadable")]
-    Unreadable { id: String, what: &'static str },
     #[error(transparent)]
     Inventory(#[from] inventory::Error),
     #[error(transparent)]
@@ -301,11 +295,7 @@ fn check_note(note: Option<&str>) -> Result<Option<String>> {
 
 /// Finds the full id for an id or a unique prefix of at least 4 characters.
 pub fn resolve_id(vault: &Vault, given: &str) -> Result<String> {
-    match vault::find_prefix(vault, "reviews", given)? {
-        vault::Prefix::One(id) => Ok(id),
-        vault::Prefix::None(shown) => Err(Error::NotFound(shown)),
-        vault::Prefix::Many(shown) => Err(Error::Ambiguous(shown)),
-    }
+    Ok(vault::resolve(vault, &vault::REVIEW, given)?)
 }
 
 type HeaderRow = (
@@ -319,7 +309,8 @@ type HeaderRow = (
 
 fn header_from(vault: &Vault, row: HeaderRow) -> Result<Review> {
     let (id, reviewer, scope, started, finished, head) = row;
-    let bad = |what| Error::Unreadable {
+    let bad = |what| vault::Error::Unreadable {
+        table: "review",
         id: id.clone(),
         what,
     };
@@ -449,7 +440,8 @@ pub fn get(vault: &Vault, id: &str, now: OffsetDateTime) -> Result<Detail> {
             ))
         })?
         .collect::<std::result::Result<_, _>>()?;
-    let bad = |what| Error::Unreadable {
+    let bad = |what| vault::Error::Unreadable {
+        table: "review",
         id: review.id.clone(),
         what,
     };
@@ -593,9 +585,11 @@ fn item_entry_id(vault: &Vault, review: &str, key: &str) -> Result<String> {
             [one] => return Ok(one.clone()),
             [] => {}
             _ => {
-                return Err(Error::Inventory(inventory::Error::Ambiguous(
-                    given.chars().take(40).collect(),
-                )))
+                return Err(Error::Vault(vault::Error::Ambiguous {
+                    field: "id",
+                    noun: "key",
+                    given: crate::field::truncate_for_message(&given),
+                }))
             }
         }
     }
@@ -636,7 +630,7 @@ pub fn decide(
             let found = findings::of_entry(vault, &e.id, now)?;
             Some(KeySnapshot::of(&e, found))
         }
-        Err(inventory::Error::NotFound(_)) => None,
+        Err(inventory::Error::Vault(vault::Error::NoMatch { .. })) => None,
         Err(e) => return Err(e.into()),
     };
     let snapshot = live.as_ref().map(to_json).transpose()?;
@@ -666,7 +660,8 @@ pub fn decide(
         params![review.id, entry_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let bad = |what| Error::Unreadable {
+    let bad = |what| vault::Error::Unreadable {
+        table: "review",
         id: review.id.clone(),
         what,
     };

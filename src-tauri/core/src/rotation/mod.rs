@@ -202,9 +202,10 @@ pub fn get(vault: &Vault, id: &str) -> Result<Option<Rotation>> {
         return Ok(None);
     };
     let bad = |field: &'static str| {
-        Error::Inventory(inventory::Error::Unreadable {
+        Error::Vault(vault::Error::Unreadable {
+            table: "entry",
             id: id.clone(),
-            field,
+            what: field,
         })
     };
     let time = |s: &str| timefmt::parse_stored(s).map_err(|_| bad("rotation time"));
@@ -583,9 +584,10 @@ pub fn complete(vault: &mut Vault, id: &str, now: OffsetDateTime) -> Result<Entr
     };
     let mut values = Vec::with_capacity(staged.len());
     for (field, sealed) in &staged {
-        let name: FieldName = field.parse().map_err(|_| inventory::Error::Unreadable {
+        let name: FieldName = field.parse().map_err(|_| vault::Error::Unreadable {
+            table: "entry",
             id: r.entry_id.clone(),
-            field: "rotation secret field",
+            what: "rotation secret field",
         })?;
         let value = vault.open_sealed(sealed, &r.entry_id, &next_binding(&name))?;
         values.push((name, value));
@@ -795,9 +797,10 @@ pub fn history(vault: &Vault, id: &str) -> Result<Vec<HistoryItem>> {
         let (started, completed, method, op, oi, hint, of, np, ni, confirmed, revoked) = row?;
         let time = |s: &str| {
             timefmt::parse_stored(s).map_err(|_| {
-                Error::Inventory(inventory::Error::Unreadable {
+                Error::Vault(vault::Error::Unreadable {
+                    table: "entry",
                     id: id.clone(),
-                    field: "rotation history",
+                    what: "rotation history",
                 })
             })
         };

@@ -109,6 +109,19 @@ pub enum Error {
     Crypto(&'static str),
     #[error("storage: {0}")]
     Storage(String),
+    /// An id or prefix that names no row (a key, a review, an incident).
+    #[error("{field}: no {noun} matches '{given}'")]
+    NoMatch {
+        field: &'static str,
+        noun: &'static str,
+        given: String,
+    },
+    #[error("{field}: '{given}' matches several {noun}s; give more characters")]
+    Ambiguous {
+        field: &'static str,
+        noun: &'static str,
+        given: String,
+    },
     /// A row the schema let through but this build cannot read.
     #[error("{table} {id}: its stored {what} is unreadable")]
     Unreadable {
@@ -1328,33 +1341,64 @@ const PENDING_MAX: u64 = 256 * 1024;
 /// At most this many reported failures get an audit row each.
 const PENDING_ROWS: usize = 100;
 
-/// What an id prefix matched in one table.
-pub(crate) enum Prefix {
-    One(String),
-    /// None matched; the prefix as it may be shown back.
-    None(String),
-    Many(String),
+/// A kind of row named by id, and how errors name it.
+pub(crate) struct Named {
+    table: &'static str,
+    /// The field a refusal names (`id`, `review`, `incident`).
+    field: &'static str,
+    noun: &'static str,
 }
 
-/// Looks an id or a unique prefix (at least 4 characters) up in `table`'s
-/// `id` column: a range on the primary key (ids are lowercase hex and '-',
-/// all below 'g').
-pub(crate) fn find_prefix(vault: &Vault, table: &'static str, given: &str) -> Result<Prefix> {
+pub(crate) const ENTRY: Named = Named {
+    table: "entries",
+    field: "id",
+    noun: "key",
+};
+pub(crate) const REVIEW: Named = Named {
+    table: "reviews",
+    field: "review",
+    noun: "review",
+};
+pub(crate) const INCIDENT: Named = Named {
+    table: "incidents",
+    field: "incident",
+    noun: "incident",
+};
+
+impl Named {
+    /// The refusal for an id that matches no row of this kind.
+    pub(crate) fn no_match(&self, given: &str) -> Error {
+        Error::NoMatch {
+            field: self.field,
+            noun: self.noun,
+            given: crate::field::truncate_for_message(given),
+        }
+    }
+}
+
+/// Finds the full id for an id or a unique prefix (at least 4 characters)
+/// of a row of `what`: a range on the primary key (ids are lowercase hex
+/// and '-', all below 'g').
+pub(crate) fn resolve(vault: &Vault, what: &Named, given: &str) -> Result<String> {
     let given = given.trim().to_ascii_lowercase();
-    let shown = crate::field::truncate_for_message(&given);
     if given.len() < 4 || !given.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Ok(Prefix::None(shown));
+        return Err(what.no_match(&given));
     }
     let ids: Vec<String> = vault
         .conn()
         .prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE id >= ?1 AND id < ?2 LIMIT 2"
+            "SELECT id FROM {} WHERE id >= ?1 AND id < ?2 LIMIT 2",
+            what.table
         ))?
         .query_map(rusqlite::params![given, format!("{given}g")], |r| r.get(0))?
         .collect::<std::result::Result<_, _>>()?;
-    Ok(match ids.as_slice() {
-        [one] => Prefix::One(one.clone()),
-        [] => Prefix::None(shown),
-        _ => Prefix::Many(shown),
-    })
+    match ids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(what.no_match(&given)),
+        _ => Err(Error::Ambiguous {
+            field: what.field,
+            noun: what.noun,
+            given: crate::field::truncate_for_message(&given),
+        }),
+    }
 }

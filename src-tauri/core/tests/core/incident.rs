@@ -455,7 +455,17 @@ fn bad_input_is_named_and_changes_nothing() {
     );
     assert_eq!(audit::list(&vault).unwrap().len(), before);
     let e = incident::get(&vault, "0000").unwrap_err();
-    assert!(matches!(e, Error::NotFound(_)), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Vault(keyward_core::vault::Error::NoMatch {
+                field: "incident",
+                ..
+            })
+        ),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "incident: no incident matches '0000'");
 }
 
 #[test]

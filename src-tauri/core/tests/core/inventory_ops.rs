@@ -118,15 +118,27 @@ fn ids_resolve_by_unique_prefix() {
     assert_eq!(inventory::get(&vault, &id.to_uppercase()).unwrap().id, id);
     assert!(matches!(
         inventory::get(&vault, &id[..3]),
-        Err(Error::NotFound(_))
+        Err(Error::Vault(keyward_core::vault::Error::NoMatch {
+            field: "id",
+            noun: "key",
+            ..
+        }))
     ));
     assert!(matches!(
         inventory::get(&vault, "00000000-0000-0000-0000-000000000000"),
-        Err(Error::NotFound(_))
+        Err(Error::Vault(keyward_core::vault::Error::NoMatch {
+            field: "id",
+            noun: "key",
+            ..
+        }))
     ));
     assert!(matches!(
         inventory::get(&vault, "'; --"),
-        Err(Error::NotFound(_))
+        Err(Error::Vault(keyward_core::vault::Error::NoMatch {
+            field: "id",
+            noun: "key",
+            ..
+        }))
     ));
 }
 
@@ -258,7 +270,11 @@ fn delete_removes_the_entry_and_its_secrets() {
     inventory::delete(&mut vault, &id, NOW).unwrap();
     assert!(matches!(
         inventory::get(&vault, &id),
-        Err(Error::NotFound(_))
+        Err(Error::Vault(keyward_core::vault::Error::NoMatch {
+            field: "id",
+            noun: "key",
+            ..
+        }))
     ));
     let n: i64 = vault
         .raw_connection()

@@ -388,7 +388,17 @@ fn bad_input_is_named_and_changes_nothing() {
     .unwrap_err();
     assert!(e.to_string().starts_with("note:"), "{e}");
     let e = review::decide(&mut vault, "0000", &a, Decision::Keep, None, None, t(3)).unwrap_err();
-    assert!(matches!(e, Error::NotFound(_)), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Vault(keyward_core::vault::Error::NoMatch {
+                field: "review",
+                ..
+            })
+        ),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "review: no review matches '0000'");
     assert_eq!(review::get(&vault, &id, t(3)).unwrap().review.decided, 0);
     // start added one audit row; the refusals none.
     assert_eq!(audit::list(&vault).unwrap().len(), before + 1);
