@@ -11,15 +11,12 @@
     clippy::print_stderr
 )]
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 use keyward_core::inventory::{self, Draft, SecretInput, SecretUse};
-use keyward_core::{audit, KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use keyward_core::{audit, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -27,37 +24,17 @@ const NOW: OffsetDateTime = datetime!(2026-11-22 08:00 UTC);
 const PASS: &str = "crash test harbour quartz 99";
 const KILLS: usize = 60;
 
+#[path = "support/kill_loop.rs"]
+mod kill_loop;
+
+use kill_loop::{kdf, random, run_and_kill};
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--child") {
-        child(&args[2], args[3].parse().unwrap());
-        return;
-    }
-    // `cargo test NAME` passes NAME to every test binary: honour a filter.
-    if let Some(filter) = args.iter().skip(1).find(|a| !a.starts_with('-')) {
-        if !"crash_kills_lose_nothing_reported".contains(filter.as_str()) {
-            return;
-        }
-    }
-    print!("test crash_kills_lose_nothing_reported ... ");
-    std::io::stdout().flush().unwrap();
-    let started = Instant::now();
-    let stats = parent();
-    println!(
-        "ok ({KILLS} kills, {} changes reported and found, {:.1}s)",
-        stats,
-        started.elapsed().as_secs_f64()
+    kill_loop::main(
+        "crash_kills_lose_nothing_reported",
+        |args| child(&args[0], args[1].parse().unwrap()),
+        || format!("{KILLS} kills, {} changes reported and found", parent()),
     );
-}
-
-fn random() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
-    h.finish()
-}
-
-fn kdf() -> KdfParams {
-    KdfParams::insecure_for_tests(10).unwrap()
 }
 
 fn child(dir: &str, seed: u64) {
@@ -117,32 +94,16 @@ fn parent() -> usize {
     .unwrap()
     .lock()
     .unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut reported: Reported = HashMap::new();
     let mut total = 0;
     for seed in 0..KILLS as u64 {
-        let mut child = Command::new(&exe)
-            .args(["--child", dir.path().to_str().unwrap(), &seed.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
         // Anywhere from mid-unlock to a few dozen writes in.
-        std::thread::sleep(Duration::from_millis(5 + random() % 150));
-        child.kill().unwrap(); // SIGKILL on Unix
-        let status = child.wait().unwrap();
-        assert!(
-            !status.success(),
-            "seed {seed}: the child ended on its own: {status}"
+        let lines = run_and_kill(
+            &[kill_loop::arg(dir.path()), &seed.to_string()],
+            Duration::from_millis(5 + random() % 150),
+            &format!("seed {seed}"),
         );
-        for line in reader.join().unwrap() {
+        for line in lines {
             let parts: Vec<&str> = line.split(' ').collect();
             // A line cut by the kill is not a report.
             if let [_, id, n] = parts[..] {

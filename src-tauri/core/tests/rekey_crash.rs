@@ -13,14 +13,11 @@
     clippy::print_stderr
 )]
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 use keyward_core::inventory::{self, Draft, SecretInput, SecretUse};
-use keyward_core::{audit, KdfParams, Origin, Passphrase, SecretValue, Vault, VaultDir};
+use keyward_core::{audit, Origin, Passphrase, SecretValue, Vault, VaultDir};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -33,35 +30,17 @@ const PASSES: [&str; 2] = [
 const KILLS: usize = 40;
 const KEYS: usize = 5;
 
+#[path = "support/kill_loop.rs"]
+mod kill_loop;
+
+use kill_loop::{kdf, random, run_and_kill};
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--child") {
-        child(&args[2]);
-        return;
-    }
-    if let Some(filter) = args.iter().skip(1).find(|a| !a.starts_with('-')) {
-        if !"rekey_kills_leave_a_vault_that_opens".contains(filter.as_str()) {
-            return;
-        }
-    }
-    print!("test rekey_kills_leave_a_vault_that_opens ... ");
-    std::io::stdout().flush().unwrap();
-    let started = Instant::now();
-    let done = parent();
-    println!(
-        "ok ({KILLS} kills, {done} rekeys completed, {:.1}s)",
-        started.elapsed().as_secs_f64()
+    kill_loop::main(
+        "rekey_kills_leave_a_vault_that_opens",
+        |args| child(&args[0]),
+        || format!("{KILLS} kills, {} rekeys completed", parent()),
     );
-}
-
-fn random() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(Instant::now().elapsed().as_nanos() as u64);
-    h.finish()
-}
-
-fn kdf() -> KdfParams {
-    KdfParams::insecure_for_tests(10).unwrap()
 }
 
 fn secret(n: usize) -> String {
@@ -125,28 +104,14 @@ fn parent() -> usize {
         ids.push(inventory::add(&mut vault, &d, vec![s], NOW).unwrap().id);
     }
     vault.lock().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut completed = 0;
     for kill in 0..KILLS {
-        let mut child = Command::new(&exe)
-            .args(["--child", dir.path().to_str().unwrap()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .filter(|l| l.starts_with("rekeyed "))
-                .count()
-        });
-        std::thread::sleep(Duration::from_millis(30 + random() % 570));
-        child.kill().unwrap();
-        let status = child.wait().unwrap();
-        assert!(!status.success(), "kill {kill}: the child ended on its own");
-        completed += reader.join().unwrap();
+        let lines = run_and_kill(
+            &[kill_loop::arg(dir.path())],
+            Duration::from_millis(30 + random() % 570),
+            &format!("kill {kill}"),
+        );
+        completed += lines.iter().filter(|l| l.starts_with("rekeyed ")).count();
 
         let (mut vault, _) = unlock(&dir);
         let report = vault.check().unwrap();
