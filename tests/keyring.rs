@@ -9,22 +9,10 @@ use std::process::{Command, Output, Stdio};
 const PASS: &str = "orbit lantern cobalt meadow 42";
 const SECRET: &str = "kr4ken-s3cret-keyring-Zq9";
 
-/// Runs this test again inside a throwaway desktop, unless already in one.
-fn in_desktop(test: &str) -> bool {
-    if std::env::var_os("KEYWARD_DESKTOP_DIR").is_some() {
-        return true;
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("dbus-run-session")
-        .arg("--")
-        .arg(root.join("scripts/with-desktop.sh"))
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .status()
-        .expect("dbus-run-session (package dbus) must be installed");
-    assert!(status.success(), "{test} failed inside the desktop session");
-    false
-}
+#[path = "support/desktop.rs"]
+mod desktop;
+
+use desktop::in_desktop;
 
 /// Runs keyward; `pass`: with KEYWARD_PASSPHRASE or without it.
 fn kw(args: &[&str], stdin: &str, pass: bool, env: &[(&str, &str)]) -> Output {
