@@ -131,10 +131,7 @@ pub(super) fn rekey(dir: &VaultDir, recovery_code: bool) -> Outcome {
             let again = rpassword::prompt_password("Repeat it: ")
                 .map(Passphrase::new)
                 .map_err(|e| Failure(format!("passphrase: could not read it: {e}")))?;
-            if first.expose() != again.expose() {
-                return Err(vault::Error::PassphraseMismatch.into());
-            }
-            Some(first)
+            Some(vault::confirmed(first, again)?)
         }
     } else {
         None

@@ -80,10 +80,7 @@ pub(super) fn new_passphrase(env: &str) -> Result<Passphrase, Failure> {
     }
     let first = passphrase(env, "New passphrase: ")?;
     let second = passphrase(env, "Repeat passphrase: ")?;
-    if first.expose() != second.expose() {
-        return Err(vault::Error::PassphraseMismatch.into());
-    }
-    Ok(first)
+    Ok(vault::confirmed(first, second)?)
 }
 
 pub(super) fn unlock(dir: &VaultDir) -> Result<Vault, Failure> {

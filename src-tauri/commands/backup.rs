@@ -133,10 +133,7 @@ pub async fn create_backup(
         .filter(|r| !r.is_empty())
         .collect();
     let protection = if recipients.is_empty() {
-        let pass = Passphrase::new(passphrase);
-        if pass.expose() != Passphrase::new(confirm_new).expose() {
-            return Err(field("confirm", "the two entries do not match"));
-        }
+        let pass = vault::confirmed(Passphrase::new(passphrase), Passphrase::new(confirm_new))?;
         vault::check_passphrase_strength(&pass).map_err(|e| match e {
             vault::Error::WeakPassphrase { reason } => {
                 field("backup_passphrase", format!("too weak: {reason}"))
@@ -213,10 +210,7 @@ pub async fn restore_backup(
         ));
     }
     state.require_unlocked()?;
-    let new = Passphrase::new(new_passphrase);
-    if new.expose() != Passphrase::new(confirm).expose() {
-        return Err(field("confirm", "the two entries do not match"));
-    }
+    let new = vault::confirmed(Passphrase::new(new_passphrase), Passphrase::new(confirm))?;
     blocking(move || {
         let dir = VaultDir::new(&target);
         if dir.exists() {

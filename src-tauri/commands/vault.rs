@@ -48,11 +48,7 @@ pub async fn create_vault(
     passphrase: String,
     confirm: String,
 ) -> IpcResult<()> {
-    let passphrase = Passphrase::new(passphrase);
-    let confirm = Passphrase::new(confirm);
-    if passphrase.expose() != confirm.expose() {
-        return Err(vault::Error::PassphraseMismatch.into());
-    }
+    let passphrase = vault::confirmed(Passphrase::new(passphrase), Passphrase::new(confirm))?;
     let dir = state.dir.clone();
     let vault = blocking(move || {
         Ok(Vault::init(

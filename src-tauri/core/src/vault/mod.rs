@@ -1341,6 +1341,18 @@ const PENDING_MAX: u64 = 256 * 1024;
 /// At most this many reported failures get an audit row each.
 const PENDING_ROWS: usize = 100;
 
+/// A new passphrase typed twice: the first, if the second matches it
+/// (compared in constant time). Every place that asks for a new passphrase
+/// (init, passwd, restore, a backup's own passphrase) checks it here.
+pub fn confirmed(first: Passphrase, again: Passphrase) -> Result<Passphrase> {
+    use subtle::ConstantTimeEq;
+    if bool::from(first.expose().as_bytes().ct_eq(again.expose().as_bytes())) {
+        Ok(first)
+    } else {
+        Err(Error::PassphraseMismatch)
+    }
+}
+
 /// A kind of row named by id, and how errors name it.
 pub(crate) struct Named {
     table: &'static str,

@@ -300,3 +300,20 @@ fn a_new_vault_ignores_what_an_earlier_one_left_beside_it() {
     vault.lock().unwrap();
     fx.unlock().lock().unwrap();
 }
+
+#[test]
+fn a_new_passphrase_must_be_typed_the_same_twice() {
+    use keyward_core::vault::confirmed;
+    let p = |s: &str| Passphrase::new(s.into());
+    assert_eq!(
+        confirmed(p("orbit lantern"), p("orbit lantern"))
+            .unwrap()
+            .expose(),
+        "orbit lantern"
+    );
+    for other in ["orbit lanterN", "orbit", ""] {
+        let e = confirmed(p("orbit lantern"), p(other)).unwrap_err();
+        assert!(matches!(e, Error::PassphraseMismatch), "{e}");
+        assert_eq!(e.to_string(), "passphrase: the two entries do not match");
+    }
+}
