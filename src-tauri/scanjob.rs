@@ -28,11 +28,13 @@ pub struct Job {
     pub by_lock: AtomicBool,
     /// Indexes (in the order found) of copies marked resolved.
     pub resolved: Mutex<BTreeSet<usize>>,
-    /// What keeping the copies in the vault changed (`None` until the scan
-    /// ends, or if the vault was locked by then).
-    pub recorded: Mutex<Option<Recorded>>,
-    /// Why the copies could not be kept, if they could not.
-    pub keep_error: Mutex<Option<String>>,
+    /// What keeping the copies in the vault changed, or why they could not
+    /// be kept (`None` until the scan ends, or if the vault was locked by
+    /// then).
+    pub kept: Mutex<Option<Result<Recorded, String>>>,
+    /// Which window follower reports its progress: a newer one (the Scan
+    /// screen opened again) retires the older, so one thread reports.
+    pub follower: AtomicU64,
 }
 
 fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -104,8 +106,8 @@ impl Scans {
             took: Mutex::new(None),
             by_lock: AtomicBool::new(false),
             resolved: Mutex::new(BTreeSet::new()),
-            recorded: Mutex::new(None),
-            keep_error: Mutex::new(None),
+            kept: Mutex::new(None),
+            follower: AtomicU64::new(0),
         });
         *guard(&self.current) = Some(job.clone());
         let worker = job.clone();
@@ -132,10 +134,8 @@ impl Scans {
                     drop(scanner);
                     report
                 });
-                match on_end.and_then(|on_end| on_end(&report)) {
-                    Some(Ok(r)) => *guard(&worker.recorded) = Some(r),
-                    Some(Err(why)) => *guard(&worker.keep_error) = Some(why),
-                    None => {}
+                if let Some(on_end) = on_end {
+                    *guard(&worker.kept) = on_end(&report);
                 }
             });
         if spawned.is_err() {
@@ -216,7 +216,10 @@ mod tests {
         assert!(job.hit(1).is_none());
         assert!(!scans.is_running());
         // The report was handed on before the job showed as ended.
-        assert_eq!(guard(&job.recorded).map(|r| r.new), Some(1));
+        assert_eq!(
+            guard(&job.kept).as_ref().map(|r| r.as_ref().map(|r| r.new)),
+            Some(Ok(1))
+        );
     }
 
     #[test]

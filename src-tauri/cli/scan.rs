@@ -260,7 +260,13 @@ fn run_kept(command: KeptCommand, dir: &VaultDir) -> Result<(), Failure> {
             }
         }
         KeptCommand::Resolve { id, anyway } => {
-            let c = scan::resolve_kept(&mut vault, id, anyway, now())?;
+            let c = scan::resolve_kept(&mut vault, id, anyway, now()).map_err(|e| match e {
+                // Where the numbers come from, on the command line.
+                scan::Error::NoSuchCopy(id) => Failure(format!(
+                    "copy: no open copy has id {id} (see keyward scan kept)"
+                )),
+                e => e.into(),
+            })?;
             eprintln!(
                 "resolved{}: {}:{} ({})",
                 if anyway {

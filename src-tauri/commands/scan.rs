@@ -126,6 +126,7 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
     // that what it is sent continues what it has.
     let (matches, match_count) = p.found_since(since);
     let (skipped, skipped_count) = p.skipped_since(skipped_since);
+    let kept = job.kept.lock().ok().and_then(|k| k.clone());
     ScanStatus {
         id: job.id,
         running,
@@ -151,8 +152,8 @@ fn status(job: &Job, since: usize, skipped_since: usize) -> ScanStatus {
             .lock()
             .map(|r| r.iter().copied().collect())
             .unwrap_or_default(),
-        recorded: job.recorded.lock().ok().and_then(|r| *r),
-        keep_error: job.keep_error.lock().ok().and_then(|e| e.clone()),
+        recorded: kept.as_ref().and_then(|k| k.as_ref().ok().copied()),
+        keep_error: kept.and_then(Result::err),
         home: dirs::home_dir().map(|h| h.display().to_string()),
     }
 }
@@ -205,21 +206,30 @@ const REPORT_EVERY: Duration = Duration::from_millis(250);
 /// Sends the scan's state to the window while it runs, each message with
 /// the copies and skipped files found since the one before (the window
 /// appends them), and a last one once it has ended and its copies are kept.
-/// Not user activity: an open Scan screen lets the vault auto-lock.
+/// One follower per scan: a newer one (the screen opened again) retires
+/// this one. Nothing is sent once the vault has locked. Not user activity:
+/// an open Scan screen lets the vault auto-lock.
 fn follow(
     job: Arc<Job>,
     mut since: usize,
     mut skipped_since: usize,
     progress: Channel<ScanStatus>,
 ) {
+    let mine = job.follower.fetch_add(1, Ordering::Relaxed) + 1;
     let spawned = std::thread::Builder::new()
         .name("scan-progress".into())
         .spawn(move || loop {
             std::thread::sleep(REPORT_EVERY);
+            if job.follower.load(Ordering::Relaxed) != mine || job.by_lock.load(Ordering::Relaxed) {
+                break;
+            }
             let s = status(&job, since, skipped_since);
+            // Read after the state: a scan ended by the lock sends nothing.
+            if job.by_lock.load(Ordering::Relaxed) {
+                break;
+            }
             (since, skipped_since) = (s.match_count, s.skipped_count);
             let ended = !s.running;
-            // A window gone away stops the reports, not the scan.
             if progress.send(s).is_err() || ended {
                 break;
             }
@@ -239,9 +249,7 @@ pub fn watch_scan(
     skipped_since: usize,
     progress: Channel<ScanStatus>,
 ) -> IpcResult<bool> {
-    state
-        .with_vault_quiet(|_| ())
-        .ok_or_else(IpcError::locked)?;
+    state.require_unlocked()?;
     match state
         .scans
         .current()
@@ -321,6 +329,7 @@ fn start<R: Runtime>(
                 roots: &roots,
                 keys: &keys,
                 incident: incident.as_deref(),
+                max_file_mb: Some(u64::from(u.settings.scan_max_file_mb)),
                 ..scan::Request::default()
             },
             now(),
@@ -353,9 +362,7 @@ pub fn scan_status(
     since: usize,
     skipped_since: usize,
 ) -> IpcResult<Option<ScanStatus>> {
-    state
-        .with_vault_quiet(|_| ())
-        .ok_or_else(IpcError::locked)?;
+    state.require_unlocked()?;
     Ok(state
         .scans
         .current()
@@ -462,7 +469,7 @@ pub fn leak_copies(state: State<'_, AppState>) -> IpcResult<Vec<copies::Copy>> {
 pub async fn resolve_leak_copy(state: State<'_, AppState>, id: u64, anyway: bool) -> IpcResult<()> {
     let copy = state.with_unlocked(|u| Ok(scan::kept(&u.vault, id)?))?;
     if !anyway {
-        scan::check_kept(&copy, anyway, None)?;
+        scan::checkable(&copy)?;
         check_gone(
             &state,
             &copy.key_id,
@@ -476,4 +483,87 @@ pub async fn resolve_leak_copy(state: State<'_, AppState>, id: u64, anyway: bool
         keep::resolve_kept(&mut u.vault, now(), &copy, !anyway)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use keyward_core::scan::{Needles, Scanner};
+    use tauri::ipc::InvokeResponseBody;
+
+    use super::*;
+    use crate::scanjob::Scans;
+
+    /// A channel that keeps whether each report said the scan was running.
+    fn recording() -> (Channel<ScanStatus>, Arc<Mutex<Vec<bool>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let channel = Channel::new(move |body| {
+            let running = match body {
+                InvokeResponseBody::Json(text) => serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap()["running"]
+                    .as_bool()
+                    .unwrap(),
+                InvokeResponseBody::Raw(_) => panic!("a report is JSON"),
+            };
+            into.lock().unwrap().push(running);
+            Ok(())
+        });
+        (channel, seen)
+    }
+
+    fn count(seen: &Mutex<Vec<bool>>) -> usize {
+        seen.lock().unwrap().len()
+    }
+
+    #[test]
+    fn one_follower_reports_and_nothing_is_sent_after_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        // Sparse: gigabytes to read, no disk used.
+        for i in 0..64 {
+            let f = std::fs::File::create(dir.path().join(format!("{i}.img"))).unwrap();
+            f.set_len(256 << 20).unwrap();
+        }
+        let mut needles = Needles::default();
+        needles.add("k1", "bot", "api_secret", b"follow-secret-Qm4vX8rT2wL6nZ1p");
+        let n = needles.len();
+        let scans = Scans::default();
+        let job = scans.start(
+            Scanner::new(needles, u64::MAX).unwrap(),
+            n,
+            0,
+            crate::scanjob::Request {
+                roots: vec![dir.path().to_path_buf()],
+                keys: Vec::new(),
+                incident: None,
+                max_file: u64::MAX,
+                on_end: None,
+            },
+        );
+        let pause = || std::thread::sleep(REPORT_EVERY * 3);
+        let (first, first_seen) = recording();
+        follow(job.clone(), 0, 0, first);
+        pause();
+        assert!(count(&first_seen) >= 1, "the follower reports");
+        // The screen opened again: the newer follower takes over.
+        let (second, second_seen) = recording();
+        follow(job.clone(), 0, 0, second);
+        pause();
+        let retired = count(&first_seen);
+        pause();
+        assert_eq!(count(&first_seen), retired, "the older follower stopped");
+        assert!(count(&second_seen) >= 2, "the newer one reports");
+        assert!(job.running(), "the scan outlasts the test's pauses");
+        // The vault locks: the scan stops and nothing more is sent, not
+        // even the final report.
+        scans.cancel_for_lock();
+        while job.running() {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let at_lock = count(&second_seen);
+        pause();
+        assert_eq!(count(&second_seen), at_lock);
+        assert!(second_seen.lock().unwrap().iter().all(|running| *running));
+    }
 }

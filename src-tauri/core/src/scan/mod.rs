@@ -15,7 +15,7 @@ pub mod keep;
 mod session;
 
 pub use crate::copies::Encoding;
-pub use session::{check_kept, kept, resolve_kept, Keeping, Recheck, Request, Session};
+pub use session::{checkable, kept, resolve_kept, Keeping, Recheck, Request, Session};
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -71,7 +71,7 @@ pub enum Error {
     Unchecked { shown: String, reason: String },
     #[error("{0} cannot be checked (its name is not valid UTF-8): remove the copy, then mark it resolved anyway")]
     NameUnreadable(String),
-    #[error("copy: no open copy has id {0} (see keyward scan kept)")]
+    #[error("copy: no open copy has id {0} (resolved already, or never kept)")]
     NoSuchCopy(u64),
     #[error(transparent)]
     Inventory(#[from] inventory::Error),

@@ -177,32 +177,27 @@ pub fn kept(vault: &Vault, id: u64) -> Result<Copy> {
         .ok_or(Error::NoSuchCopy(id))
 }
 
-/// Checks a kept copy before it is marked resolved: its name must be one
-/// that can be opened again, and (unless `anyway`) the copy gone.
-pub fn check_kept(copy: &Copy, anyway: bool, recheck: Option<Recheck>) -> Result<()> {
-    if anyway {
-        return Ok(());
-    }
-    // A name kept with a replaced byte cannot be opened again to check.
+/// Whether a kept copy's file can be searched again: a name kept with a
+/// replaced byte (not valid UTF-8) cannot be opened again to check.
+pub fn checkable(copy: &Copy) -> Result<()> {
     if copy.path.contains('\u{FFFD}') {
         return Err(Error::NameUnreadable(copy.path.clone()));
     }
-    match recheck {
-        Some(r) => r.copy_gone(Path::new(&copy.path), &copy.field, &copy.path),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Marks a kept copy (from an earlier scan) resolved: its file is searched
 /// again first unless `anyway`.
 pub fn resolve_kept(vault: &mut Vault, id: u64, anyway: bool, now: OffsetDateTime) -> Result<Copy> {
     let copy = kept(vault, id)?;
-    let recheck = if anyway {
-        None
-    } else {
-        Some(Recheck::prepare(vault, &copy.key_id)?)
-    };
-    check_kept(&copy, anyway, recheck)?;
+    if !anyway {
+        checkable(&copy)?;
+        Recheck::prepare(vault, &copy.key_id)?.copy_gone(
+            Path::new(&copy.path),
+            &copy.field,
+            &copy.path,
+        )?;
+    }
     keep::resolve_kept(vault, now, &copy, !anyway).map_err(inventory::Error::from)?;
     Ok(copy)
 }
