@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use keyward_core::backup;
 use keyward_core::findings;
-use keyward_core::inventory;
 use keyward_core::reminder::{self as reminders, Reminder, Schedule, Snapshot, TimeZone};
 use keyward_core::review;
 use keyward_core::{Vault, VaultDir};
@@ -248,8 +247,6 @@ pub(crate) enum Failure {
     Rotation(#[from] keyward_core::rotation::Error),
     #[error(transparent)]
     Review(#[from] review::Error),
-    #[error(transparent)]
-    Inventory(#[from] inventory::Error),
 }
 
 /// One round in the app: send what is due, return when to look again.
@@ -287,17 +284,23 @@ fn round(app: &AppHandle) -> Option<OffsetDateTime> {
         );
         // The tray also counts critical findings (metadata only), from the
         // keys this round already read, with everything the Findings tab
-        // counts (follow-ups, incidents, leak copies).
-        let facts = findings::Facts::load_with(&u.vault, snap.entries)?;
-        let critical = facts
-            .findings(now)
-            .iter()
-            .filter(|f| f.severity == findings::Severity::Critical)
-            .count();
-        stats.critical.store(
-            u32::try_from(critical).unwrap_or(u32::MAX),
-            Ordering::Relaxed,
-        );
+        // counts (follow-ups, incidents, leak copies). A count that cannot
+        // be read is said in the trace and left as it was, never shown as
+        // zero, and does not stop the round (its backup, its next wake-up).
+        match findings::Facts::load_with(&u.vault, snap.entries, &u.settings) {
+            Ok(facts) => {
+                let critical = facts
+                    .findings(now)
+                    .iter()
+                    .filter(|f| f.severity == findings::Severity::Critical)
+                    .count();
+                stats.critical.store(
+                    u32::try_from(critical).unwrap_or(u32::MAX),
+                    Ordering::Relaxed,
+                );
+            }
+            Err(e) => trace(&format!("findings not counted: {e}")),
+        }
         // An automatic backup, when one is due (only an unlocked vault can
         // be read); the next one is another reason to wake.
         let folder = crate::platform::default_backup_folder();

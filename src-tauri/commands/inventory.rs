@@ -101,7 +101,7 @@ pub fn list_entries(state: State<'_, AppState>) -> IpcResult<EntryList> {
     let version = state.next_listing_version();
     state.with_unlocked(|u| {
         let entries = inventory::list(&u.vault)?;
-        let cal = reminders::calendar(&u.vault, reminders::TimeZone::system())?;
+        let cal = reminders::Calendar::new(&u.settings, reminders::TimeZone::system());
         let due_words = cal.due_words(entries.iter().map(|e| e.next_due_at), now());
         let index = SearchIndex::new(&entries);
         u.listing = Some(Listing {

@@ -34,8 +34,10 @@ pub struct ReviewHome {
 pub fn review_home(state: State<'_, AppState>) -> IpcResult<ReviewHome> {
     state.with_unlocked(|u| {
         let overview = review::overview(&u.vault)?;
-        let cal =
-            keyward_core::reminder::calendar(&u.vault, keyward_core::reminder::TimeZone::system())?;
+        let cal = keyward_core::reminder::Calendar::new(
+            &u.settings,
+            keyward_core::reminder::TimeZone::system(),
+        );
         let next_due_words = cal.due_words([overview.next_due_at], now()).pop().flatten();
         Ok(ReviewHome {
             next_due_words,

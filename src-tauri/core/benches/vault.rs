@@ -144,7 +144,8 @@ fn benches(c: &mut Criterion) {
     let listed = inventory::list(&vault).unwrap();
     let groups = inventory::shared_secrets(&vault).unwrap();
     let policy = Policy::new(&keyward_core::settings::Settings::default());
-    let cx = findings::Context::new(&listed, &groups, &policy, NOW);
+    let open = findings::Open::default();
+    let cx = findings::Context::new(&listed, &groups, &policy, &open, NOW);
     eprintln!(
         "findings: {} over {} keys",
         findings::evaluate(&listed, &cx).len(),

@@ -18,8 +18,8 @@ use crate::vault::{self, Vault};
 /// How a secret appears in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase", rename = "ScanEncoding")]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case", rename = "ScanEncoding")]
 pub enum Encoding {
     Raw,
     Base64,
@@ -27,7 +27,7 @@ pub enum Encoding {
     Hex,
 }
 
-crate::keywords!(Encoding);
+crate::field::keywords!(Encoding);
 
 /// A copy recorded in the vault and not resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]

@@ -92,8 +92,6 @@ where
 
 /// `as_str`, `ALL` and `FromStr` (through [`keyword`]) for enums deriving
 /// strum's `IntoStaticStr` and `VariantArray`.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! keywords {
     ($($t:ty),* $(,)?) => {$(
         impl $t {
@@ -114,6 +112,8 @@ macro_rules! keywords {
     )*};
 }
 
+pub(crate) use keywords;
+
 #[cfg(test)]
 mod tests {
     use strum::{IntoStaticStr, VariantArray};
@@ -124,7 +124,7 @@ mod tests {
         Done,
         NotApplicable,
     }
-    crate::keywords!(Word);
+    crate::field::keywords!(Word);
 
     #[test]
     fn keywords_parse_loosely_and_refuse_with_the_list() {

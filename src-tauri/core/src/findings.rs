@@ -21,7 +21,7 @@ use crate::followup::{self, FollowUp, FollowUpKind};
 use crate::hold::{self, IncidentHold};
 use crate::inventory::{self, Entry, Environment, Permission, SecretRef};
 use crate::key::DueReason;
-use crate::settings;
+use crate::settings::{self, Settings};
 use crate::timefmt::{self, serde_rfc3339};
 use crate::vault::Vault;
 
@@ -42,8 +42,8 @@ use crate::vault::Vault;
     VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
 pub enum Severity {
     Low,
     Medium,
@@ -51,7 +51,7 @@ pub enum Severity {
     Critical,
 }
 
-crate::keywords!(Severity);
+crate::field::keywords!(Severity);
 
 /// One thing wrong with one key. (Deserialize: access reviews keep the
 /// findings a reviewer saw.)
@@ -83,13 +83,20 @@ pub struct Context<'a> {
     pub policy: &'a Policy,
     /// Entry id → the other entries holding one of its secret values, by field.
     pub shared: HashMap<&'a str, Vec<(&'a str, &'a Entry)>>,
-    /// Entry id → what finished access reviews asked for and is still open.
-    pub followups: HashMap<String, Vec<FollowUp>>,
-    /// Entry id → the open exposure incident it is in (id, opened at).
-    pub incidents: HashMap<String, IncidentHold>,
-    /// Entry id → copies of its secrets the leak scan found, not resolved.
-    pub copies: HashMap<String, Vec<Copy>>,
+    /// What is open about the keys: follow-ups, incidents, leak copies.
+    pub open: &'a Open,
     pub now: OffsetDateTime,
+}
+
+/// What is still open about each key, by entry id, besides its metadata.
+#[derive(Debug, Default)]
+pub struct Open {
+    /// What finished access reviews asked for and is not yet done.
+    pub followups: HashMap<String, Vec<FollowUp>>,
+    /// The open exposure incident holding the key (id, opened at).
+    pub incidents: HashMap<String, IncidentHold>,
+    /// Copies of its secrets the leak scan found, not resolved.
+    pub copies: HashMap<String, Vec<Copy>>,
 }
 
 impl<'a> Context<'a> {
@@ -99,6 +106,7 @@ impl<'a> Context<'a> {
         entries: &'a [Entry],
         groups: &'a [Vec<SecretRef>],
         policy: &'a Policy,
+        open: &'a Open,
         now: OffsetDateTime,
     ) -> Self {
         let by_id: HashMap<&str, &Entry> = entries.iter().map(|e| (e.id.as_str(), e)).collect();
@@ -121,9 +129,7 @@ impl<'a> Context<'a> {
         Context {
             policy,
             shared,
-            followups: HashMap::new(),
-            incidents: HashMap::new(),
-            copies: HashMap::new(),
+            open,
             now,
         }
     }
@@ -137,9 +143,7 @@ pub struct Facts {
     pub entries: Vec<Entry>,
     pub groups: Vec<Vec<SecretRef>>,
     pub policy: Policy,
-    pub followups: HashMap<String, Vec<FollowUp>>,
-    pub incidents: HashMap<String, IncidentHold>,
-    pub copies: HashMap<String, Vec<Copy>>,
+    pub open: Open,
     /// Only the first entry is judged (the others share a secret with it).
     first_only: bool,
 }
@@ -147,19 +151,26 @@ pub struct Facts {
 impl Facts {
     /// The whole vault.
     pub fn load(vault: &Vault) -> inventory::Result<Facts> {
-        Facts::load_with(vault, inventory::list(vault)?)
+        let settings = settings::load(vault)?;
+        Facts::load_with(vault, inventory::list(vault)?, &settings)
     }
 
-    /// The whole vault, with its entries already listed (the tray's
-    /// reminder round has just read them).
-    pub fn load_with(vault: &Vault, entries: Vec<Entry>) -> inventory::Result<Facts> {
+    /// The whole vault, with its entries already listed and its settings
+    /// already read (the tray's reminder round has both at hand).
+    pub fn load_with(
+        vault: &Vault,
+        entries: Vec<Entry>,
+        settings: &Settings,
+    ) -> inventory::Result<Facts> {
         Ok(Facts {
             entries,
             groups: inventory::shared_secrets(vault)?,
-            policy: Policy::new(&settings::load(vault)?),
-            followups: followup::open_by_key(vault)?,
-            incidents: hold::incidents(vault)?,
-            copies: copies::open_by_key(vault)?,
+            policy: Policy::new(settings),
+            open: Open {
+                followups: followup::open_by_key(vault)?,
+                incidents: hold::incidents(vault)?,
+                copies: copies::open_by_key(vault)?,
+            },
             first_only: false,
         })
     }
@@ -182,20 +193,18 @@ impl Facts {
             entries,
             groups,
             policy: Policy::new(&settings::load(vault)?),
-            followups: only(followup::open_by_key(vault)?, &id),
-            incidents: only(hold::incidents(vault)?, &id),
-            copies: only(copies::open_by_key(vault)?, &id),
+            open: Open {
+                followups: only(followup::open_by_key(vault)?, &id),
+                incidents: only(hold::incidents(vault)?, &id),
+                copies: only(copies::open_by_key(vault)?, &id),
+            },
             first_only: true,
         })
     }
 
     /// The findings at `now`, worst first.
     pub fn findings(&self, now: OffsetDateTime) -> Vec<Finding> {
-        let mut cx = Context::new(&self.entries, &self.groups, &self.policy, now);
-        // Borrowed for the evaluation only; the maps stay with the facts.
-        cx.followups = self.followups.clone();
-        cx.incidents = self.incidents.clone();
-        cx.copies = self.copies.clone();
+        let cx = Context::new(&self.entries, &self.groups, &self.policy, &self.open, now);
         let judged = if self.first_only {
             &self.entries[..self.entries.len().min(1)]
         } else {
@@ -305,7 +314,7 @@ pub const RULES: &[Rule] = &[
 ];
 
 /// Where a rule's findings for one key go.
-pub struct Sink<'a> {
+pub(crate) struct Sink<'a> {
     entry: &'a Entry,
     out: &'a mut Vec<Finding>,
 }
@@ -361,7 +370,7 @@ pub fn evaluate(entries: &[Entry], cx: &Context<'_>) -> Vec<Finding> {
 /// A key in an open exposure incident: the worst there is, until it closes
 /// (revoked by the incident's contain step, it still counts).
 fn incident_open(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
-    let Some((id, opened)) = cx.incidents.get(&e.id) else {
+    let Some((id, opened)) = cx.open.incidents.get(&e.id) else {
         return;
     };
     out.add(
@@ -564,7 +573,7 @@ fn reused(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
 /// A copy of a secret lying in a file (found by the leak scan): as bad as
 /// what the key can do.
 fn leak_copy(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
-    let Some(copies) = cx.copies.get(&e.id) else {
+    let Some(copies) = cx.open.copies.get(&e.id) else {
         return;
     };
     let Some(first) = copies.first() else {
@@ -594,7 +603,7 @@ fn leak_copy(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
 /// What a finished access review asked for and is not yet done ("rotate"
 /// shows as due for rotation, reason: requested by the review).
 fn review_followups(e: &Entry, cx: &Context<'_>, out: &mut Sink<'_>) {
-    for f in cx.followups.get(&e.id).into_iter().flatten() {
+    for f in cx.open.followups.get(&e.id).into_iter().flatten() {
         let day = &timefmt::format(f.created_at)[..10];
         match f.kind {
             FollowUpKind::Revoke => out.add(
@@ -801,7 +810,8 @@ mod tests {
         f.expires_at = Some(NOW - Duration::days(1));
         let e = entry("bad", f);
         let policy = Policy::new(&Settings::default());
-        let cx = Context::new(std::slice::from_ref(&e), &[], &policy, NOW);
+        let open = Open::default();
+        let cx = Context::new(std::slice::from_ref(&e), &[], &policy, &open, NOW);
         let mut fired = 0;
         for rule in RULES {
             let mut out = Vec::new();
@@ -824,7 +834,8 @@ mod tests {
 
     fn rules_of(entries: &[Entry], groups: &[Vec<SecretRef>]) -> Vec<(String, String, Severity)> {
         let policy = Policy::new(&Settings::default());
-        let cx = Context::new(entries, groups, &policy, NOW);
+        let open = Open::default();
+        let cx = Context::new(entries, groups, &policy, &open, NOW);
         evaluate(entries, &cx)
             .into_iter()
             .map(|f| (f.key_id, f.rule, f.severity))
@@ -1091,7 +1102,8 @@ mod tests {
         assert_eq!(order, ["3", "1", "2", "4"]);
         let policy = Policy::new(&Settings::default());
         let entries = [entry("z", tidy("z"))];
-        let cx = Context::new(&entries, &[], &policy, NOW);
+        let open = Open::default();
+        let cx = Context::new(&entries, &[], &policy, &open, NOW);
         assert_eq!(counts(&evaluate(&entries, &cx))[0], (Severity::Critical, 0));
     }
 }

@@ -17,7 +17,7 @@ use crate::timefmt::{self, serde_rfc3339};
 use crate::vault::{self, Vault};
 
 /// Opens a follow-up for a key, in the review's finishing transaction.
-pub fn open(
+pub(crate) fn open(
     tx: &Transaction<'_>,
     review_id: &str,
     entry_id: &str,
@@ -35,15 +35,15 @@ pub fn open(
 /// What a finished review asked to be done to a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, TS, IntoStaticStr, VariantArray)]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
 pub enum FollowUpKind {
     Rotate,
     Revoke,
     Reduce,
 }
 
-crate::keywords!(FollowUpKind);
+crate::field::keywords!(FollowUpKind);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
 pub struct FollowUp {
@@ -109,7 +109,7 @@ pub fn open_by_key(vault: &Vault) -> vault::Result<HashMap<String, Vec<FollowUp>
 
 /// What happened to a key that may settle its follow-ups.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Settled {
+pub(crate) enum Settled {
     /// Its status changed to this.
     Status(Status),
     /// Its permissions or allowlist changed.
@@ -122,7 +122,7 @@ pub enum Settled {
 /// transaction: revoked or retired settles all; an edit of permissions or
 /// allowlist settles "reduce"; a rotation settles "rotate" (and "reduce" if
 /// it narrowed the key).
-pub fn settle(
+pub(crate) fn settle(
     tx: &Transaction<'_>,
     entry_id: &str,
     what: Settled,

@@ -16,11 +16,8 @@ pub type IncidentHold = (String, OffsetDateTime);
 
 /// Open incidents by key id.
 pub fn incidents(vault: &Vault) -> vault::Result<HashMap<String, IncidentHold>> {
-    incidents_in(vault.conn())
-}
-
-pub(crate) fn incidents_in(conn: &Connection) -> vault::Result<HashMap<String, IncidentHold>> {
-    let rows: Vec<(String, String, String)> = conn
+    let rows: Vec<(String, String, String)> = vault
+        .conn()
         .prepare_cached(
             "SELECT k.entry_id, i.id, i.opened_at FROM incident_keys k
              JOIN incidents i ON i.id = k.incident_id WHERE i.closed_at IS NULL",

@@ -21,7 +21,7 @@ use crate::vault::{self, Origin, Vault};
 
 /// Who or what changes a key's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cause<'a> {
+pub(crate) enum Cause<'a> {
     /// The user, by hand (the key's pane, `keyward status`, a review
     /// follow-up resolved).
     User,

@@ -86,7 +86,7 @@ pub enum StepId {
     Close,
 }
 
-crate::keywords!(StepId);
+crate::field::keywords!(StepId);
 
 impl StepId {
     /// The step's name as a heading.
@@ -124,7 +124,7 @@ pub enum StepState {
     NotApplicable,
 }
 
-crate::keywords!(StepState);
+crate::field::keywords!(StepState);
 
 impl StepState {
     pub fn resolved(self) -> bool {
@@ -145,7 +145,7 @@ pub enum Activity {
     Unknown,
 }
 
-crate::keywords!(Activity);
+crate::field::keywords!(Activity);
 
 /// Where the key leaked.
 #[derive(
@@ -166,7 +166,7 @@ pub enum RootCause {
     Unknown,
 }
 
-crate::keywords!(RootCause);
+crate::field::keywords!(RootCause);
 
 impl RootCause {
     pub fn describe(self) -> &'static str {

@@ -12,10 +12,7 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
-pub use draft::{
-    apply, secrets, Draft, SecretInput, IPS_MAX, LABEL_MAX, LONG_TEXT_MAX, NOTES_MAX,
-    PERMISSIONS_MAX, PLATFORM_MAX, ROTATION_DAYS, SHORT_TEXT_MAX, TAGS_MAX, TAG_MAX,
-};
+pub use draft::{apply, secrets, Draft, SecretInput};
 use strum::{IntoStaticStr, VariantArray};
 use time::OffsetDateTime;
 use ts_rs::TS;
@@ -39,8 +36,8 @@ use crate::timefmt::serde_rfc3339;
     VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
 pub enum Environment {
     #[default]
     Production,
@@ -49,7 +46,7 @@ pub enum Environment {
     Test,
 }
 
-crate::keywords!(Environment);
+crate::field::keywords!(Environment);
 
 /// Where a key is in its life. Transitions are limited: see [`Status::can_become`].
 #[derive(
@@ -67,8 +64,8 @@ crate::keywords!(Environment);
     VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
 pub enum Status {
     #[default]
     Active,
@@ -85,7 +82,7 @@ pub enum Status {
     Retired,
 }
 
-crate::keywords!(Status);
+crate::field::keywords!(Status);
 
 impl Status {
     /// Whether the key can still be used on its platform.
@@ -423,7 +420,8 @@ impl Fields {
 /// An API key entry as stored, with the names (never the values) of its
 /// secret fields. Serialises to the CLI's and the IPC's JSON contract: the
 /// fields' keys sit beside the entry's own. Reads through to its
-/// [`Fields`] (`entry.label`), as an entry is its fields and more.
+/// [`Fields`] (`entry.label`), as an entry is its fields and more; read
+/// only, since its due date is derived from them.
 #[derive(Clone, Debug, Serialize, TS)]
 pub struct Entry {
     pub id: String,
@@ -449,12 +447,6 @@ impl std::ops::Deref for Entry {
     type Target = Fields;
     fn deref(&self) -> &Fields {
         &self.fields
-    }
-}
-
-impl std::ops::DerefMut for Entry {
-    fn deref_mut(&mut self) -> &mut Fields {
-        &mut self.fields
     }
 }
 

@@ -83,8 +83,8 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> Error {
     Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, TS, IntoStaticStr, VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
-#[ts(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
 pub enum Decision {
     /// Still needed as it is.
     Keep,
@@ -96,7 +96,7 @@ pub enum Decision {
     Revoke,
 }
 
-crate::keywords!(Decision);
+crate::field::keywords!(Decision);
 
 /// The questions asked of every key; `None` until answered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -584,13 +584,7 @@ fn item_entry_id(vault: &Vault, review: &str, key: &str) -> Result<String> {
         match ids.as_slice() {
             [one] => return Ok(one.clone()),
             [] => {}
-            _ => {
-                return Err(Error::Vault(vault::Error::Ambiguous {
-                    field: "id",
-                    noun: "key",
-                    given: crate::field::truncate_for_message(&given),
-                }))
-            }
+            _ => return Err(Error::Vault(vault::ENTRY.ambiguous(&given))),
         }
     }
     // Not in the review: say whether the key exists at all.
@@ -729,10 +723,10 @@ pub fn finish(vault: &mut Vault, review: &str, now: OffsetDateTime) -> Result<De
             "UPDATE entries SET last_reviewed_at = ?2, updated_at = ?2 WHERE id = ?1",
             params![item.entry_id, at],
         )?;
-        let kind = match item.decision {
-            Some(Decision::Rotate) => FollowUpKind::Rotate,
-            Some(Decision::Revoke) => FollowUpKind::Revoke,
-            Some(Decision::Reduce) => FollowUpKind::Reduce,
+        let (decision, kind) = match item.decision {
+            Some(d @ Decision::Rotate) => (d, FollowUpKind::Rotate),
+            Some(d @ Decision::Revoke) => (d, FollowUpKind::Revoke),
+            Some(d @ Decision::Reduce) => (d, FollowUpKind::Reduce),
             Some(Decision::Keep) | None => continue,
         };
         if !status.is_live() {
@@ -745,9 +739,7 @@ pub fn finish(vault: &mut Vault, review: &str, now: OffsetDateTime) -> Result<De
             )?;
         }
         followup::open(&tx, &review.id, &item.entry_id, kind, &at)?;
-        if let Some(d) = item.decision {
-            followups.add(d);
-        }
+        followups.add(decision);
     }
     audit::append(
         &tx,

@@ -99,7 +99,7 @@ pub enum Step {
     Done,
 }
 
-crate::keywords!(Step);
+crate::field::keywords!(Step);
 
 impl Step {
     fn next(self) -> Step {

@@ -149,14 +149,14 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
     Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantArray,
 )]
 #[strum(serialize_all = "snake_case")]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Origin {
     Cli,
     App,
     Test,
 }
 
-crate::keywords!(Origin);
+crate::field::keywords!(Origin);
 
 /// How a session was opened: the passphrase typed, or an identity from the
 /// keyring or a recovery code. Recorded in the unlock row: the leak scan
@@ -169,7 +169,7 @@ pub(crate) enum OpenedWith {
     Identity,
 }
 
-crate::keywords!(OpenedWith);
+crate::field::keywords!(OpenedWith);
 
 /// The vault directory and the names of its files.
 #[derive(Clone, Debug)]
@@ -1386,6 +1386,15 @@ impl Named {
             given: crate::field::truncate_for_message(given),
         }
     }
+
+    /// The refusal for a prefix that matches several rows of this kind.
+    pub(crate) fn ambiguous(&self, given: &str) -> Error {
+        Error::Ambiguous {
+            field: self.field,
+            noun: self.noun,
+            given: crate::field::truncate_for_message(given),
+        }
+    }
 }
 
 /// Finds the full id for an id or a unique prefix (at least 4 characters)
@@ -1407,10 +1416,6 @@ pub(crate) fn resolve(vault: &Vault, what: &Named, given: &str) -> Result<String
     match ids.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(what.no_match(&given)),
-        _ => Err(Error::Ambiguous {
-            field: what.field,
-            noun: what.noun,
-            given: crate::field::truncate_for_message(&given),
-        }),
+        _ => Err(what.ambiguous(&given)),
     }
 }

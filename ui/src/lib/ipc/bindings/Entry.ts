@@ -7,7 +7,8 @@ import type { Status } from "./Status";
  * An API key entry as stored, with the names (never the values) of its
  * secret fields. Serialises to the CLI's and the IPC's JSON contract: the
  * fields' keys sit beside the entry's own. Reads through to its
- * [`Fields`] (`entry.label`), as an entry is its fields and more.
+ * [`Fields`] (`entry.label`), as an entry is its fields and more; read
+ * only, since its due date is derived from them.
  */
 export type Entry = { id: string, 
 /**
